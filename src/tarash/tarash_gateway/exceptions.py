@@ -1,0 +1,268 @@
+"""The exception tree of tarash-gateway, and the one rule that decides fallback.
+
+::
+
+    TarashException                 message, provider, model, request_id, raw_response,
+    │                               execution_metadata (set when a whole chain failed)
+    ├── ValidationError             the request cannot be served as asked (400/422)
+    ├── ContentModerationError      the provider refused the prompt or the output
+    ├── HTTPError                   status_code
+    │   └── RateLimitError          status_code=429, retry_after (seconds or None)
+    ├── GenerationFailedError       the job ran and failed
+    ├── HTTPConnectionError         the network failed before an answer came
+    ├── TimeoutError                timeout_seconds; the overall deadline passed
+    └── CassetteError               a cassette file is damaged, unreadable or misused
+        └── RecordingNotFoundError  replay asked for a call the cassette does not hold
+
+Every exception here can be turned into a plain dict (``to_dict``) and back
+(``exception_from_dict``), and copied (``copy.copy``) with all its fields: that is
+how mock configs hold errors in JSON and how cassettes replay them.
+
+Whether a failure may move on to the next config of a fallback chain is decided by
+:func:`is_retryable`, a pure function of the exception.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+__all__ = [
+    "CassetteError",
+    "ContentModerationError",
+    "GenerationFailedError",
+    "HTTPConnectionError",
+    "HTTPError",
+    "RateLimitError",
+    "RecordingNotFoundError",
+    "TarashException",
+    "TimeoutError",
+    "ValidationError",
+    "exception_from_dict",
+    "exception_to_dict",
+    "is_retryable",
+]
+
+RETRYABLE_STATUS_CODES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+class TarashException(Exception):
+    """Base of every error the gateway raises.
+
+    Example:
+        >>> try:
+        ...     raise GenerationFailedError("the job failed", provider="fal")
+        ... except TarashException as e:
+        ...     print(e, e.provider)
+        the job failed fal
+    """
+
+    _fields: tuple[str, ...] = ("provider", "model", "request_id", "raw_response")
+
+    def __init__(
+        self,
+        message: str = "",
+        provider: str | None = None,
+        model: str | None = None,
+        request_id: str | None = None,
+        raw_response: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.model = model
+        self.request_id = request_id
+        self.raw_response = raw_response
+        #: Set on the error raised when a whole fallback chain failed: every attempt.
+        self.execution_metadata: Any = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        extras = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields if getattr(self, f) is not None)
+        return f"{type(self).__name__}({self.message!r}{', ' + extras if extras else ''})"
+
+    def field_values(self) -> dict[str, Any]:
+        """The constructor keyword arguments that rebuild this exception."""
+        return {"message": self.message, **{f: getattr(self, f) for f in self._fields}}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword fields survive copy.copy and pickle (the default keeps only args).
+        return (_rebuild, (type(self), self.field_values()))
+
+
+def _rebuild(cls: type[TarashException], values: dict[str, Any]) -> TarashException:
+    return cls(**values)
+
+
+class ValidationError(TarashException):
+    """The request or config is not valid for this provider and model."""
+
+
+class ContentModerationError(TarashException):
+    """The provider's safety system refused the prompt, the input or the output."""
+
+
+class HTTPError(TarashException):
+    """The provider answered with an HTTP error status."""
+
+    _fields = (*TarashException._fields, "status_code")
+
+    def __init__(
+        self,
+        message: str = "",
+        provider: str | None = None,
+        model: str | None = None,
+        request_id: str | None = None,
+        raw_response: dict[str, Any] | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message, provider, model, request_id, raw_response)
+        self.status_code = status_code
+
+
+class RateLimitError(HTTPError):
+    """HTTP 429: the provider asks the caller to slow down, maybe for ``retry_after`` seconds."""
+
+    _fields = (*HTTPError._fields, "retry_after")
+
+    def __init__(
+        self,
+        message: str = "",
+        provider: str | None = None,
+        model: str | None = None,
+        request_id: str | None = None,
+        raw_response: dict[str, Any] | None = None,
+        status_code: int | None = 429,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, provider, model, request_id, raw_response, status_code)
+        self.retry_after = retry_after
+
+
+class GenerationFailedError(TarashException):
+    """The job was accepted and then failed on the provider's side."""
+
+
+class HTTPConnectionError(TarashException):
+    """The connection failed (DNS, refused, reset) before the provider answered."""
+
+
+class TimeoutError(TarashException):  # noqa: A001 - upstream's name, kept on purpose
+    """The overall deadline of one generation (``config.timeout``) passed."""
+
+    _fields = (*TarashException._fields, "timeout_seconds")
+
+    def __init__(
+        self,
+        message: str = "",
+        provider: str | None = None,
+        model: str | None = None,
+        request_id: str | None = None,
+        raw_response: dict[str, Any] | None = None,
+        timeout_seconds: float | None = None,
+    ) -> None:
+        super().__init__(message, provider, model, request_id, raw_response)
+        self.timeout_seconds = timeout_seconds
+
+
+class CassetteError(TarashException):
+    """A cassette file is damaged, of an unknown schema version, or used the wrong way."""
+
+
+class RecordingNotFoundError(CassetteError):
+    """Replay was asked for a call the cassette does not hold; the message names the nearest."""
+
+
+_BY_NAME: dict[str, type[TarashException]] = {
+    cls.__name__: cls
+    for cls in (
+        TarashException,
+        ValidationError,
+        ContentModerationError,
+        HTTPError,
+        RateLimitError,
+        GenerationFailedError,
+        HTTPConnectionError,
+        TimeoutError,
+        CassetteError,
+        RecordingNotFoundError,
+    )
+}
+
+_FROM_CALLBACK = "_tarash_raised_by_progress_callback"
+
+
+def mark_callback_error(error: BaseException) -> BaseException:
+    """Tag an exception raised inside the user's progress callback: it is never retried."""
+    try:
+        setattr(error, _FROM_CALLBACK, True)
+    except AttributeError:  # exceptions with __slots__; they still propagate
+        pass
+    return error
+
+
+def raised_by_callback(error: BaseException) -> bool:
+    return bool(getattr(error, _FROM_CALLBACK, False))
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether a failed attempt may move on to the next config of the chain.
+
+    Retryable: generation failures, timeouts, connection errors, and HTTP 408, 409,
+    429 and 5xx. Not retryable: validation, moderation, other HTTP statuses (401 and
+    403 are auth problems the next config will not fix the same way twice), anything
+    raised by the user's own progress callback, and exceptions foreign to the gateway.
+    """
+    if raised_by_callback(error):
+        return False
+    if isinstance(error, HTTPError):
+        code = error.status_code
+        return code is not None and (code in RETRYABLE_STATUS_CODES or 500 <= code <= 599)
+    return isinstance(error, GenerationFailedError | TimeoutError | HTTPConnectionError)
+
+
+def exception_to_dict(error: BaseException) -> dict[str, Any]:
+    """A JSON-safe description of an exception that :func:`exception_from_dict` rebuilds."""
+    if isinstance(error, TarashException):
+        values = {k: v for k, v in error.field_values().items() if v is not None}
+        return {"type": type(error).__name__, **_json_safe(values)}
+    return {"type": type(error).__name__, "message": str(error), "builtin": True}
+
+
+def exception_from_dict(data: dict[str, Any]) -> BaseException:
+    """Rebuild an exception from :func:`exception_to_dict`'s output or a hand-written dict.
+
+    ``{"type": "GenerationFailedError", "message": "boom"}`` is the smallest form.
+    Unknown gateway types are refused with a :class:`ValidationError` listing the known ones.
+    """
+    values = dict(data)
+    name = values.pop("type", None)
+    if name is None:
+        raise ValidationError("an error given as a dict needs a 'type', e.g. {'type': 'GenerationFailedError'}")
+    if values.pop("builtin", False):
+        cls = getattr(builtins, str(name), None)
+        if isinstance(cls, type) and issubclass(cls, Exception):
+            return cls(values.get("message", ""))
+    cls_t = _BY_NAME.get(str(name))
+    if cls_t is None:
+        known = ", ".join(sorted(_BY_NAME))
+        raise ValidationError(f"unknown error type {name!r}; known types: {known}")
+    allowed = {"message", *cls_t._fields}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValidationError(f"{name} takes {sorted(allowed)}, not {sorted(unknown)}")
+    return cls_t(**values)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, bytes):
+        return {"__bytes_len__": len(value)}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

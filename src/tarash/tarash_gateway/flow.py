@@ -1,0 +1,148 @@
+"""One core, two faces: the gateway's logic is written once as generators of effects.
+
+A *flow* is a generator that yields :class:`Effect` objects (sleep, call the next layer,
+report progress, run blocking work) and returns a result. :func:`run_sync` and
+:func:`run_async` are the only places that perform effects; they differ only in
+``await``. Exceptions from an effect are thrown back into the flow at the ``yield``,
+so flows use plain ``try``/``except``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .clock import current_clock
+from .exceptions import mark_callback_error
+
+__all__ = ["Blocking", "Effect", "Emit", "Flow", "Sleep", "run_async", "run_sync"]
+
+T = TypeVar("T")
+Flow = Generator["Effect", Any, T]
+
+
+class Effect:
+    """Something a flow asks its driver to do. Subclasses implement both faces."""
+
+    def run(self) -> Any:
+        raise NotImplementedError
+
+    async def arun(self) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep(Effect):
+    """Wait on the current clock (instant under ``instant_waits``)."""
+
+    seconds: float
+
+    def run(self) -> None:
+        current_clock().sleep(self.seconds)
+
+    async def arun(self) -> None:
+        await current_clock().asleep(self.seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking(Effect):
+    """Blocking work (file or SQLite I/O): inline on the sync face, in a thread on the async one."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+    def run(self) -> Any:
+        return self.fn(*self.args)
+
+    async def arun(self) -> Any:
+        return await asyncio.to_thread(self.fn, *self.args)
+
+
+@dataclass(frozen=True, slots=True)
+class Emit(Effect):
+    """Hand one progress update to the user's callback; async callbacks are awaited.
+
+    An exception from the callback is the user's own: it is tagged so that it
+    propagates unchanged and never triggers a fallback.
+    """
+
+    callback: Callable[[Any], Any]
+    update: Any
+
+    def run(self) -> None:
+        try:
+            result = self.callback(self.update)
+            if inspect.isawaitable(result):
+                _await_in_private_loop(result)
+        except BaseException as error:
+            raise mark_callback_error(error)
+
+    async def arun(self) -> None:
+        try:
+            result = self.callback(self.update)
+            if inspect.isawaitable(result):
+                await result
+        except BaseException as error:
+            raise mark_callback_error(error)
+
+
+def _await_in_private_loop(awaitable: Any) -> Any:
+    """An async callback given to a sync call: run it to completion on a private loop.
+
+    The loop lives in a short-lived thread, so this works whether or not the calling
+    thread already runs an event loop.
+    """
+    outcome: dict[str, Any] = {}
+
+    async def main() -> Any:
+        return await awaitable
+
+    def target() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            outcome["value"] = loop.run_until_complete(main())
+        except BaseException as error:  # handed back to the caller's thread
+            outcome["error"] = error
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=target, name="tarash-callback")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def run_sync(flow: Flow[T]) -> T:
+    """Drive a flow on the calling thread."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            effect = flow.throw(error) if error is not None else flow.send(value)
+        except StopIteration as stop:
+            return stop.value
+        try:
+            value, error = effect.run(), None
+        except BaseException as exc:
+            value, error = None, exc
+
+
+async def run_async(flow: Flow[T]) -> T:
+    """Drive a flow on the running event loop."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            effect = flow.throw(error) if error is not None else flow.send(value)
+        except StopIteration as stop:
+            return stop.value
+        try:
+            value, error = await effect.arun(), None
+        except BaseException as exc:
+            value, error = None, exc

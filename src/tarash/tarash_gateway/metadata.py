@@ -1,0 +1,80 @@
+"""Where a response came from, and what every attempt of a fallback chain did."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["AttemptMetadata", "ExecutionMetadata", "Origin"]
+
+Source = Literal["provider", "mock", "stock", "replay"]
+
+
+class Origin(BaseModel):
+    """Where one result (or one failure) came from.
+
+    ``source`` is ``provider`` for a real call, ``stock`` for the built-in library,
+    ``mock`` for a configured outcome, ``replay`` for a cassette recording. For chaos,
+    ``outcome`` is the index of the chosen ``MockResponse``, ``injected`` says what was
+    injected, and ``seed``/``draw`` let the run be repeated exactly
+    (``TARASH_MOCK_SEED=<seed>``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Source
+    provider: str | None = None
+    model: str | None = None
+    outcome: int | None = None
+    injected: str | None = None
+    seed: int | None = None
+    draw: int | None = None
+    cassette: str | None = None
+    stock_file: str | None = None
+
+
+class AttemptMetadata(BaseModel):
+    """One try of one config in the chain. Timestamps are UTC."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str
+    model: str
+    attempt_number: int
+    started_at: datetime
+    ended_at: datetime | None = None
+    status: Literal["success", "failed", "skipped"] = "failed"
+    error_type: str | None = None
+    error_message: str | None = None
+    is_retryable: bool | None = None
+    request_id: str | None = None
+    origin: Origin | None = None
+
+    @property
+    def elapsed_seconds(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class ExecutionMetadata(BaseModel):
+    """The whole walk over a fallback chain: on every response and on a chain's final error."""
+
+    model_config = ConfigDict(frozen=True)
+
+    total_attempts: int
+    successful_attempt: int | None = None
+    attempts: list[AttemptMetadata] = []
+    fallback_triggered: bool = False
+    configs_in_chain: int = 1
+
+    @property
+    def total_elapsed_seconds(self) -> float | None:
+        if not self.attempts:
+            return None
+        ends = [a.ended_at for a in self.attempts if a.ended_at is not None]
+        if not ends:
+            return None
+        return (max(ends) - self.attempts[0].started_at).total_seconds()

@@ -1,0 +1,130 @@
+"""Seeded, reproducible choice of mock outcomes.
+
+A :class:`DrawSource` is a ``random.Random`` with its seed and a draw counter, guarded by
+a lock so threads and tasks share one sequence. Which source a mock uses:
+
+1. ``MockConfig(seed=...)``: a source owned by that config object;
+2. :func:`set_global_seed` (the pytest plugin's ``--tarash-seed``);
+3. ``TARASH_MOCK_SEED`` in the environment;
+4. otherwise a process source with a random seed, reported like the others, so a
+   failing run can be repeated with ``TARASH_MOCK_SEED=<seed>``.
+
+:func:`pick` is the pure rule that turns one uniform number into an outcome index.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import os
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .config import Latency, MockConfig
+
+__all__ = ["Draw", "DrawSource", "global_source", "pick", "sample_latency", "set_global_seed", "source_for"]
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """One draw: which outcome, the uniform number behind the latency, and where in the sequence."""
+
+    index: int
+    latency_u: float
+    seed: int
+    number: int
+
+
+def pick(weights: Sequence[float], u: float) -> int:
+    """The outcome whose share of the total weight covers ``u`` in ``[0, 1)``."""
+    cumulative = list(itertools.accumulate(weights))
+    return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(weights) - 1)
+
+
+def sample_latency(latency: Latency | None, u: float) -> float:
+    """Seconds of injected latency for a uniform number ``u`` (inverse transform sampling)."""
+    if latency is None:
+        return 0.0
+    kind = latency.distribution
+    if kind == "fixed":
+        return float(latency.seconds if latency.seconds is not None else latency.mean or 0.0)
+    if kind == "uniform":
+        return latency.min + (latency.max - latency.min) * u  # type: ignore[operator]
+    u = min(max(u, 1e-12), 1 - 1e-12)
+    if kind == "exponential":
+        import math
+
+        return -latency.mean * math.log(1 - u)  # type: ignore[operator]
+    from statistics import NormalDist
+
+    return max(0.0, NormalDist(latency.mean or 0.0, latency.stddev or 0.0).inv_cdf(u) if latency.stddev else latency.mean or 0.0)
+
+
+class DrawSource:
+    """A seeded random sequence shared by everyone who draws from it."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._random = random.Random(seed)
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def draw(self, weights: Sequence[float]) -> Draw:
+        with self._lock:
+            u, latency_u = self._random.random(), self._random.random()
+            self._count += 1
+            number = self._count
+        return Draw(pick(weights, u), latency_u, self.seed, number)
+
+
+_global_lock = threading.Lock()
+_global: DrawSource | None = None
+_forced_seed: int | None = None
+
+
+def set_global_seed(seed: int | None) -> None:
+    """Seed every mock without a seed of its own (``None`` goes back to the environment)."""
+    global _forced_seed, _global
+    with _global_lock:
+        _forced_seed = seed
+        _global = None
+
+
+def global_source() -> DrawSource:
+    """The process-wide source, re-seeded when ``TARASH_MOCK_SEED`` changes."""
+    global _global
+    wanted = _forced_seed if _forced_seed is not None else _env_seed()
+    source = _global
+    if source is not None and (wanted is None or source.seed == wanted):
+        return source
+    with _global_lock:
+        if _global is None or (wanted is not None and _global.seed != wanted):
+            _global = DrawSource(wanted if wanted is not None else random.SystemRandom().randrange(2**32))
+        return _global
+
+
+def _env_seed() -> int | None:
+    value = os.environ.get("TARASH_MOCK_SEED")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        from ..exceptions import ValidationError
+
+        raise ValidationError(f"TARASH_MOCK_SEED must be a whole number, got {value!r}") from None
+
+
+def source_for(mock: MockConfig) -> DrawSource:
+    """The source a mock config draws from (its own when it has a seed)."""
+    if mock.seed is None:
+        return global_source()
+    source = mock._source
+    if source is None:
+        with _global_lock:
+            source = mock._source
+            if source is None:
+                source = mock._source = DrawSource(mock.seed)
+    return source

@@ -1,0 +1,208 @@
+"""The mock configuration: weighted outcomes, injected errors and latency, polling timelines.
+
+Everything here loads from plain dicts (JSON, YAML, env) and serializes back, errors included::
+
+    MockConfig.model_validate({
+        "enabled": True,
+        "seed": 7,
+        "responses": [
+            {"weight": 0.8},
+            {"weight": 0.2, "error": {"type": "RateLimitError", "message": "slow down", "retry_after": 2}},
+        ],
+    })
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    BeforeValidator,
+    PrivateAttr,
+    model_validator,
+)
+
+from ..exceptions import exception_from_dict, exception_to_dict
+from ..media import MediaType, StatusType
+from ..responses import ImageGenerationResponse, VideoGenerationResponse
+
+__all__ = ["Latency", "MockConfig", "MockPollingConfig", "MockResponse"]
+
+
+def _to_exception(value: Any) -> BaseException:
+    if isinstance(value, BaseException):
+        return value
+    if isinstance(value, dict):
+        return exception_from_dict(value)
+    raise ValueError("error must be an exception instance or a dict like {'type': 'GenerationFailedError', 'message': '...'}")
+
+
+InjectedError = Annotated[
+    BaseException,
+    BeforeValidator(_to_exception),
+    PlainSerializer(exception_to_dict, return_type=dict),
+    WithJsonSchema({"type": "object", "properties": {"type": {"type": "string"}, "message": {"type": "string"}}}),
+]
+
+
+class Latency(BaseModel):
+    """Injected latency, drawn from the mock's seeded random source.
+
+    ``Latency(seconds=2)`` is fixed; ``Latency(min=0.5, max=3)`` uniform;
+    ``Latency(mean=1.5, stddev=0.5)`` normal (never below zero);
+    ``Latency(mean=1.5, distribution="exponential")`` exponential.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    distribution: Literal["fixed", "uniform", "normal", "exponential"] | None = None
+    seconds: float | None = Field(default=None, ge=0)
+    min: float | None = Field(default=None, ge=0)
+    max: float | None = Field(default=None, ge=0)
+    mean: float | None = Field(default=None, ge=0)
+    stddev: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _infer(self) -> Latency:
+        kind = self.distribution
+        if kind is None:
+            if self.seconds is not None:
+                kind = "fixed"
+            elif self.min is not None and self.max is not None:
+                kind = "uniform"
+            elif self.mean is not None:
+                kind = "normal" if self.stddev is not None else "fixed"
+            else:
+                raise ValueError("Latency needs seconds=, min= and max=, or mean= (with stddev= for normal)")
+            object.__setattr__(self, "distribution", kind)
+        needs = {"fixed": (), "uniform": ("min", "max"), "normal": ("mean", "stddev"), "exponential": ("mean",)}[kind]
+        missing = [n for n in needs if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"{kind} latency needs {', '.join(missing)}")
+        if kind == "fixed" and self.seconds is None and self.mean is None:
+            raise ValueError("fixed latency needs seconds=")
+        if kind == "uniform" and self.min > self.max:  # type: ignore[operator]
+            raise ValueError("uniform latency needs min <= max")
+        return self
+
+
+LatencyValue = Annotated[Latency, BeforeValidator(lambda v: Latency(seconds=v) if isinstance(v, int | float) else v)]
+
+
+class MockPollingConfig(BaseModel):
+    """A simulated progress timeline: one update per status, ``delay_between_updates`` apart.
+
+    With an injected error the last status becomes ``failed`` and the error is raised after it.
+    ``enabled=False`` turns the timeline off without removing it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = True
+    status_sequence: list[StatusType] = Field(default_factory=lambda: ["queued", "processing", "completed"])
+    delay_between_updates: float = Field(default=0.5, ge=0)
+    progress_percentages: list[int] | None = None
+    custom_updates: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _lengths(self) -> MockPollingConfig:
+        if not self.status_sequence:
+            raise ValueError("status_sequence needs at least one status")
+        n = len(self.status_sequence)
+        for name in ("progress_percentages", "custom_updates"):
+            values = getattr(self, name)
+            if values and len(values) != n:
+                raise ValueError(f"{name} has {len(values)} entries; status_sequence has {n}")
+        for p in self.progress_percentages or []:
+            if not 0 <= p <= 100:
+                raise ValueError(f"progress_percentages must be within 0..100, got {p}")
+        return self
+
+
+class MockResponse(BaseModel):
+    """One weighted outcome of the mock.
+
+    Give at most one of: ``video_url``/``output_video`` (a video to return), ``image_url``,
+    ``mock_response`` (a whole response), ``error`` (raised, a fresh copy each call),
+    ``replay`` (a cassette to replay). With none of them the stock library answers.
+
+    Example:
+        >>> MockResponse(weight=0.2, error=GenerationFailedError("rate limited"))  # doctest: +SKIP
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, populate_by_name=True, extra="forbid")
+
+    weight: float = Field(default=1.0, gt=0)
+    video_url: str | None = None
+    image_url: str | None = None
+    output_video: MediaType | None = None
+    output_type: Literal["url", "content"] = Field(
+        default="url", validation_alias=AliasChoices("output_type", "output_video_type")
+    )
+    mock_response: VideoGenerationResponse | ImageGenerationResponse | None = None
+    error: InjectedError | None = None
+    replay: str | None = None
+    latency: LatencyValue | None = None
+    polling: MockPollingConfig | None = None
+
+    @property
+    def output_video_type(self) -> str:
+        """Upstream's name for :attr:`output_type`."""
+        return self.output_type
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> MockResponse:
+        given = [
+            name
+            for name in ("video_url", "output_video", "image_url", "mock_response", "error", "replay")
+            if getattr(self, name) is not None
+        ]
+        if len(given) > 1:
+            raise ValueError(f"a MockResponse takes one outcome, got {', '.join(given)}")
+        return self
+
+    @property
+    def outcome_kind(self) -> str:
+        """``stock``, ``url``, ``response``, ``error`` or ``replay``."""
+        if self.error is not None:
+            return "error"
+        if self.replay is not None:
+            return "replay"
+        if self.mock_response is not None:
+            return "response"
+        if self.video_url is not None or self.output_video is not None or self.image_url is not None:
+            return "url"
+        return "stock"
+
+
+class MockConfig(BaseModel):
+    """Turns a config's calls into mock calls.
+
+    ``MockConfig(enabled=True)`` answers from the stock library. ``responses`` are drawn by
+    weight; ``seed`` (or ``TARASH_MOCK_SEED`` in the environment) makes the sequence of
+    draws the same in every process. ``latency`` and ``polling`` apply to every outcome
+    that does not set its own.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    responses: list[MockResponse] | None = None
+    polling: MockPollingConfig | None = None
+    latency: LatencyValue | None = None
+    seed: int | None = None
+
+    # The seeded draw sequence of this config object (see mock.chaos.source_for).
+    _source: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _default_stock(self) -> MockConfig:
+        if not self.responses:
+            object.__setattr__(self, "responses", [MockResponse(weight=1.0)])
+        return self

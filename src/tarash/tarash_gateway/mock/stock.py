@@ -1,0 +1,151 @@
+"""The stock library: real, playable media bundled in the package, labelled as mock.
+
+The files live in ``stock_media/`` beside this package (made by
+``tools/gen_stock_media.py``); ``manifest.json`` describes each one. Matching is pure:
+
+- video: the exact aspect ratio first, then the nearest resolution, then the nearest
+  duration (on a tie, the longer clip, so the video is never shorter than asked);
+- image: the exact size first, then the nearest aspect ratio, then the nearest area.
+
+Nothing is fetched and nothing is written: URL mode gives a ``file://`` URL to the
+bundled file; content mode reads its bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["StockImage", "StockVideo", "match_image", "match_video", "stock_images", "stock_videos", "STOCK_DIR"]
+
+STOCK_DIR = Path(__file__).resolve().parent.parent / "stock_media"
+RESOLUTIONS = ("360p", "480p", "720p", "1080p", "4k")
+DEFAULT_ASPECT_RATIO = "16:9"
+DEFAULT_RESOLUTION = "720p"
+DEFAULT_DURATION = 4.0
+DEFAULT_SIZE = (1024, 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class StockVideo:
+    file: str
+    aspect_ratio: str
+    resolution: str
+    width: int
+    height: int
+    duration: float
+    content_type: str
+    size: int
+
+    @property
+    def path(self) -> Path:
+        return STOCK_DIR / self.file
+
+    @property
+    def url(self) -> str:
+        return self.path.as_uri()
+
+
+@dataclass(frozen=True, slots=True)
+class StockImage:
+    file: str
+    width: int
+    height: int
+    aspect_ratio: str
+    content_type: str
+    size: int
+
+    @property
+    def path(self) -> Path:
+        return STOCK_DIR / self.file
+
+    @property
+    def url(self) -> str:
+        return self.path.as_uri()
+
+
+@functools.cache
+def _manifest() -> dict:
+    path = STOCK_DIR / "manifest.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        from ..exceptions import TarashException
+
+        raise TarashException(
+            f"the stock library is missing ({path}); reinstall tarash-gateway or run tools/gen_stock_media.py",
+            provider="mock",
+        ) from None
+
+
+@functools.cache
+def stock_videos() -> tuple[StockVideo, ...]:
+    fields = StockVideo.__dataclass_fields__
+    return tuple(StockVideo(**{k: v for k, v in e.items() if k in fields}) for e in _manifest()["videos"])
+
+
+@functools.cache
+def stock_images() -> tuple[StockImage, ...]:
+    fields = StockImage.__dataclass_fields__
+    return tuple(StockImage(**{k: v for k, v in e.items() if k in fields}) for e in _manifest()["images"])
+
+
+def _resolution_index(resolution: str) -> int:
+    return RESOLUTIONS.index(resolution) if resolution in RESOLUTIONS else RESOLUTIONS.index(DEFAULT_RESOLUTION)
+
+
+def match_video(
+    aspect_ratio: str | None,
+    resolution: str | None,
+    duration: float | None,
+    library: tuple[StockVideo, ...] | None = None,
+) -> StockVideo:
+    """The best stock video for a request's aspect ratio, resolution and duration."""
+    aspect = aspect_ratio or DEFAULT_ASPECT_RATIO
+    wanted_res = _resolution_index(resolution or DEFAULT_RESOLUTION)
+    wanted_dur = float(duration or DEFAULT_DURATION)
+
+    def key(v: StockVideo) -> tuple:
+        return (
+            v.aspect_ratio != aspect,
+            abs(_resolution_index(v.resolution) - wanted_res),
+            abs(v.duration - wanted_dur),
+            v.duration < wanted_dur,
+            -_resolution_index(v.resolution),
+        )
+
+    return min(library if library is not None else stock_videos(), key=key)
+
+
+def _ratio(text: str, sep: str) -> tuple[int, int] | None:
+    try:
+        a, b = (int(x) for x in text.split(sep))
+    except ValueError:
+        return None
+    return (a, b) if a > 0 and b > 0 else None
+
+
+def match_image(
+    size: str | None,
+    aspect_ratio: str | None,
+    library: tuple[StockImage, ...] | None = None,
+) -> StockImage:
+    """The best stock image for a request's size (``"WxH"``) or aspect ratio (``"W:H"``)."""
+    dims = _ratio(size, "x") if size else None
+    ratio_pair = _ratio(aspect_ratio, ":") if aspect_ratio else None
+    if dims is None and ratio_pair is None:
+        dims = DEFAULT_SIZE
+    wanted_ratio = dims[0] / dims[1] if dims else ratio_pair[0] / ratio_pair[1]  # type: ignore[index]
+    wanted_area = dims[0] * dims[1] if dims else DEFAULT_SIZE[0] * DEFAULT_SIZE[1]
+
+    def key(img: StockImage) -> tuple:
+        return (
+            (img.width, img.height) != dims,
+            round(abs(math.log((img.width / img.height) / wanted_ratio)), 3),
+            abs(math.log((img.width * img.height) / wanted_area)),
+        )
+
+    return min(library if library is not None else stock_images(), key=key)

@@ -1,0 +1,33 @@
+"""Where the stack is assembled, in one place::
+
+    FallbackLayer                 over the chain (config, then fallback_configs)
+      per attempt, from that attempt's config:
+        user middleware...        add_middleware / use_middleware, first is outermost
+          RecordLayer             when a cassette is in force (config, with-block, env)
+            MockLayer             when a mock is in force (config, TARASH_MOCK=1)
+            or ProviderLayer      a registered handler or a built-in provider
+"""
+
+from __future__ import annotations
+
+from .fallback import FallbackLayer
+from .layers import Layer, current_middleware
+from .mock.layer import MockLayer, effective_mock
+from .models import AnyConfig
+from .provider_layer import ProviderLayer
+
+__all__ = ["GATEWAY", "attempt_stack"]
+
+_MOCK = MockLayer()
+_PROVIDER = ProviderLayer()
+
+
+def attempt_stack(config: AnyConfig) -> Layer:
+    """The layers that serve one attempt of ``config``."""
+    layer: Layer = _MOCK if effective_mock(config) is not None else _PROVIDER
+    for middleware in reversed(current_middleware()):
+        layer = middleware(layer)
+    return layer
+
+
+GATEWAY = FallbackLayer(attempt_stack)
