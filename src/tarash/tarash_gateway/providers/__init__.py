@@ -12,7 +12,16 @@ from typing import Any
 __all__ = ["builtin_providers", "get_provider"]
 
 #: provider name -> "module:attribute" of its adapter, imported on first use.
-_BUILTIN: dict[str, str] = {}
+_BUILTIN: dict[str, str] = {
+    "fal": ".fal:ADAPTER",
+    "replicate": ".replicate:ADAPTER",
+    "openai": ".openai:ADAPTER",
+    "azure_openai": ".openai:AZURE_ADAPTER",
+    "google": ".google:ADAPTER",
+    "runway": ".runway:ADAPTER",
+    "stability": ".stability:ADAPTER",
+    "xai": ".xai:ADAPTER",
+}
 _loaded: dict[str, Any] = {}
 
 
