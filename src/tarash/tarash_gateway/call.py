@@ -17,11 +17,15 @@ __all__ = ["Call", "Kind"]
 Kind = Literal["video", "image"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
     """What every layer receives: the kind, the config of this attempt, the request,
     the user's progress callback, the attempt number and the overall deadline
-    (a value of the current clock's ``monotonic``, or ``None``)."""
+    (a value of the current clock's ``monotonic``, or ``None``).
+
+    Treat it as a value: derive changed calls with :meth:`replace`. (Not a frozen
+    dataclass only because frozen ones construct several times slower, and a call is
+    built on every attempt.)"""
 
     kind: Kind
     config: AnyConfig
@@ -33,9 +37,12 @@ class Call:
     def replace(self, **changes: Any) -> Call:
         return dataclasses.replace(self, **changes)
 
-    def with_deadline(self) -> Call:
-        """This call with its deadline set from ``config.timeout``, starting now."""
-        return self.replace(deadline=current_clock().monotonic() + self.config.timeout)
+    def attempt_of(self, config: AnyConfig, attempt: int, now: float) -> Call:
+        """This call as attempt number ``attempt`` of ``config``, its deadline starting at ``now``.
+
+        (Spelled out rather than ``dataclasses.replace``: this runs on every attempt.)
+        """
+        return Call(self.kind, config, self.request, self.on_progress, attempt, now + config.timeout)
 
     def remaining(self) -> float | None:
         if self.deadline is None:

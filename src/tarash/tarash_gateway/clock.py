@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from .env import env_flag
 
 __all__ = ["Clock", "InstantClock", "SystemClock", "current_clock", "instant_waits", "use_clock"]
 
@@ -91,7 +92,7 @@ def current_clock() -> Clock:
     clock = _clock.get()
     if clock is not None:
         return clock
-    if os.environ.get("TARASH_INSTANT_WAITS", "").lower() in {"1", "true", "yes", "on"}:
+    if env_flag("TARASH_INSTANT_WAITS"):
         return _instant_for_env()
     return _SYSTEM
 

@@ -25,6 +25,8 @@ __all__ = ["FallbackLayer", "collect_chain"]
 
 def collect_chain(config: AnyConfig) -> list[AnyConfig]:
     """The config, then each fallback followed by its own fallbacks (depth first)."""
+    if not config.fallback_configs:
+        return [config]
 
     def walk(cfg: AnyConfig) -> Iterator[AnyConfig]:
         yield cfg
@@ -46,7 +48,7 @@ class FallbackLayer(Layer):
         clock = current_clock()
         attempts: list[AttemptMetadata] = []
         for number, config in enumerate(chain, start=1):
-            attempt = call.replace(config=config, attempt=number).with_deadline()
+            attempt = call.attempt_of(config, number, clock.monotonic())
             started = clock.now()
             try:
                 response = yield Next(self.stack_for(config), attempt)
@@ -91,7 +93,7 @@ def _metadata(attempts: list[AttemptMetadata], successful: int | None, chain_len
     return ExecutionMetadata(
         total_attempts=len(attempts),
         successful_attempt=successful,
-        attempts=attempts,
+        attempts=list(attempts),
         fallback_triggered=len(attempts) > 1,
         configs_in_chain=chain_length,
     )

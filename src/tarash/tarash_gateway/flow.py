@@ -35,7 +35,7 @@ class Effect:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sleep(Effect):
     """Wait on the current clock (instant under ``instant_waits``)."""
 
@@ -48,7 +48,7 @@ class Sleep(Effect):
         await current_clock().asleep(self.seconds)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Blocking(Effect):
     """Blocking work (file or SQLite I/O): inline on the sync face, in a thread on the async one."""
 
@@ -62,7 +62,7 @@ class Blocking(Effect):
         return await asyncio.to_thread(self.fn, *self.args)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Emit(Effect):
     """Hand one progress update to the user's callback; async callbacks are awaited.
 

@@ -57,7 +57,7 @@ class Layer:
         return await run_async(self.flow(call))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Next(Effect):
     """Pass the call to the next layer, on the same face."""
 

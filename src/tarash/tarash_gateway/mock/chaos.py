@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import os
 import random
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
+from ..env import env_value
 from .config import Latency, MockConfig
 
-__all__ = ["Draw", "DrawSource", "global_source", "pick", "sample_latency", "set_global_seed", "source_for"]
+__all__ = ["Draw", "DrawSource", "global_source", "pick", "pick_cumulative", "sample_latency", "set_global_seed", "source_for"]
 
 
-@dataclass(frozen=True, slots=True)
-class Draw:
+class Draw(NamedTuple):
     """One draw: which outcome, the uniform number behind the latency, and where in the sequence."""
 
     index: int
@@ -39,8 +38,12 @@ class Draw:
 
 def pick(weights: Sequence[float], u: float) -> int:
     """The outcome whose share of the total weight covers ``u`` in ``[0, 1)``."""
-    cumulative = list(itertools.accumulate(weights))
-    return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(weights) - 1)
+    return pick_cumulative(list(itertools.accumulate(weights)), u)
+
+
+def pick_cumulative(cumulative: Sequence[float], u: float) -> int:
+    """:func:`pick` with the running totals of the weights already summed."""
+    return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(cumulative) - 1)
 
 
 def sample_latency(latency: Latency | None, u: float) -> float:
@@ -72,11 +75,16 @@ class DrawSource:
         self._lock = threading.Lock()
 
     def draw(self, weights: Sequence[float]) -> Draw:
+        """Draw an outcome index for ``weights``."""
+        return self.draw_cumulative(list(itertools.accumulate(weights)))
+
+    def draw_cumulative(self, cumulative: Sequence[float]) -> Draw:
+        """:meth:`draw` with the running totals of the weights already summed."""
         with self._lock:
             u, latency_u = self._random.random(), self._random.random()
             self._count += 1
             number = self._count
-        return Draw(pick(weights, u), latency_u, self.seed, number)
+        return Draw(pick_cumulative(cumulative, u), latency_u, self.seed, number)
 
 
 _global_lock = threading.Lock()
@@ -106,7 +114,7 @@ def global_source() -> DrawSource:
 
 
 def _env_seed() -> int | None:
-    value = os.environ.get("TARASH_MOCK_SEED")
+    value = env_value("TARASH_MOCK_SEED")
     if not value:
         return None
     try:
@@ -121,10 +129,11 @@ def source_for(mock: MockConfig) -> DrawSource:
     """The source a mock config draws from (its own when it has a seed)."""
     if mock.seed is None:
         return global_source()
-    source = mock._source
+    private = mock.__pydantic_private__  # direct: pydantic's private-attribute lookup is slow
+    source = private.get("_source")
     if source is None:
         with _global_lock:
-            source = mock._source
+            source = private.get("_source")
             if source is None:
-                source = mock._source = DrawSource(mock.seed)
+                source = private["_source"] = DrawSource(mock.seed)
     return source

@@ -14,6 +14,7 @@ Everything here loads from plain dicts (JSON, YAML, env) and serializes back, er
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -200,6 +201,16 @@ class MockConfig(BaseModel):
 
     # The seeded draw sequence of this config object (see mock.chaos.source_for).
     _source: Any = PrivateAttr(default=None)
+    _cumulative: Any = PrivateAttr(default=None)
+
+    @property
+    def cumulative_weights(self) -> list[float]:
+        """Running totals of the response weights (computed once: configs are immutable)."""
+        private = self.__pydantic_private__  # direct: pydantic's private-attribute lookup is slow
+        cumulative = private.get("_cumulative")
+        if cumulative is None:
+            cumulative = private["_cumulative"] = list(itertools.accumulate(r.weight for r in self.responses or ()))
+        return cumulative
 
     @model_validator(mode="after")
     def _default_stock(self) -> MockConfig:

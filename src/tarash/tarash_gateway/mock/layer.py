@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import copy
 import os
-import uuid
 from typing import Any
 
 from ..call import Call
+from ..env import env_flag
 from ..exceptions import TarashException, ValidationError
 from ..flow import Blocking, Flow
 from ..layers import Layer
@@ -31,7 +31,7 @@ _ENV_MOCK = MockConfig(enabled=True)
 
 
 def env_mock_enabled() -> bool:
-    return os.environ.get("TARASH_MOCK", "").lower() in {"1", "true", "yes", "on"}
+    return env_flag("TARASH_MOCK")
 
 
 def effective_mock(config: AnyConfig) -> MockConfig | None:
@@ -46,18 +46,17 @@ class MockLayer(Layer):
 
     def flow(self, call: Call) -> Flow[Any]:
         mock = effective_mock(call.config) or _ENV_MOCK
-        responses = mock.responses or []
-        draw = source_for(mock).draw([r.weight for r in responses])
-        chosen = responses[draw.index]
-        request_id = f"mock-{uuid.uuid4().hex}"
+        draw = source_for(mock).draw_cumulative(mock.cumulative_weights)
+        chosen = (mock.responses or [])[draw.index]
+        request_id = f"mock-{os.urandom(16).hex()}"
         latency = sample_latency(chosen.latency or mock.latency, draw.latency_u)
         polling = chosen.polling or mock.polling
-        origin = _origin(call, chosen, draw, latency)
+        origin = _origin_fields(call, chosen, draw, latency)
 
         error: BaseException | None = None
         result: Any = None
         if chosen.error is not None:
-            error = _fresh_error(chosen.error, call, request_id, origin)
+            error = _fresh_error(chosen.error, call, request_id, Origin(**origin))
         else:
             result = yield from _build_response(call, chosen, request_id, origin)
 
@@ -70,22 +69,21 @@ class MockLayer(Layer):
         return result
 
 
-def _origin(call: Call, chosen: MockResponse, draw: Draw, latency: float) -> Origin:
+def _origin_fields(call: Call, chosen: MockResponse, draw: Draw, latency: float) -> dict[str, Any]:
+    """What :class:`Origin` will say; built once the stock file (if any) is known."""
     kind = chosen.outcome_kind
-    injected = []
-    if chosen.error is not None:
-        injected.append(f"error:{type(chosen.error).__name__}")
+    injected = f"error:{type(chosen.error).__name__}" if chosen.error is not None else None
     if latency > 0:
-        injected.append(f"latency:{latency:.3f}s")
-    return Origin(
-        source="stock" if kind == "stock" else "replay" if kind == "replay" else "mock",
-        provider=call.config.provider,
-        model=call.config.model,
-        outcome=draw.index,
-        injected=",".join(injected) or None,
-        seed=draw.seed,
-        draw=draw.number,
-    )
+        injected = f"{injected},latency:{latency:.3f}s" if injected else f"latency:{latency:.3f}s"
+    return {
+        "source": "stock" if kind == "stock" else "replay" if kind == "replay" else "mock",
+        "provider": call.config.provider,
+        "model": call.config.model,
+        "outcome": draw.index,
+        "injected": injected,
+        "seed": draw.seed,
+        "draw": draw.number,
+    }
 
 
 def _fresh_error(template: BaseException, call: Call, request_id: str, origin: Origin) -> BaseException:
@@ -103,12 +101,12 @@ def _fresh_error(template: BaseException, call: Call, request_id: str, origin: O
     return error
 
 
-def _build_response(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Flow[Any]:
+def _build_response(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, Any]) -> Flow[Any]:
     kind = chosen.outcome_kind
     if kind == "replay":
         from ..cassettes.replay import replay_outcome
 
-        return (yield from replay_outcome(call, chosen.replay, origin))
+        return (yield from replay_outcome(call, chosen.replay, Origin(**origin)))
     if kind == "response":
         return _given_response(call, chosen, request_id, origin)
     if call.kind == "video":
@@ -116,15 +114,15 @@ def _build_response(call: Call, chosen: MockResponse, request_id: str, origin: O
     return (yield from _image(call, chosen, request_id, origin))
 
 
-def _given_response(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Any:
+def _given_response(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, Any]) -> Any:
     response = chosen.mock_response
     expected = VideoGenerationResponse if call.kind == "video" else ImageGenerationResponse
     if not isinstance(response, expected):
         raise ValidationError(f"mock_response is a {type(response).__name__}, but this is a {call.kind} call")
-    return response.model_copy(update={"request_id": request_id, "is_mock": True, "origin": origin})
+    return response.model_copy(update={"request_id": request_id, "is_mock": True, "origin": Origin(**origin)})
 
 
-def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Flow[VideoGenerationResponse]:
+def _video(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, Any]) -> Flow[VideoGenerationResponse]:
     if chosen.image_url is not None:
         raise ValidationError("image_url was given for a video call; use video_url")
     content_mode = chosen.output_type == "content"
@@ -144,7 +142,7 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) ->
             aspect_ratio=clip.aspect_ratio,
             is_mock=True,
             raw_response={"mock": True, "stock": {"file": clip.file, "width": clip.width, "height": clip.height}},
-            origin=origin.model_copy(update={"stock_file": clip.file}),
+            origin=Origin(**origin, stock_file=clip.file),
         )
     content_type = given["content_type"] if isinstance(given, dict) else guess_content_type(given, "video/mp4")
     if content_mode and isinstance(given, str):
@@ -158,11 +156,11 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) ->
         content_type=content_type,
         is_mock=True,
         raw_response={"mock": True, "output_video_provided": True},
-        origin=origin,
+        origin=Origin(**origin),
     )
 
 
-def _image(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Flow[ImageGenerationResponse]:
+def _image(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, Any]) -> Flow[ImageGenerationResponse]:
     if chosen.video_url is not None or chosen.output_video is not None:
         raise ValidationError("video_url/output_video was given for an image call; use image_url")
     request = call.request
@@ -174,20 +172,21 @@ def _image(call: Call, chosen: MockResponse, request_id: str, origin: Origin) ->
         if content_mode:
             image = to_data_uri((yield Blocking(picture.path.read_bytes)), content_type)
         raw = {"mock": True, "stock": {"file": picture.file, "width": picture.width, "height": picture.height}}
-        origin = origin.model_copy(update={"stock_file": picture.file})
+        stock_file: str | None = picture.file
     else:
         image, content_type = chosen.image_url, guess_content_type(chosen.image_url, "image/png")
         if content_mode and not image.startswith("data:"):
             data, content_type = yield Blocking(load_media, (image, "image/png"))
             image = to_data_uri(data, content_type)
         raw = {"mock": True, "output_image_provided": True}
+        stock_file = None
     return ImageGenerationResponse(
         request_id=request_id,
         images=[image] * count,
         content_type=content_type,
         is_mock=True,
         raw_response=raw,
-        origin=origin,
+        origin=Origin(**origin, stock_file=stock_file),
     )
 
 

@@ -46,7 +46,7 @@ class StockVideo:
 
     @property
     def url(self) -> str:
-        return self.path.as_uri()
+        return _file_url(self.file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,12 @@ class StockImage:
 
     @property
     def url(self) -> str:
-        return self.path.as_uri()
+        return _file_url(self.file)
+
+
+@functools.cache
+def _file_url(file: str) -> str:
+    return (STOCK_DIR / file).as_uri()
 
 
 @functools.cache
@@ -104,6 +109,19 @@ def match_video(
     library: tuple[StockVideo, ...] | None = None,
 ) -> StockVideo:
     """The best stock video for a request's aspect ratio, resolution and duration."""
+    if library is None:
+        return _match_video_cached(aspect_ratio, resolution, duration)
+    return _match_video(aspect_ratio, resolution, duration, library)
+
+
+@functools.lru_cache(maxsize=1024)
+def _match_video_cached(aspect_ratio: str | None, resolution: str | None, duration: float | None) -> StockVideo:
+    return _match_video(aspect_ratio, resolution, duration, stock_videos())
+
+
+def _match_video(
+    aspect_ratio: str | None, resolution: str | None, duration: float | None, library: tuple[StockVideo, ...]
+) -> StockVideo:
     aspect = aspect_ratio or DEFAULT_ASPECT_RATIO
     wanted_res = _resolution_index(resolution or DEFAULT_RESOLUTION)
     wanted_dur = float(duration or DEFAULT_DURATION)
@@ -117,7 +135,7 @@ def match_video(
             -_resolution_index(v.resolution),
         )
 
-    return min(library if library is not None else stock_videos(), key=key)
+    return min(library, key=key)
 
 
 def _ratio(text: str, sep: str) -> tuple[int, int] | None:
@@ -134,6 +152,17 @@ def match_image(
     library: tuple[StockImage, ...] | None = None,
 ) -> StockImage:
     """The best stock image for a request's size (``"WxH"``) or aspect ratio (``"W:H"``)."""
+    if library is None:
+        return _match_image_cached(size, aspect_ratio)
+    return _match_image(size, aspect_ratio, library)
+
+
+@functools.lru_cache(maxsize=1024)
+def _match_image_cached(size: str | None, aspect_ratio: str | None) -> StockImage:
+    return _match_image(size, aspect_ratio, stock_images())
+
+
+def _match_image(size: str | None, aspect_ratio: str | None, library: tuple[StockImage, ...]) -> StockImage:
     dims = _ratio(size, "x") if size else None
     ratio_pair = _ratio(aspect_ratio, ":") if aspect_ratio else None
     if dims is None and ratio_pair is None:
@@ -148,4 +177,4 @@ def match_image(
             abs(math.log((img.width * img.height) / wanted_area)),
         )
 
-    return min(library if library is not None else stock_images(), key=key)
+    return min(library, key=key)

@@ -43,7 +43,7 @@ def async_client() -> httpx.AsyncClient:
     return client
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Send(Effect):
     """Send one request; answers the ``httpx.Response`` whatever its status.
 

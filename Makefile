@@ -1,0 +1,28 @@
+# Two commands on a fresh clone, with only python3 (3.11+) and make:
+#   make demo   record / replay / chaos demo, offline, against the loopback provider simulator
+#   make test   the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench docs clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tarash-gateway needs Python 3.11+, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing tarash-gateway and its dev tools into $(VENV) ..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@$(PY) -m tarash.tarash_gateway.demo
+
+test: $(STAMP)
+	@$(PY) -m pytest -q
+
+bench: $(STAMP)
+	@$(PY) tools/bench/bench_mock.py
+
+clean:
+	rm -rf $(VENV) build site

@@ -1,0 +1,126 @@
+"""``make demo``: the main job of tarash-gateway in one short, readable report.
+
+Runs offline with no keys: stock mocks, a seeded chaos run, a fallback chain rescued
+by its fallback, and (where those parts are installed) recording a run against the
+loopback provider simulator and replaying it from the cassette.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import generate_image, generate_video, instant_waits
+from .exceptions import GenerationFailedError, RateLimitError, TarashException
+from .mock import Latency, MockConfig, MockResponse
+from .models import ImageGenerationConfig, ImageGenerationRequest, VideoGenerationConfig, VideoGenerationRequest
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def section(title: str) -> None:
+    say()
+    say(f"== {title} " + "=" * max(0, 66 - len(title)))
+
+
+def stock() -> None:
+    section("1. Stock mocks: real, playable media bundled in the package")
+    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", mock=MockConfig(enabled=True))
+    for aspect, res, secs in (("16:9", "720p", 4), ("9:16", "1080p", 8), ("21:9", "4k", 6)):
+        request = VideoGenerationRequest(prompt="A cat playing piano", aspect_ratio=aspect, resolution=res, duration_seconds=secs)
+        r = generate_video(config, request)
+        say(f"  asked {aspect:>5} {res:>5} {secs}s -> served {r.aspect_ratio:>5} {r.resolution:>5} {r.duration:g}s  {r.video}")
+    image = generate_image(
+        ImageGenerationConfig(provider="openai", model="dall-e-3", mock=MockConfig(enabled=True)),
+        ImageGenerationRequest(prompt="A sunset", size="1792x1024"),
+    )
+    say(f"  image 1792x1024 -> {image.images[0]}  (is_mock={image.is_mock})")
+
+
+def chaos(calls: int = 300, seed: int = 42) -> None:
+    section(f"2. Seeded chaos: {calls} calls, 80% success / 20% injected failures, seed {seed}")
+    mock = MockConfig(
+        seed=seed,
+        latency=Latency(min=0.5, max=4.0),
+        responses=[
+            MockResponse(weight=0.8),
+            MockResponse(weight=0.1, error=GenerationFailedError("the job failed")),
+            MockResponse(weight=0.1, error=RateLimitError("slow down", retry_after=2)),
+        ],
+    )
+    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", mock=mock)
+    counts: collections.Counter[str] = collections.Counter()
+    first: list[str] = []
+    started = time.perf_counter()
+    with instant_waits() as clock:
+        for _ in range(calls):
+            try:
+                generate_video(config, VideoGenerationRequest(prompt="chaos"))
+                outcome = "ok"
+            except TarashException as error:
+                outcome = type(error).__name__
+            counts[outcome] += 1
+            if len(first) < 12:
+                first.append("." if outcome == "ok" else "x")
+    wall = time.perf_counter() - started
+    for outcome, n in counts.most_common():
+        say(f"  {outcome:<22} {n:>4}  ({100 * n / calls:.1f}%)")
+    say(f"  first draws: {''.join(first)}   (same seed, same sequence, in every process)")
+    say(f"  {clock.slept:.0f} s of injected latency simulated in {wall:.2f} s (instant_waits)")
+
+
+def fallback() -> None:
+    section("3. A fallback chain rescued by its fallback")
+    config = VideoGenerationConfig(
+        provider="fal",
+        model="fal-ai/veo3.1/fast",
+        mock=MockConfig(responses=[MockResponse(error=RateLimitError("fal is saturated", retry_after=30))]),
+        fallback_configs=[
+            VideoGenerationConfig(
+                provider="replicate",
+                model="google/veo-3.1",
+                mock=MockConfig(responses=[MockResponse(error=GenerationFailedError("runner crashed"))]),
+            ),
+            VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(enabled=True)),
+        ],
+    )
+    response = generate_video(config, VideoGenerationRequest(prompt="A cat playing piano"))
+    meta = response.execution_metadata
+    for a in meta.attempts:
+        detail = f"{a.error_type}: {a.error_message}" if a.status == "failed" else f"served {response.video.rsplit('/', 1)[-1]}"
+        target = f"{a.provider}/{a.model}"
+        say(f"  attempt {a.attempt_number}  {target:<26} {a.status:<8} {detail}")
+    say(f"  fallback_triggered={meta.fallback_triggered}  successful_attempt={meta.successful_attempt}")
+
+
+def record_replay(workdir: Path) -> None:
+    if importlib.util.find_spec("tarash.tarash_gateway.demo_record") is None:
+        return
+    from .demo_record import run
+
+    section("4. Record once, replay offline")
+    run(say, workdir)
+
+
+def main() -> int:
+    say("tarash-gateway demo: offline, no provider keys needed")
+    stock()
+    chaos()
+    fallback()
+    with tempfile.TemporaryDirectory(prefix="tarash-demo-") as tmp:
+        record_replay(Path(tmp))
+    say()
+    say("Done. Docs: docs/index.md; tests: make test.")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

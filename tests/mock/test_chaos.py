@@ -1,0 +1,80 @@
+"""Weighted, seeded outcome choice: the pure rule, statistics, and reproducibility."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tarash.tarash_gateway.mock.chaos import DrawSource, pick, sample_latency
+from tarash.tarash_gateway.mock.config import Latency
+
+
+@pytest.mark.parametrize(
+    "u, index",
+    [(0.0, 0), (0.79, 0), (0.8, 1), (0.999, 1)],
+)
+def test_pick_is_the_cumulative_share(u, index):
+    assert pick([0.8, 0.2], u) == index
+
+
+def test_pick_handles_unnormalised_weights():
+    assert [pick([1, 1, 2], u) for u in (0.1, 0.3, 0.6)] == [0, 1, 2]
+
+
+def test_draws_match_the_weights_statistically():
+    source = DrawSource(seed=99)
+    counts = [0, 0, 0]
+    n = 20_000
+    for _ in range(n):
+        counts[source.draw([0.5, 0.3, 0.2]).index] += 1
+    for count, share in zip(counts, (0.5, 0.3, 0.2)):
+        assert abs(count / n - share) < 0.015
+
+
+def test_the_same_seed_gives_the_same_sequence():
+    a, b = DrawSource(7), DrawSource(7)
+    assert [a.draw([1, 1]).index for _ in range(50)] == [b.draw([1, 1]).index for _ in range(50)]
+    assert DrawSource(7).draw([1]).number == 1
+
+
+SCRIPT = """
+from tarash.tarash_gateway import generate_video
+from tarash.tarash_gateway.exceptions import GenerationFailedError
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+from tarash.tarash_gateway.mock import MockConfig, MockResponse
+config = VideoGenerationConfig(provider="fal", model="m", mock=MockConfig(responses=[
+    MockResponse(weight=0.7), MockResponse(weight=0.3, error=GenerationFailedError("x"))]))
+out = []
+for _ in range(40):
+    try:
+        r = generate_video(config, VideoGenerationRequest(prompt="p")); out.append("ok")
+    except GenerationFailedError as e:
+        out.append("err")
+print(",".join(out))
+"""
+
+
+def test_tarash_mock_seed_makes_the_sequence_the_same_in_every_process(monkeypatch):
+    monkeypatch.setenv("TARASH_MOCK_SEED", "2024")
+    runs = {subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True).stdout for _ in range(2)}
+    assert len(runs) == 1
+    sequence = runs.pop().strip().split(",")
+    assert len(sequence) == 40 and "ok" in sequence and "err" in sequence
+
+
+def test_latency_sampling():
+    assert sample_latency(None, 0.5) == 0.0
+    assert sample_latency(Latency(seconds=2), 0.9) == 2.0
+    assert sample_latency(Latency(min=1, max=3), 0.5) == 2.0
+    assert sample_latency(Latency(mean=1, stddev=0.5), 0.5) == pytest.approx(1.0)
+    assert sample_latency(Latency(mean=1, stddev=5), 0.01) == 0.0  # never negative
+    assert sample_latency(Latency(mean=2, distribution="exponential"), 0.5) == pytest.approx(1.386, abs=1e-3)
+
+
+def test_latency_needs_enough_parameters():
+    with pytest.raises(ValueError, match="needs"):
+        Latency()
+    with pytest.raises(ValueError, match="min <= max"):
+        Latency(min=3, max=1)

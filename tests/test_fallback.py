@@ -1,0 +1,113 @@
+"""Fallback chains: order, metadata on success and on failure, what stops a chain."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import pytest
+
+from tarash.tarash_gateway.exceptions import (
+    ContentModerationError,
+    GenerationFailedError,
+    HTTPError,
+    RateLimitError,
+    TimeoutError,
+)
+from tarash.tarash_gateway.fallback import collect_chain
+from tarash.tarash_gateway.mock import MockConfig, MockPollingConfig, MockResponse
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+
+REQUEST = VideoGenerationRequest(prompt="p")
+
+
+def failing(name, error, fallbacks=None, **kw):
+    return VideoGenerationConfig(
+        provider=name, model=f"{name}-model", mock=MockConfig(responses=[MockResponse(error=error)]),
+        fallback_configs=fallbacks, **kw,
+    )
+
+
+def ok(name, fallbacks=None):
+    return VideoGenerationConfig(provider=name, model=f"{name}-model", mock=MockConfig(), fallback_configs=fallbacks)
+
+
+def test_chain_is_depth_first():
+    config = ok("a", [ok("b", [ok("c")]), ok("d")])
+    assert [c.provider for c in collect_chain(config)] == ["a", "b", "c", "d"]
+
+
+def test_success_metadata_lists_every_attempt_in_utc(face):
+    config = failing("a", GenerationFailedError("x"), [failing("b", RateLimitError("y")), ok("c")])
+    response = face.video(config, REQUEST)
+    meta = response.execution_metadata
+    assert (meta.total_attempts, meta.successful_attempt, meta.configs_in_chain) == (3, 3, 3)
+    assert [a.provider for a in meta.attempts] == ["a", "b", "c"]
+    assert [a.is_retryable for a in meta.attempts] == [True, True, None]
+    assert all(a.started_at.tzinfo is UTC for a in meta.attempts)
+    assert meta.total_elapsed_seconds >= 0
+    assert response.origin.provider == "c"
+
+
+def test_whole_chain_failure_raises_the_last_error_with_all_attempts(face):
+    config = failing("a", GenerationFailedError("first"), [failing("b", HTTPError("down", status_code=503))])
+    with pytest.raises(HTTPError) as caught:
+        face.video(config, REQUEST)
+    meta = caught.value.execution_metadata
+    assert meta.total_attempts == 2 and meta.successful_attempt is None and meta.fallback_triggered
+    assert [a.error_message for a in meta.attempts] == ["first", "down"]
+
+
+@pytest.mark.parametrize("error", [ContentModerationError("no"), HTTPError("auth", status_code=401)])
+def test_non_retryable_errors_stop_the_chain(face, error):
+    config = failing("a", error, [ok("b")])
+    with pytest.raises(type(error)) as caught:
+        face.video(config, REQUEST)
+    assert caught.value.execution_metadata.total_attempts == 1
+
+
+def test_each_attempt_gets_its_own_deadline(face, clock):
+    slow = VideoGenerationConfig(
+        provider="slow", model="m", timeout=1, mock=MockConfig(latency=5), fallback_configs=[ok("fast")]
+    )
+    response = face.video(slow, REQUEST)
+    assert response.execution_metadata.attempts[0].error_type == "TimeoutError"
+    assert response.origin.provider == "fast"
+
+
+def test_an_exception_in_the_progress_callback_propagates_and_never_falls_back(face, clock):
+    class MyBug(Exception):
+        pass
+
+    def on_progress(update):
+        raise MyBug("callback bug")
+
+    config = VideoGenerationConfig(
+        provider="a", model="m", mock=MockConfig(polling=MockPollingConfig()), fallback_configs=[ok("b")]
+    )
+    with pytest.raises(MyBug):
+        face.video(config, REQUEST, on_progress)
+
+
+def test_a_callback_raising_a_retryable_gateway_error_still_does_not_fall_back(face, clock):
+    def on_progress(update):
+        raise TimeoutError("my own timeout")
+
+    config = VideoGenerationConfig(
+        provider="a", model="m", mock=MockConfig(polling=MockPollingConfig()), fallback_configs=[ok("b")]
+    )
+    with pytest.raises(TimeoutError) as caught:
+        face.video(config, REQUEST, on_progress)
+    assert caught.value.execution_metadata.total_attempts == 1
+
+
+def test_progress_events_are_tagged_with_their_attempt(face, clock):
+    events = []
+    polling = MockPollingConfig(delay_between_updates=0)
+    config = VideoGenerationConfig(
+        provider="a", model="m",
+        mock=MockConfig(polling=polling, responses=[MockResponse(error=GenerationFailedError("x"))]),
+        fallback_configs=[VideoGenerationConfig(provider="b", model="m", mock=MockConfig(polling=polling))],
+    )
+    face.video(config, REQUEST, events.append)
+    assert [(e.attempt, e.status) for e in events] == [
+        (1, "queued"), (1, "processing"), (1, "failed"), (2, "queued"), (2, "processing"), (2, "completed")]

@@ -1,0 +1,115 @@
+"""Per-call cost of a mocked ``generate_video``: tarash-gateway against upstream 0.1.0.
+
+Runs both side by side in one run, interleaved, on the same interpreter version
+(Python 3.12: upstream needs it), plain and through a one-step fallback (the first
+config's mock fails with GenerationFailedError, its fallback's mock succeeds).
+
+    python tools/bench/bench_mock.py [--rounds 5] [--calls 2000]
+
+The first run creates two virtualenvs under tools/bench/ (ignored by git): upstream
+``tarash-gateway==0.1.0`` with the SDKs it imports (fal-client google-genai openai
+replicate), and this checkout. Both use the package index; nothing else is fetched.
+Reported: the median per-call time over all batches, and ours / upstream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ANCHOR_VENV = HERE / ".anchor-venv"
+OURS_VENV = HERE / ".ours312-venv"
+
+WORKER = r"""
+import json, logging, sys, time
+impl, scenario, calls, batches = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+from tarash.tarash_gateway.mock import MockConfig, MockResponse
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+from tarash.tarash_gateway.exceptions import GenerationFailedError
+if impl == "upstream":
+    VideoGenerationConfig.model_rebuild()   # upstream's forward-reference trap (its own docs' workaround)
+from tarash.tarash_gateway import generate_video
+ok = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", mock=MockConfig(enabled=True))
+if scenario == "fallback":
+    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast",
+        mock=MockConfig(enabled=True, responses=[MockResponse(weight=1.0, error=GenerationFailedError("forced fail"))]),
+        fallback_configs=[ok])
+else:
+    config = ok
+request = VideoGenerationRequest(prompt="A cat playing piano", aspect_ratio="16:9", resolution="720p", duration_seconds=4)
+for _ in range(300):
+    response = generate_video(config, request)
+assert response.is_mock and (scenario != "fallback" or response.execution_metadata.fallback_triggered)
+out = []
+for _ in range(batches):
+    started = time.perf_counter()
+    for _ in range(calls):
+        generate_video(config, request)
+    out.append((time.perf_counter() - started) / calls * 1e6)
+print(json.dumps(out))
+"""
+
+
+def find_python312() -> str:
+    for candidate in ("python3.12", str(Path.home() / ".pyenv/versions/3.12.1/bin/python3.12")):
+        found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
+        if found:
+            try:
+                subprocess.run([found, "-c", "import sys; assert sys.version_info[:2] == (3, 12)"], check=True, capture_output=True)
+                return found
+            except subprocess.CalledProcessError:
+                continue
+    sys.exit("Python 3.12 is needed (upstream tarash-gateway 0.1.0 requires it): put python3.12 on PATH")
+
+
+def ensure_venv(venv: Path, packages: list[str], python: str) -> Path:
+    py = venv / "bin" / "python"
+    stamp = venv / ".ready"
+    if not stamp.exists():
+        print(f"setting up {venv.name}: pip install {' '.join(packages)}", flush=True)
+        subprocess.run([python, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages], check=True)
+        stamp.write_text("ok")
+    return py
+
+
+def run(py: Path, impl: str, scenario: str, calls: int, batches: int) -> list[float]:
+    out = subprocess.run(
+        [str(py), "-c", WORKER, impl, scenario, str(calls), str(batches)],
+        check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd="/tmp",
+    )
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
+    parser.add_argument("--calls", type=int, default=2000, help="calls per batch (default 2000)")
+    parser.add_argument("--batches", type=int, default=3, help="batches per round and implementation (default 3)")
+    args = parser.parse_args()
+    python = find_python312()
+    upstream = ensure_venv(ANCHOR_VENV, ["tarash-gateway==0.1.0", "fal-client", "google-genai", "openai", "replicate"], python)
+    ours = ensure_venv(OURS_VENV, [str(ROOT)], python)
+    # our checkout may have changed since the venv was made: refresh it (no dependencies re-resolved)
+    subprocess.run([str(ours), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", "--disable-pip-version-check", str(ROOT)], check=True)
+
+    print(f"per-call cost of a mocked generate_video, Python 3.12, {args.rounds} rounds x {args.batches} batches x {args.calls} calls")
+    print(f"{'scenario':<10} {'ours (us)':>10} {'upstream (us)':>14} {'ours/upstream':>14}")
+    for scenario in ("plain", "fallback"):
+        samples: dict[str, list[float]] = {"ours": [], "upstream": []}
+        for _ in range(args.rounds):
+            for impl, py in (("ours", ours), ("upstream", upstream)):
+                samples[impl] += run(py, impl, scenario, args.calls, args.batches)
+        a, b = statistics.median(samples["ours"]), statistics.median(samples["upstream"])
+        print(f"{scenario:<10} {a:>10.1f} {b:>14.1f} {a / b:>14.3f}   (goal <= 0.333)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
