@@ -17,9 +17,15 @@ _FAST = os.name == "posix" and isinstance(_RAW, dict)
 _TRUE = {"1", "true", "yes", "on"}
 
 
+_KEYS: dict[str, bytes] = {}
+
+
 def env_value(name: str) -> str | None:
     if _FAST:
-        raw = _RAW.get(name.encode())  # type: ignore[union-attr]
+        key = _KEYS.get(name)
+        if key is None:
+            key = _KEYS[name] = os.fsencode(name)
+        raw = _RAW.get(key)  # type: ignore[union-attr]
         return None if raw is None else os.fsdecode(raw)
     return os.environ.get(name)
 

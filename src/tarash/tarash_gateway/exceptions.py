@@ -88,8 +88,15 @@ class TarashException(Exception):
         return {"message": self.message, **{f: getattr(self, f) for f in self._fields}}
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword fields survive copy.copy and pickle (the default keeps only args).
+        # Keyword fields survive pickle (the default keeps only args).
         return (_rebuild, (type(self), self.field_values()))
+
+    def __copy__(self) -> TarashException:
+        # Every attribute, no traceback or chaining: a fresh error for each injected failure.
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.args = self.args
+        return new
 
 
 def _rebuild(cls: type[TarashException], values: dict[str, Any]) -> TarashException:

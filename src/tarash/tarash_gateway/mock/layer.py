@@ -9,6 +9,7 @@ through the clock and never pass the config's overall ``timeout``.
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 from typing import Any
 
@@ -28,6 +29,9 @@ __all__ = ["MockLayer", "effective_mock", "env_mock_enabled"]
 
 _DEFAULT_PROGRESS = {"queued": 0, "processing": 50, "completed": 100, "failed": None}
 _ENV_MOCK = MockConfig(enabled=True)
+# Request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4).
+_ID_PREFIX = os.urandom(6).hex()
+_ids = itertools.count(1)
 
 
 def env_mock_enabled() -> bool:
@@ -48,7 +52,7 @@ class MockLayer(Layer):
         mock = effective_mock(call.config) or _ENV_MOCK
         draw = source_for(mock).draw_cumulative(mock.cumulative_weights)
         chosen = (mock.responses or [])[draw.index]
-        request_id = f"mock-{os.urandom(16).hex()}"
+        request_id = f"mock-{_ID_PREFIX}{next(_ids):08x}"
         latency = sample_latency(chosen.latency or mock.latency, draw.latency_u)
         polling = chosen.polling or mock.polling
         origin = _origin_fields(call, chosen, draw, latency)
