@@ -137,7 +137,7 @@ def generation_flow(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
             f"{protocol.name} does not generate {call.kind}s", provider=protocol.name, model=config.model
         )
     payload = yield from protocol.prepare(call)
-    response = yield _send(protocol, call, protocol.submit(call, payload), "submit")
+    response = yield from _send(protocol, call, protocol.submit(call, payload), "submit")
     job = protocol.parse_submit(call, response)
     yield from _report(call, job)
     polls = 0
@@ -153,7 +153,7 @@ def generation_flow(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
                 )
             yield from call.wait(protocol.poll_delay(call, job, response))
             polls += 1
-            response = yield _send(protocol, call, protocol.poll(call, job), "poll")
+            response = yield from _send(protocol, call, protocol.poll(call, job), "poll")
             previous, job = job, protocol.parse_poll(call, job, response)
             if (job.status, job.progress, job.update) != (previous.status, previous.progress, previous.update):
                 yield from _report(call, job)
@@ -164,7 +164,7 @@ def generation_flow(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
     if job.error is not None:
         raise job.error
     fetch = protocol.fetch_result(call, job)
-    result_response = (yield _send(protocol, call, fetch, "result")) if fetch is not None else None
+    result_response = (yield from _send(protocol, call, fetch, "result")) if fetch is not None else None
     result = protocol.parse_result(call, job, result_response)
     origin = Origin(source="provider", provider=protocol.name, model=config.model)
     return result.model_copy(update={"origin": origin})

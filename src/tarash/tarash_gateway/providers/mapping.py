@@ -18,12 +18,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import ValidationError
+from .inputs import wire_url
 
 __all__ = ["Field", "ModelSpec", "find_spec", "map_request", "mapping_table", "CONVERTERS"]
 
 
 def _seconds_suffix(value: Any) -> str:
     return f"{value}s"
+
+
+def _size(value: Any) -> tuple[int, int]:
+    width, _, height = str(value).lower().partition("x")
+    return int(width), int(height)
+
+
+def _http_url(value: Any) -> str:
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return value
+    raise ValueError("only http(s) URLs are accepted here, not data URIs, base64 or bytes")
 
 
 #: Named value converters, so specs stay plain data.
@@ -33,6 +45,14 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "int": int,
     "float": float,
     "seconds_suffix": _seconds_suffix,  # 8 -> "8s"
+    "media_url": wire_url,  # any media input -> http(s)/data: URL (bytes become a data URI)
+    "video_url": lambda v: wire_url(v, "video/mp4"),
+    "media_urls": lambda items: [wire_url(v) for v in items],  # a list of media inputs
+    "http_url": _http_url,  # models that fetch inputs themselves: no data URIs or bytes
+    "size_object": lambda v: dict(zip(("width", "height"), _size(v))),  # "1024x768" -> {"width":..}
+    "size_width": lambda v: _size(v)[0],
+    "size_height": lambda v: _size(v)[1],
+    "frames_at_24fps": lambda v: int(v) * 24,  # seconds -> frame count
 }
 
 
@@ -43,12 +63,19 @@ class Field:
     Args:
         source: the request attribute (``duration_seconds``), or ``image_list:<role>``
             for the input image with that role (``image_list:first_frame``), or
-            ``image_list:*`` for all images as a list.
-        target: the payload key; dots make nested keys (``input.duration``).
+            ``image_list:*`` for all images as a list, ``image_list:<role>[]`` for all
+            images of that role as a list, or ``extra_params:<key>`` for
+            one key of ``extra_params`` (validated here, then not sent a second time).
+            Several sources joined by ``+`` (``aspect_ratio+resolution``) read as a
+            tuple, missing only when every part is; ``allowed``/``convert`` key on it.
+        target: the payload key; dots make nested keys (``input.duration``). An empty
+            target checks the value (``allowed``, ``bounds``) but sends nothing.
         allowed: the values the model takes (compared before conversion), if limited.
         convert: a name from :data:`CONVERTERS` or a mapping of value -> wire value.
+            A converter that raises ``ValueError`` refuses the request (``ValidationError``).
         required: refuse the request when the field is missing.
         default: sent when the request leaves the field unset.
+        bounds: the inclusive ``(min, max)`` a number must lie in, if limited.
     """
 
     source: str
@@ -57,6 +84,7 @@ class Field:
     convert: str | dict[Any, Any] = "same"
     required: bool = False
     default: Any = None
+    bounds: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +120,13 @@ def _images(request: Any, role: str) -> list[Any]:
 
 
 def _read(request: Any, source: str) -> Any:
+    if "+" in source:
+        parts = tuple(_read(request, part) for part in source.split("+"))
+        return None if all(part is None for part in parts) else parts
+    if source.startswith("extra_params:"):
+        return (getattr(request, "extra_params", None) or {}).get(source.split(":", 1)[1])
+    if source.startswith("image_list:") and source.endswith("[]"):
+        return _images(request, source[len("image_list:") : -2]) or None
     if source.startswith("image_list:"):
         role = source.split(":", 1)[1]
         found = _images(request, role)
@@ -132,12 +167,39 @@ def map_request(spec: ModelSpec, request: Any, *, provider: str, model: str) -> 
                 provider=provider,
                 model=model,
             )
+        if rule.bounds is not None and not _within(value, rule.bounds):
+            low, high = rule.bounds
+            raise ValidationError(
+                f"{model} does not take {rule.source}={value!r}; allowed: {_number(low)}..{_number(high)}",
+                provider=provider,
+                model=model,
+            )
         convert = rule.convert
-        wire = convert.get(value, value) if isinstance(convert, dict) else CONVERTERS[convert](value)
-        _put(payload, rule.target, wire)
+        try:
+            wire = convert.get(value, value) if isinstance(convert, dict) else CONVERTERS[convert](value)
+        except (TypeError, ValueError, ValidationError) as error:
+            raise ValidationError(
+                f"{model} cannot take {rule.source}: {error}", provider=provider, model=model
+            ) from None
+        if rule.target:
+            _put(payload, rule.target, wire)
+    consumed = {r.source.split(":", 1)[1] for r in spec.fields if r.source.startswith("extra_params:")}
     for key, value in (getattr(request, "extra_params", None) or {}).items():
-        _put(payload, key, value)
+        if key not in consumed:
+            _put(payload, key, value)
     return payload
+
+
+def _number(value: float) -> str:
+    """``35`` not ``35.0``, and ``4294967294`` not ``4.29497e+09``."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _within(value: Any, bounds: tuple[float, float]) -> bool:
+    try:
+        return bounds[0] <= float(value) <= bounds[1] and not isinstance(value, bool)
+    except (TypeError, ValueError):
+        return False
 
 
 def mapping_table(specs: Iterable[ModelSpec]) -> str:
@@ -148,8 +210,14 @@ def mapping_table(specs: Iterable[ModelSpec]) -> str:
         out.append("| request field | sent as | allowed values | required |")
         out.append("|---|---|---|---|")
         for rule in spec.fields:
-            allowed = ", ".join(f"`{a}`" for a in rule.allowed) if rule.allowed else "any"
-            out.append(f"| `{rule.source}` | `{rule.target}` | {allowed} | {'yes' if rule.required else ''} |")
+            if rule.allowed:
+                allowed = ", ".join(f"`{'+'.join(map(str, a)) if isinstance(a, tuple) else a}`" for a in rule.allowed)
+            elif rule.bounds:
+                allowed = f"`{_number(rule.bounds[0])}`..`{_number(rule.bounds[1])}`"
+            else:
+                allowed = "any"
+            sent = f"`{rule.target}`" if rule.target else "(checked, not sent)"
+            out.append(f"| `{rule.source}` | {sent} | {allowed} | {'yes' if rule.required else ''} |")
         for key, value in spec.fixed.items():
             out.append(f"| (always) | `{key}` = `{value}` | | |")
         out.append("")

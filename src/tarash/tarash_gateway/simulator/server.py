@@ -269,6 +269,9 @@ def _serve_media(rest: str) -> SimResponse:
 def _handler_for(sim: ProviderSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: without TCP_NODELAY each answer
+        # waits ~40 ms for the client's delayed ACK.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)

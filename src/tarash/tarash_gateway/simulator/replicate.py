@@ -1,0 +1,177 @@
+"""Replicate's predictions API, simulated (mounted at ``/replicate``).
+
+A config's ``base_url`` is ``sim.base_url("replicate")``; it stands for
+``https://api.replicate.com/v1``, so routes are served with or without a ``/v1`` prefix:
+
+- ``POST /models/{owner}/{name}/predictions`` ``{"input": ...}``,
+  ``POST /predictions`` ``{"version": ..., "input": ...}`` and
+  ``POST /deployments/{owner}/{name}/predictions``: 201 with the prediction
+  (``status: starting``, ``urls.get``/``urls.cancel`` on this server);
+- ``GET /predictions/{id}``: advances the job one step: ``starting``, then
+  ``processing`` with tqdm-style progress lines in ``logs``, then ``succeeded`` with
+  ``output`` (a list of image URLs, or one video URL, on ``/media/...``), or ``failed``
+  with an ``error`` (E005 moderation text, or an E1001 out-of-memory failure), or
+  ``canceled``;
+- ``POST /predictions/{id}/cancel``: 200 with the prediction, ``status: canceled``.
+
+Scenarios answer the submit with: validation 422 (problem details + ``invalid_fields``),
+auth 401 (``Unauthenticated``, as recorded from the real API), rate_limit 429 (+
+``Retry-After`` when the scenario has one), server_error 500. ``moderation`` at submit is
+a 201 whose prediction has already ``failed`` with E005 (Replicate moderates in the run,
+not at the door). A request without ``Authorization: Bearer|Token ...`` gets 401.
+
+Video or image? From the model name when there is one (``video``, kling, minimax,
+hailuo, luma, wan, veo, seedance), else from the input (``duration``, ``num_frames``,
+``start_image``, ...).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..mock.stock import match_image, match_video
+from .server import Job, SimRequest, SimResponse, SimulatedProvider
+
+__all__ = ["ReplicateSimulator"]
+
+_VIDEO_WORDS = ("video", "kling", "minimax", "hailuo", "luma", "wan", "veo", "seedance", "ray")
+_VIDEO_INPUTS = ("duration", "num_frames", "start_image", "first_frame_image", "last_frame", "generate_audio", "fps")
+_TOTAL_STEPS = 50
+_E005 = "The input or output was flagged as sensitive. Please try again with different inputs. (E005)"
+
+
+def _kind(model: str | None, payload: dict[str, Any]) -> str:
+    if model and any(word in model.lower() for word in _VIDEO_WORDS):
+        return "video"
+    return "video" if any(key in payload for key in _VIDEO_INPUTS) else "image"
+
+
+def _tqdm(percent: int) -> str:
+    done = _TOTAL_STEPS * percent // 100
+    bar = ("█" * (percent // 10)).ljust(10)
+    return f"{percent:3d}%|{bar}| {done}/{_TOTAL_STEPS} [00:01<00:02, 16.50it/s]"
+
+
+class ReplicateSimulator(SimulatedProvider):
+    """Replicate's predictions protocol on the loopback simulator."""
+
+    name = "replicate"
+
+    def __init__(self, sim: Any) -> None:
+        super().__init__(sim)
+        self._meta: dict[str, dict[str, Any]] = {}  # job id -> model, version, created_at
+
+    def handle(self, request: SimRequest) -> SimResponse:
+        if not request.headers.get("authorization", "").startswith(("Bearer ", "Token ")):
+            return self._problem(401, "Unauthenticated", "You did not pass a valid authentication token")
+        path = request.path.removeprefix("/v1")
+        parts = [p for p in path.split("/") if p]
+        if request.method == "POST" and len(parts) == 4 and parts[0] in ("models", "deployments") \
+                and parts[3] == "predictions":
+            return self._submit(request, model=f"{parts[1]}/{parts[2]}")
+        if request.method == "POST" and parts == ["predictions"]:
+            return self._submit(request, model=None)
+        if len(parts) >= 2 and parts[0] == "predictions":
+            job = self.sim.job(parts[1])
+            if job is None or job.provider != self.name:
+                return self._problem(404, "Not found", "The requested resource could not be found.")
+            if request.method == "GET" and len(parts) == 2:
+                if job.state not in ("completed", "failed", "cancelled"):
+                    job.advance()
+                return SimResponse(200, self._prediction(job), self._latency(job))
+            if request.method == "POST" and parts[2:] == ["cancel"]:
+                if job.state not in ("completed", "failed"):
+                    job.cancelled = True
+                return SimResponse(200, self._prediction(job), self._latency(job))
+        return self._problem(404, "Not found", f"no route for {request.method} {request.path}")
+
+    # -- routes --------------------------------------------------------------------------
+    def _submit(self, request: SimRequest, model: str | None) -> SimResponse:
+        try:
+            body = request.json()
+        except ValueError:
+            return self._problem(400, "Invalid JSON", "The request body is not valid JSON.")
+        body = body if isinstance(body, dict) else {}
+        version = body.get("version")
+        if model is None and not version:
+            return self._problem(422, "Invalid version or not permitted", "- version: is required")
+        payload = body.get("input") if isinstance(body.get("input"), dict) else {}
+        job = self.new_job(_kind(model, payload), payload.get("prompt"), payload)
+        headers = self._latency(job)
+        failure = job.scenario.submit_error
+        if failure == "validation":
+            detail = "- input.duration: duration must be one of the following: 5, 10"
+            return self._problem(422, "Input validation failed", detail, headers,
+                                 invalid_fields=[{"type": "enum", "field": "input.duration", "description": detail}])
+        if failure == "auth":
+            return self._problem(401, "Unauthenticated", "You did not pass a valid authentication token", headers)
+        if failure == "rate_limit":
+            if job.scenario.retry_after is not None:
+                headers["retry-after"] = f"{job.scenario.retry_after:g}"
+            return self._problem(429, "Too Many Requests",
+                                 "Request was throttled. Your rate limit resets in ~30s.", headers)
+        if failure == "server_error":
+            return self._problem(500, "Internal Server Error", "Something went wrong on our side.", headers)
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        self._meta[job.id] = {"model": model or "unknown/pinned", "version": version or "hidden", "created_at": now}
+        prediction = self._prediction(job)
+        if failure == "moderation":
+            prediction.update(status="failed", error=_E005)
+        return SimResponse(201, prediction, {**headers, "ratelimit-remaining": "599", "ratelimit-reset": "1"})
+
+    def _prediction(self, job: Job) -> dict[str, Any]:
+        meta = self._meta.get(job.id, {})
+        base = f"{self.base_url()}/predictions/{job.id}"
+        state = job.state
+        prediction: dict[str, Any] = {
+            "id": job.id,
+            "model": meta.get("model"),
+            "version": meta.get("version"),
+            "input": job.payload,
+            "logs": "",
+            "output": None,
+            "data_removed": False,
+            "error": None,
+            "status": "starting",
+            "created_at": meta.get("created_at"),
+            "urls": {"get": base, "cancel": f"{base}/cancel"},
+        }
+        if state == "queued":
+            return prediction
+        lines = ["Using seed: 1", f"Prompt: {(job.payload or {}).get('prompt', '')}"]
+        lines += [_tqdm(p) for p in [*range(0, job.progress, 10), job.progress]]
+        prediction["logs"] = "\n".join(lines) + "\n"
+        if state == "processing":
+            prediction["status"] = "processing"
+        elif state == "completed":
+            prediction.update(status="succeeded", output=self._output(job), metrics={"predict_time": 0.1 * job.polls})
+        elif state == "failed":
+            moderated = job.scenario.job_error == "moderation"
+            error = _E005 if moderated else "CUDA out of memory. Try a smaller input. (E1001)"
+            prediction.update(status="failed", error=error)
+        else:  # cancelled
+            prediction.update(status="canceled", metrics={"predict_time": 0.1 * job.polls})
+        return prediction
+
+    def _output(self, job: Job) -> Any:
+        payload = job.payload if isinstance(job.payload, dict) else {}
+        if job.kind == "video":
+            seconds = payload.get("duration") or (payload.get("num_frames") or 0) / 24 or None
+            item = match_video(payload.get("aspect_ratio"), payload.get("resolution"), seconds)
+            return f"{self.sim.url}/media/{item.file}"
+        size = f"{payload['width']}x{payload['height']}" if payload.get("width") and payload.get("height") else None
+        aspect = payload.get("aspect_ratio") if ":" in str(payload.get("aspect_ratio", "")) else None
+        item = match_image(size, aspect)
+        return [f"{self.sim.url}/media/{item.file}"] * int(payload.get("num_outputs") or 1)
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _latency(job: Job) -> dict[str, str]:
+        return {"x-sim-latency": str(job.scenario.latency)} if job.scenario.latency > 0 else {}
+
+    @staticmethod
+    def _problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
+                 **extra: Any) -> SimResponse:
+        body = {"title": title, "detail": detail, "status": status, **extra}
+        return SimResponse(status, body, {**(headers or {}), "content-type": "application/problem+json"})
