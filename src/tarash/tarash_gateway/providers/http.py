@@ -9,10 +9,16 @@ Transport failures are mapped to the gateway's exceptions here, at one boundary.
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
+import ssl
 import threading
 import weakref
 from dataclasses import dataclass
 
+from typing import Any
+
+import certifi
 import httpx
 
 from ..exceptions import HTTPConnectionError, TimeoutError
@@ -21,9 +27,25 @@ from ..flow import Effect
 __all__ = ["Send", "async_client", "sync_client"]
 
 _sync: httpx.Client | None = None
-_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[httpx.AsyncClient | None]] = weakref.WeakKeyDictionary()
+_turn = itertools.count()
 _lock = threading.Lock()
-_LIMITS = httpx.Limits(max_connections=400, max_keepalive_connections=100)
+# httpcore scans the connections of a pool on every request and response, counting the
+# idle ones for each idle one (O(n^2) per event, plus a syscall per idle connection), so
+# one big pool cost 200 concurrent generations ~45 ms of CPU each. Several small pools,
+# taken in turn and made on first use, keep each scan short.
+_SHARDS = 32
+_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client: loading the CA bundle costs ~30 ms each time."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _client(cls: type[Any]) -> Any:
+    return cls(limits=_LIMITS, follow_redirects=True, verify=_tls())
 
 
 def sync_client() -> httpx.Client:
@@ -31,15 +53,20 @@ def sync_client() -> httpx.Client:
     if _sync is None:
         with _lock:
             if _sync is None:
-                _sync = httpx.Client(limits=_LIMITS, follow_redirects=True)
+                _sync = _client(httpx.Client)
     return _sync
 
 
 def async_client() -> httpx.AsyncClient:
+    """A client of the running event loop (a client never outlives or changes its loop)."""
     loop = asyncio.get_running_loop()
-    client = _async.get(loop)
+    clients = _async.get(loop)
+    if clients is None:
+        clients = _async[loop] = [None] * _SHARDS
+    i = next(_turn) % _SHARDS
+    client = clients[i]
     if client is None:
-        client = _async[loop] = httpx.AsyncClient(limits=_LIMITS, follow_redirects=True)
+        client = clients[i] = _client(httpx.AsyncClient)
     return client
 
 

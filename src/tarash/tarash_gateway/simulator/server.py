@@ -159,7 +159,7 @@ class ProviderSimulator:
         from .providers import all_providers
 
         self._providers = {cls.name: cls(self) for cls in all_providers()}
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
+        self._server = _Server(("127.0.0.1", self._port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="tarash-simulator", daemon=True)
         self._thread.start()
@@ -256,6 +256,12 @@ class ProviderSimulator:
         with self._lock:
             self.requests.append((prefix, method, rest))
         return provider.handle(SimRequest(method, rest, parse_qs(parts.query), headers, body))
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) resets connections when hundreds of clients
+    # connect at once, as the concurrency benchmark does.
+    request_queue_size = 1024
 
 
 def _serve_media(rest: str) -> SimResponse:
