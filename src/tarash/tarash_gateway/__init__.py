@@ -13,6 +13,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from .api import generate_image, generate_image_async, generate_video, generate_video_async
+from .cassettes import use_cassette
 from .clock import InstantClock, instant_waits, use_clock
 from .exceptions import (
     ContentModerationError,
@@ -75,6 +76,7 @@ __all__ = [
     "register_provider",
     "set_global_seed",
     "unregister_provider",
+    "use_cassette",
     "use_clock",
     "use_middleware",
 ]

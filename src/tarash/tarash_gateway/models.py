@@ -12,6 +12,7 @@ from typing import Any, Callable, Awaitable, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .cassettes.config import CassetteField
 from .media import AspectRatio, ImageType, MediaContent, MediaType, Resolution, StatusType
 from .metadata import AttemptMetadata, ExecutionMetadata, Origin
 from .mock.config import MockConfig
@@ -112,6 +113,8 @@ class _Config(BaseModel):
     base_url: str | None = None
     api_version: str | None = None
     mock: MockConfig | None = None
+    #: Record and replay this config's calls: a ``CassetteConfig`` or a cassette path.
+    cassette: CassetteField | None = None
     provider_config: dict[str, Any] = Field(default_factory=dict, repr=False)
 
 

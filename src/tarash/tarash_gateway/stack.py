@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from .cassettes.scope import effective_cassette
 from .fallback import FallbackLayer
 from .layers import Layer, current_middleware
 from .mock.layer import MockLayer, effective_mock
@@ -25,6 +26,11 @@ _PROVIDER = ProviderLayer()
 def attempt_stack(config: AnyConfig) -> Layer:
     """The layers that serve one attempt of ``config``."""
     layer: Layer = _MOCK if effective_mock(config) is not None else _PROVIDER
+    cassette = effective_cassette(config)
+    if cassette is not None:
+        from .cassettes.layer import RecordLayer  # loads sqlite-utils: only when a cassette is in force
+
+        layer = RecordLayer(layer, cassette)
     for middleware in reversed(current_middleware()):
         layer = middleware(layer)
     return layer

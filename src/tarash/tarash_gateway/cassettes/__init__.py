@@ -1,0 +1,64 @@
+"""Record once, replay offline: SQLite cassettes for every provider call.
+
+::
+
+    from tarash.tarash_gateway import use_cassette
+
+    with use_cassette("cassettes/run.db", record_mode="once"):
+        response = generate_video(config, request)   # recorded on the first run,
+                                                     # replayed offline afterwards
+
+Public names:
+
+- :func:`use_cassette`: a ``with`` block (sync or async) or a decorator;
+- :class:`CassetteConfig`: every option, also the ``cassette=`` field of configs;
+- :class:`RecordMode`: ``none``, ``once``, ``new_episodes``, ``all`` (vcrpy's meanings);
+- :class:`CassetteSession`: what ``with use_cassette(...) as cassette`` gives;
+- :func:`close_cassettes`: close the cassettes opened for configs and the environment;
+- :class:`SQLitePersister` and :class:`Persister`: vcrpy persister storing raw httpx
+  traffic in the same kind of file (``my_vcr.register_persister(SQLitePersister)``);
+- :class:`CassetteStore`: the file itself (listing, verifying, pruning).
+
+See ``docs/record-replay.md``. Importing this package imports neither sqlite-utils nor
+vcrpy; they load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .config import CassetteConfig, RecordMode
+from .scope import use_cassette
+
+__all__ = [
+    "CassetteConfig",
+    "CassetteSession",
+    "CassetteStore",
+    "Persister",
+    "RecordMode",
+    "SQLitePersister",
+    "close_cassettes",
+    "use_cassette",
+]
+
+_LAZY = {
+    "CassetteSession": ".session",
+    "CassetteStore": ".store",
+    "Persister": ".persister",
+    "SQLitePersister": ".persister",
+    "close_cassettes": ".session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,0 +1,92 @@
+"""The record layer: replays a hit, records a miss, or refuses, per record mode.
+
+It sits above the mock or provider leaf of each attempt's stack (see :mod:`..stack`),
+and only when a cassette is in force, so calls without one pay nothing. The decision is
+:func:`.policy.decide`; everything that touches the file runs as ``Blocking`` effects,
+inline on the sync face and in a worker thread on the async face.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..call import Call
+from ..clock import current_clock
+from ..flow import Blocking, Flow
+from ..layers import Layer
+from .codec import encode_error, encode_response, encode_timeline, is_recordable
+from .config import RecordMode
+from .media import close_fetched, fetch_media
+from .policy import Decision, decide, needs_lookup
+from .replay import replay_origin, replay_recording
+from .scope import ActiveCassette
+from .session import Match, Prepared
+
+__all__ = ["RecordLayer"]
+
+
+class RecordLayer(Layer):
+    """Records and replays the calls of one attempt through ``active`` (config + session)."""
+
+    def __init__(self, next: Layer, active: ActiveCassette) -> None:  # noqa: A002 - the stack's word
+        super().__init__(next)
+        self.active = active
+
+    def flow(self, call: Call) -> Flow[Any]:
+        cassette, session = self.active.config, self.active.session
+        mode = cassette.record_mode
+        create = mode is not RecordMode.NONE
+        if not session.ready(create=create):
+            yield Blocking(session.open, (create,))
+        match = session.match(call.kind, call.config, call.request, cassette)
+        existed = bool(session.existed)
+        recording = None
+        if needs_lookup(mode, existed=existed):
+            recording = yield Blocking(session.lookup, (match, cassette))
+        decision = decide(mode, existed=existed, hit=recording is not None)
+        if decision is Decision.REPLAY:
+            assert recording is not None
+            return (yield from replay_recording(call, session, recording, cassette, replay_origin(call, session)))
+        if decision is Decision.REFUSE:
+            raise (yield Blocking(session.miss, (match, cassette)))
+        return (yield from self._record(call, match))
+
+    def _record(self, call: Call, match: Match) -> Flow[Any]:
+        cassette, session = self.active.config, self.active.session
+        clock = current_clock()
+        started = clock.monotonic()
+        timeline: list[tuple[float, Any]] = []
+        user_callback = call.on_progress
+
+        def capture(update: Any) -> Any:
+            timeline.append((clock.monotonic() - started, update))
+            return None if user_callback is None else user_callback(update)
+
+        config = call.config
+        try:
+            response = yield self.call_next(call.replace(on_progress=capture))
+        except Exception as error:
+            if is_recordable(error):
+                prepared = Prepared(
+                    kind=call.kind, provider=config.provider, model=config.model, outcome="error",
+                    response=None, error=encode_error(error, match.scrubber),
+                    timeline=encode_timeline(timeline, None, match.scrubber),
+                    duration=clock.monotonic() - started, slots=[],
+                )
+                yield Blocking(session.record, (match, cassette, prepared))
+            raise
+        duration = clock.monotonic() - started
+        body, slots = encode_response(call.kind, response, match.scrubber)
+        prepared = Prepared(
+            kind=call.kind, provider=config.provider, model=config.model, outcome="response",
+            response=body, error=None, timeline=encode_timeline(timeline, response, match.scrubber),
+            duration=duration, slots=slots,
+        )
+        fetched = None
+        try:
+            if cassette.capture_media and any(slot.url for slot in slots):
+                fetched = yield Blocking(fetch_media, (slots,))
+            yield Blocking(session.record, (match, cassette, prepared, fetched))
+        finally:
+            close_fetched(fetched)
+        return response

@@ -1,0 +1,181 @@
+"""How a call is matched to its recordings: its canonical request, its key, and why a
+miss missed.
+
+The canonical request of a call holds the config's identity fields (kind, provider,
+model, base URL, API version, ``provider_config`` scrubbed) and the request's fields
+that differ from their defaults. Never the ``api_key``, the ``mock`` or ``cassette``
+settings, timeouts or fallbacks: changing those does not change what is generated.
+Media given as bytes or as a ``data:`` URI is represented by its sha256.
+
+The key is the sha256 of the canonical JSON, indexed in the cassette, so replay is one
+indexed ``SELECT``. A cassette with a narrower ``match_on`` compares only the chosen
+fields (the slow path, see :mod:`.session`).
+
+Pure functions; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .config import DEFAULT_MATCH_ON
+from .scrub import Scrubber
+
+__all__ = [
+    "Candidate",
+    "Difference",
+    "canonical_json",
+    "canonical_request",
+    "differences",
+    "explain_miss",
+    "match_key",
+    "project",
+    "request_key",
+]
+
+_DATA_URI_INLINE = 256
+
+
+def canonical_request(kind: str, config: Any, request: Any, scrubber: Scrubber) -> dict[str, Any]:
+    """The identity of one call, as plain JSON values, with secrets scrubbed."""
+    return {
+        "kind": kind,
+        "provider": config.provider,
+        "model": config.model,
+        "base_url": config.base_url,
+        "api_version": config.api_version,
+        "provider_config": scrubber.value(_plain(config.provider_config)),
+        "request": scrubber.value(_plain(request.model_dump(exclude_defaults=True))),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return {"sha256": hashlib.sha256(value).hexdigest(), "size": len(value)}
+    if isinstance(value, str):
+        if value.startswith("data:") and len(value) > _DATA_URI_INLINE:
+            return {"data_uri_sha256": hashlib.sha256(value.encode()).hexdigest(), "size": len(value)}
+        return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_key(canonical: dict[str, Any]) -> str:
+    """The indexed key of a canonical request (sha256 of its canonical JSON)."""
+    return hashlib.sha256(canonical_json(canonical).encode()).hexdigest()
+
+
+def project(canonical: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any]:
+    """The fields of a canonical request that ``match_on`` compares (absent = ``None``)."""
+    out: dict[str, Any] = {}
+    for field in match_on:
+        head, _, rest = field.partition(".")
+        value = canonical.get(head)
+        if rest:
+            value = value.get(rest) if isinstance(value, dict) else None
+        out[field] = value
+    return out
+
+
+def match_key(canonical: dict[str, Any], match_on: Sequence[str], key: str) -> str:
+    """The key equal requests share under ``match_on`` (the request key by default)."""
+    if tuple(match_on) == DEFAULT_MATCH_ON:
+        return key
+    return "m:" + hashlib.sha256(canonical_json(project(canonical, match_on)).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One field that differs between the asked call and a recording."""
+
+    field: str
+    asked: Any
+    recorded: Any
+
+
+def _flat(canonical: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any]:
+    """Field path -> value, with ``request`` and ``provider_config`` opened one level."""
+    flat: dict[str, Any] = {}
+    for field, value in project(canonical, match_on).items():
+        if "." not in field and isinstance(value, dict) and field in ("request", "provider_config"):
+            for k, v in value.items():
+                flat[f"{field}.{k}"] = v
+        else:
+            flat[field] = value
+    return flat
+
+
+def differences(asked: dict[str, Any], recorded: dict[str, Any], match_on: Sequence[str]) -> list[Difference]:
+    """The ``match_on`` fields whose values differ, in a stable order."""
+    a, r = _flat(asked, match_on), _flat(recorded, match_on)
+    return [Difference(f, a.get(f), r.get(f)) for f in sorted(set(a) | set(r)) if a.get(f) != r.get(f)]
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = "missing" if value is None else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A recording considered for a miss message."""
+
+    id: int
+    provider: str
+    model: str
+    recorded_at: str
+    request: dict[str, Any]
+
+
+def explain_miss(
+    *,
+    path: str,
+    mode: str,
+    asked: dict[str, Any],
+    match_on: Sequence[str],
+    candidates: Sequence[Candidate],
+    recorded_count: int,
+    index: int,
+    exists: bool,
+    nearest: int = 3,
+) -> str:
+    """The message of a ``RecordingNotFoundError``: nearest recordings and what differs."""
+    what = f"{asked['kind']} call to {asked['provider']}/{asked['model']}"
+    if not exists:
+        return (
+            f"cassette {path} does not exist, so this {what} cannot be replayed (record_mode={mode!r}); "
+            "record it first with record_mode='once' or 'new_episodes'"
+        )
+    if recorded_count:
+        return (
+            f"cassette {path} holds {recorded_count} recording(s) of this {what}, and this is call {index} of it "
+            f"since the cassette was opened (record_mode={mode!r}). Set allow_playback_repeats=True to replay "
+            "the last recording again, or record_mode='new_episodes' to record this call too."
+        )
+    scored = sorted(
+        ((differences(asked, c.request, match_on), c) for c in candidates),
+        key=lambda pair: (len(pair[0]), -pair[1].id),
+    )[:nearest]
+    lines = [f"cassette {path} holds no recording of this {what} (record_mode={mode!r})."]
+    if not scored:
+        lines.append("It holds no recordings of this kind at all.")
+    else:
+        lines.append("Nearest recordings:")
+        for diffs, c in scored:
+            detail = "; ".join(f"{d.field}: {_short(d.asked)} here, {_short(d.recorded)} recorded" for d in diffs)
+            lines.append(f"  #{c.id} {c.provider}/{c.model} recorded {c.recorded_at}: {detail or 'no difference'}")
+    lines.append("Record it with record_mode='new_episodes' (or 'all'), or change the call to match.")
+    return "\n".join(lines)

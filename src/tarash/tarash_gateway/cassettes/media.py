@@ -1,0 +1,171 @@
+"""Generated media in a cassette: captured when recording, delivered when replaying.
+
+Capture downloads each media URL of a response (``http(s)://`` or ``file://``) while the
+provider's URL still works, streaming it through a temporary file while hashing it, so
+memory stays flat whatever the size. The bytes are stored once per sha256 (see
+:class:`.store.CassetteStore`). A failed download is logged and the recording keeps
+only the URL (``tarash cassette verify`` lists such recordings).
+
+Delivery, per :attr:`CassetteConfig.media`:
+
+- ``url`` (default): the original URL; inline media comes back as it was given;
+- ``file``: the bytes streamed into ``media_dir`` and a ``file://`` URL to them;
+- ``content``: the bytes (``{"content": ..., "content_type": ...}`` for a video, a
+  ``data:`` URI for an image).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import mimetypes
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import httpx
+
+from ..exceptions import CassetteError
+from ..media_io import to_data_uri
+from .codec import MediaSlot
+from .store import CHUNK, BlobSource, CassetteStore
+
+__all__ = ["close_fetched", "default_media_dir", "deliver_media", "fetch_media", "needs_media_io"]
+
+log = logging.getLogger("tarash.cassettes")
+_DOWNLOAD_TIMEOUT = 60.0
+
+
+def fetch_media(slots: list[MediaSlot]) -> dict[str, BlobSource]:
+    """Download the URL slots; returns blob sources (open temporary files) by slot.
+
+    The caller closes the files (:func:`close_fetched`).
+    """
+    fetched: dict[str, BlobSource] = {}
+    by_url: dict[str, BlobSource] = {}
+    for slot in slots:
+        if slot.url is None:
+            continue
+        if slot.url in by_url:
+            fetched[slot.slot] = by_url[slot.url]
+            continue
+        try:
+            source = _download(slot.url, slot.content_type)
+        except Exception as error:  # noqa: BLE001 - a failed capture must never fail the recorded call
+            log.warning("media of %s was not captured (%s): %s", slot.slot, _safe(slot.stored_url), error)
+            continue
+        if source is not None:
+            fetched[slot.slot] = by_url[slot.url] = source
+    return fetched
+
+
+def close_fetched(fetched: dict[str, BlobSource] | None) -> None:
+    for source in (fetched or {}).values():
+        if source.file is not None:
+            with contextlib.suppress(OSError):
+                source.file.close()
+
+
+def _safe(url: str | None) -> str:
+    return (url or "")[:120]
+
+
+def _download(url: str, content_type: str | None) -> BlobSource | None:
+    scheme = urlparse(url).scheme
+    if scheme == "file":
+        path = Path(url2pathname(urlparse(url).path))
+        handle = path.open("rb")
+        return _hashed(handle, content_type)
+    if scheme not in ("http", "https"):
+        return None
+    spool = tempfile.TemporaryFile()
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=_DOWNLOAD_TIMEOUT) as response:
+            if response.status_code >= 400:
+                raise CassetteError(f"HTTP {response.status_code}")
+            content_type = response.headers.get("content-type", content_type)
+            for chunk in response.iter_bytes(CHUNK):
+                spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    return _hashed(spool, content_type)
+
+
+def _hashed(handle: Any, content_type: str | None) -> BlobSource:
+    handle.seek(0)
+    hasher, size = hashlib.sha256(), 0
+    while chunk := handle.read(CHUNK):
+        hasher.update(chunk)
+        size += len(chunk)
+    return BlobSource(hasher.hexdigest(), size, content_type, file=handle)
+
+
+def needs_media_io(data: dict[str, Any], kind: str, mode: str) -> bool:
+    """Whether delivering a stored response's media touches the cassette's blobs."""
+    if mode != "url":
+        return True
+    values = [data.get("video")] if kind == "video" else list(data.get("images") or [])
+    return any(isinstance(v, dict) for v in values)
+
+
+def deliver_media(
+    store: CassetteStore, recording_id: int, data: dict[str, Any], kind: str, mode: str, media_dir: Path
+) -> dict[str, Any]:
+    """``data`` (a stored response) with each media value delivered as ``mode`` asks."""
+    captured = store.media(recording_id) if mode != "url" else {}
+    if kind == "video":
+        data["video"] = _deliver(store, recording_id, "video", data["video"], kind, mode, media_dir, captured)
+    else:
+        data["images"] = [
+            _deliver(store, recording_id, f"images/{i}", value, kind, mode, media_dir, captured)
+            for i, value in enumerate(data.get("images") or [])
+        ]
+    return data
+
+
+def _deliver(
+    store: CassetteStore, recording_id: int, slot: str, value: Any, kind: str, mode: str, media_dir: Path,
+    captured: dict[str, dict[str, Any]],
+) -> Any:
+    if isinstance(value, dict) and "$blob" in value:
+        digest, content_type, form = value["$blob"], value.get("content_type"), value.get("form")
+        if mode == "url":
+            mode = "content"  # inline media comes back inline, as it was recorded
+    else:
+        if mode == "url":
+            return value
+        entry = captured.get(slot)
+        if entry is None:
+            raise CassetteError(
+                f"the media of recording #{recording_id} ({slot}) was not captured when it was recorded "
+                f"(capture_media was off or the download failed); replay it with media='url'"
+            )
+        digest, content_type, form = entry["hash"], entry["content_type"], "content"
+    content_type = content_type or ("video/mp4" if kind == "video" else "image/png")
+    if mode == "file":
+        return _to_file(store, digest, content_type, value if isinstance(value, str) else "", media_dir).as_uri()
+    data = store.read_blob(digest)
+    if kind == "image" or form == "data_uri":
+        return to_data_uri(data, content_type)
+    return {"content": data, "content_type": content_type}
+
+
+def _to_file(store: CassetteStore, digest: str, content_type: str, url: str, media_dir: Path) -> Path:
+    suffix = Path(urlparse(url).path).suffix if url else ""
+    if not suffix or len(suffix) > 6:
+        suffix = mimetypes.guess_extension(content_type) or ".bin"
+    target = (media_dir / f"{digest[:24]}{suffix}").absolute()
+    info = store.blob_info(digest)
+    if target.exists() and info is not None and target.stat().st_size == info["size"]:
+        return target  # written by an earlier replay: same hash, same bytes
+    return store.copy_blob(digest, target)
+
+
+def default_media_dir(cassette_file: Path) -> Path:
+    """``cassettes/run.db`` -> ``cassettes/run.media``."""
+    return cassette_file.with_name(cassette_file.stem + ".media")
+

@@ -1,0 +1,202 @@
+"""Which cassette serves a call: per config > ``with use_cassette(...)`` > environment >
+defaults, field by field.
+
+Each level sets only the fields it names, and a higher level wins for those fields::
+
+    TARASH_CASSETTE=cassettes/app.db TARASH_RECORD_MODE=none python app.py
+        every call replays from cassettes/app.db (no code change)
+    with use_cassette("cassettes/run.db"):
+        calls inside use run.db; its record mode comes from TARASH_RECORD_MODE if set,
+        else the default "once"
+    VideoGenerationConfig(..., cassette=CassetteConfig(record_mode="all"))
+        this config records (into the block's or the environment's cassette),
+        while the other links of the chain replay
+    VideoGenerationConfig(..., cassette=CassetteConfig(enabled=False))
+        this config is never recorded or replayed
+
+The resolution is cheap when nothing is set (three lookups), so calls without a cassette
+pay nothing for the feature.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..env import env_value
+from ..exceptions import CassetteError
+from .config import CassetteConfig, RecordMode
+
+if TYPE_CHECKING:  # the session loads sqlite-utils: imported on first use only
+    from .session import CassetteSession
+
+__all__ = ["ActiveCassette", "CassetteScope", "effective_cassette", "use_cassette"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+ENV_CASSETTE = "TARASH_CASSETTE"
+ENV_RECORD_MODE = "TARASH_RECORD_MODE"
+
+
+@dataclass(frozen=True, slots=True)
+class _Scoped:
+    config: CassetteConfig
+    session: CassetteSession | None
+    file: str | None
+
+
+_scope: ContextVar[_Scoped | None] = ContextVar("tarash_cassette", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveCassette:
+    """The merged settings of one call and the session that serves it."""
+
+    config: CassetteConfig
+    session: CassetteSession
+
+
+def effective_cassette(config: Any) -> ActiveCassette | None:
+    """The cassette in force for one config, or ``None`` (the common, free case)."""
+    own = config.cassette
+    scoped = _scope.get()
+    env_path = env_value(ENV_CASSETTE)
+    if own is None and scoped is None and not env_path:
+        return None
+    scoped_config = scoped.config if scoped is not None else None
+    merged = _merge(
+        own,
+        _fields(own),
+        scoped_config,
+        _fields(scoped_config),
+        env_path or None,
+        env_value(ENV_RECORD_MODE) or None,
+    )
+    if merged is None:
+        return None
+    from .session import shared_session
+
+    assert merged.path is not None
+    file = os.path.abspath(merged.path)
+    if scoped is not None and scoped.session is not None and scoped.file == file:
+        return ActiveCassette(merged, scoped.session)
+    return ActiveCassette(merged, shared_session(merged.path))
+
+
+def _fields(config: CassetteConfig | None) -> frozenset[str] | None:
+    # Part of the cache key: equal configs may differ in which fields they set.
+    return None if config is None else frozenset(config.model_fields_set)
+
+
+@functools.lru_cache(maxsize=256)
+def _merge(
+    own: CassetteConfig | None,
+    own_fields: frozenset[str] | None,
+    scoped: CassetteConfig | None,
+    scoped_fields: frozenset[str] | None,
+    env_path: str | None,
+    env_mode: str | None,
+) -> CassetteConfig | None:
+    values: dict[str, Any] = {}
+    if env_path:
+        values["path"] = env_path
+    if env_mode:
+        try:
+            values["record_mode"] = RecordMode.parse(env_mode, source=ENV_RECORD_MODE)
+        except ValueError as error:
+            raise CassetteError(str(error)) from None
+    for level in (scoped, own):
+        if level is not None:
+            values.update({name: getattr(level, name) for name in level.model_fields_set})
+    merged = CassetteConfig(**values)
+    if not merged.enabled:
+        return None
+    if merged.path is None:
+        raise CassetteError(
+            "a cassette setting without a path is in force: give CassetteConfig(path=...), "
+            f"use_cassette(path) or set {ENV_CASSETTE}"
+        )
+    return merged
+
+
+class CassetteScope:
+    """What :func:`use_cassette` returns: a context manager (``with`` and ``async with``)
+    and a decorator for sync and async functions."""
+
+    def __init__(self, config: CassetteConfig) -> None:
+        self.config = config
+        self._tokens: list[Any] = []
+        self._sessions: list[CassetteSession | None] = []
+
+    def __enter__(self) -> CassetteSession | None:
+        from .session import CassetteSession
+
+        path = self.config.path
+        session = CassetteSession(path) if path is not None else None
+        file = os.path.abspath(path) if path is not None else None
+        self._tokens.append(_scope.set(_Scoped(self.config, session, file)))
+        self._sessions.append(session)
+        return session
+
+    def __exit__(self, *exc: object) -> None:
+        _scope.reset(self._tokens.pop())
+        session = self._sessions.pop()
+        if session is not None:
+            session.close()
+
+    async def __aenter__(self) -> CassetteSession | None:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.__exit__(*exc)
+
+    def __call__(self, fn: F) -> F:
+        config = self.config
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with CassetteScope(config):
+                    return await fn(*args, **kwargs)
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with CassetteScope(config):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def use_cassette(path: str | os.PathLike[str] | None = None, **options: Any) -> CassetteScope:
+    """Record and replay every call made inside a block (sync or async code) or a function.
+
+    Args:
+        path: the cassette file, e.g. ``"cassettes/run.db"``. May be left out to change
+            only options of the cassette set by ``TARASH_CASSETTE``.
+        **options: any :class:`CassetteConfig` field: ``record_mode``, ``match_on``,
+            ``allow_playback_repeats``, ``replay_speed``, ``capture_media``, ``media``,
+            ``media_dir``, ``secret_keys``, ``secret_values``, ``enabled``.
+
+    The ``with`` statement gives the block's :class:`~.session.CassetteSession`
+    (``replayed``, ``recorded``, ``replayed_seconds``). Threads started inside the
+    block do not inherit it; give those calls ``cassette=`` on their config.
+
+    Example::
+
+        with use_cassette("cassettes/run.db", record_mode="once") as cassette:
+            generate_video(config, request)
+        print(cassette.recorded, cassette.replayed)
+
+        @use_cassette("cassettes/run.db", record_mode="none")
+        async def test_pipeline(): ...
+    """
+    if path is not None:
+        options["path"] = path
+    return CassetteScope(CassetteConfig(**options))
+

@@ -1,0 +1,256 @@
+"""A cassette in use: its file, whether it held recordings when this run opened it, and
+how many times each request has been asked for.
+
+A ``with use_cassette(...)`` block has its own session. Cassettes set per config, by
+``TARASH_CASSETTE`` or by ``MockResponse(replay=...)`` share one session per file for the
+whole process (:func:`shared_session`; :func:`close_cassettes` closes them).
+
+The n-th time an equal request is asked for in a session, it matches the n-th recording
+of that request, so repeated identical calls replay in recorded order.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import RecordingNotFoundError
+from .codec import MediaSlot
+from .config import CassetteConfig, RecordMode
+from .matching import Candidate, canonical_json, canonical_request, explain_miss, match_key, request_key
+from .scrub import Scrubber
+from .store import BlobSource, CassetteStore
+
+__all__ = ["CassetteSession", "Match", "Prepared", "close_cassettes", "shared_session"]
+
+
+@functools.cache
+def library_version() -> str:
+    try:
+        return version("tarash-gateway")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One call as the cassette sees it: its canonical request, keys, and how many times
+    an equal request was asked for in this session (this one included)."""
+
+    canonical: dict[str, Any]
+    key: str
+    match_key: str
+    index: int
+    scrubber: Scrubber
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A recording ready to be written (already scrubbed)."""
+
+    kind: str
+    provider: str
+    model: str
+    outcome: str
+    response: str | None
+    error: str | None
+    timeline: str
+    duration: float
+    slots: list[MediaSlot]
+
+
+class CassetteSession:
+    """A cassette file as used by one ``with`` block, or by the process.
+
+    ``replayed``, ``recorded`` and ``refused`` count the calls served so far, and
+    ``replayed_seconds`` adds up how long the replayed calls took when recorded.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.file = Path(os.path.abspath(path))
+        self.started = time.time()
+        self.existed: bool | None = None
+        self.replayed = 0
+        self.recorded = 0
+        self.refused = 0
+        self.replayed_seconds = 0.0
+        self._store: CassetteStore | None = None
+        self._lock = threading.RLock()
+        self._counts: dict[str, int] = {}
+        self._slow: dict[tuple[str, ...], dict[str, list[int]]] = {}
+
+    def __repr__(self) -> str:
+        return f"<CassetteSession {self.path} replayed={self.replayed} recorded={self.recorded}>"
+
+    @property
+    def store(self) -> CassetteStore | None:
+        return self._store
+
+    def ready(self, *, create: bool) -> bool:
+        """Whether :meth:`open` has nothing left to do (no I/O needed)."""
+        return self._store is not None or (not create and self.existed is not None)
+
+    def open(self, create: bool) -> None:
+        """Open the file (blocking). Without ``create`` a missing file stays missing."""
+        with self._lock:
+            if self.ready(create=create):
+                return
+            if not create and not (self.file.exists() and self.file.stat().st_size > 0):
+                self.existed = False
+                return
+            store = CassetteStore.open(self.file, create=create, display=self.path)
+            if self.existed is None:
+                self.existed = store.has_recordings()
+            self._store = store
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+
+    # -- matching ----------------------------------------------------------------------
+
+    def match(self, kind: str, config: Any, request: Any, cassette: CassetteConfig) -> Match:
+        """The call's canonical request and keys; counts it as asked for once more."""
+        scrubber = Scrubber.for_call(config.api_key, config.provider_config, cassette.secret_values, cassette.secret_keys)
+        canonical = canonical_request(kind, config, request, scrubber)
+        key = request_key(canonical)
+        mkey = match_key(canonical, cassette.match_on, key)
+        with self._lock:
+            index = self._counts[mkey] = self._counts.get(mkey, 0) + 1
+        return Match(canonical, key, mkey, index, scrubber)
+
+    def lookup(self, match: Match, cassette: CassetteConfig) -> dict[str, Any] | None:
+        """The recording this call replays, or ``None`` (blocking)."""
+        store = self._store
+        if store is None:
+            return None
+        repeats = cassette.allow_playback_repeats
+        if cassette.default_match:
+            return store.find(match.key, match.index, repeats=repeats)
+        ids = self._slow_ids(cassette.match_on).get(match.match_key, [])
+        if match.index <= len(ids):
+            return store.get(ids[match.index - 1])
+        return store.get(ids[-1]) if repeats and ids else None
+
+    def _slow_ids(self, match_on: tuple[str, ...]) -> dict[str, list[int]]:
+        """Recording ids grouped by their key under a narrower ``match_on`` (built once)."""
+        with self._lock:
+            index = self._slow.get(match_on)
+            if index is None and self._store is not None:
+                index = {}
+                for recording_id, text in self._store.requests():
+                    index.setdefault(match_key(json.loads(text), match_on, ""), []).append(recording_id)
+                self._slow[match_on] = index
+            return index or {}
+
+    def miss(self, match: Match, cassette: CassetteConfig) -> RecordingNotFoundError:
+        """The error for a refused call, naming the nearest recordings (blocking)."""
+        store, asked = self._store, match.canonical
+        count, candidates = 0, []
+        if store is not None:
+            if cassette.default_match:
+                count = store.count(match.key)
+            else:
+                count = len(self._slow_ids(cassette.match_on).get(match.match_key, []))
+            if not count:
+                candidates = [
+                    Candidate(r["id"], r["provider"], r["model"], r["recorded_at"], json.loads(r["request"]))
+                    for r in store.candidates(asked["kind"], asked["provider"], asked["model"])
+                ]
+        with self._lock:
+            self.refused += 1
+        message = explain_miss(
+            path=self.path,
+            mode=cassette.record_mode.value,
+            asked=asked,
+            match_on=cassette.match_on,
+            candidates=candidates,
+            recorded_count=count,
+            index=match.index,
+            exists=store is not None,
+        )
+        return RecordingNotFoundError(message, provider=asked["provider"], model=asked["model"])
+
+    # -- recording ---------------------------------------------------------------------
+
+    def record(
+        self, match: Match, cassette: CassetteConfig, prepared: Prepared, fetched: dict[str, BlobSource] | None = None
+    ) -> int:
+        """Write one recording (blocking); returns its id."""
+        if self._store is None:
+            self.open(True)
+        assert self._store is not None
+        blobs: list[BlobSource] = []
+        media: list[dict[str, Any]] = []
+        for slot in prepared.slots:
+            source = slot.blob or (fetched or {}).get(slot.slot)
+            if source is None:
+                continue
+            blobs.append(source)
+            media.append({"slot": slot.slot, "url": slot.stored_url, "hash": source.hash,
+                          "content_type": source.content_type or slot.content_type})
+        now = time.time()
+        row = {
+            "key": match.key,
+            "kind": prepared.kind,
+            "provider": prepared.provider,
+            "model": prepared.model,
+            "request": canonical_json(match.canonical),
+            "outcome": prepared.outcome,
+            "response": prepared.response,
+            "error": prepared.error,
+            "timeline": prepared.timeline,
+            "duration": round(prepared.duration, 6),
+            "library_version": library_version(),
+            "recorded_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
+            "recorded_ts": now,
+        }
+        replace_before = self.started if cassette.record_mode is RecordMode.ALL else None
+        recording_id, _ = self._store.add_recording(row, blobs=blobs, media=media, replace_before=replace_before)
+        with self._lock:
+            self.recorded += 1
+            for match_on, index in self._slow.items():
+                index.setdefault(match_key(match.canonical, match_on, ""), []).append(recording_id)
+        return recording_id
+
+    def note_replayed(self, recording: dict[str, Any]) -> None:
+        with self._lock:
+            self.replayed += 1
+            self.replayed_seconds += recording.get("duration") or 0.0
+
+
+_shared: dict[str, CassetteSession] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_session(path: str) -> CassetteSession:
+    """The process-wide session of a cassette file (per-config, environment, mock replay)."""
+    file = os.path.abspath(path)
+    session = _shared.get(file)
+    if session is None:
+        with _shared_lock:
+            session = _shared.setdefault(file, CassetteSession(path))
+    return session
+
+
+def close_cassettes() -> None:
+    """Close the cassettes opened for per-config, environment and mock-replay use.
+
+    They otherwise stay open for the life of the process; the next call reopens them
+    (and decides afresh whether each one existed).
+    """
+    with _shared_lock:
+        sessions = list(_shared.values())
+        _shared.clear()
+    for session in sessions:
+        session.close()

@@ -1,0 +1,430 @@
+"""The cassette file: one SQLite database, read and written through sqlite-utils.
+
+One store, called from both faces (the async face runs its methods in a thread through
+``Blocking`` effects). What makes it safe to share:
+
+- WAL journal, ``busy_timeout`` and one short ``BEGIN IMMEDIATE`` transaction per
+  recording: threads, asyncio tasks and processes append to one file at once, and a
+  crash (even ``kill -9``) leaves every committed recording in place;
+- one connection per thread (and per process: a forked child opens its own);
+- a versioned schema (``PRAGMA user_version``, migrations by sqlite-utils) under our
+  ``application_id``: a corrupt file, a foreign database or a newer schema raise a
+  :class:`~..exceptions.CassetteError` that says so, never a bare ``sqlite3`` error.
+
+Schema (version 1)::
+
+    recordings         id, key, seq, kind, provider, model, request, outcome,
+                       response, error, timeline, duration, library_version,
+                       recorded_at, recorded_ts          unique (key, seq)
+    blobs              hash (sha256) primary key, size, content_type, data (raw bytes)
+    media              recording_id, slot, url, hash, content_type
+    http_interactions  id, fingerprint (unique), method, uri, request, response,
+                       request_body, response_body (blob hashes), recorded_at
+
+Blobs are stored once per content hash, as raw bytes, and streamed in and out in
+chunks with SQLite's incremental blob I/O, so a 500 MB video never sits in memory.
+
+(Slightly past 400 lines on purpose: every SQL statement that touches the file lives
+here, so locking and error mapping are decided in one place. Summary, verify and prune
+are in :mod:`.maintenance`.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from sqlite_utils import Database, Migrations
+
+from ..exceptions import CassetteError
+
+__all__ = ["APPLICATION_ID", "BlobSource", "CassetteStore", "SCHEMA_VERSION", "guard"]
+
+APPLICATION_ID = 0x54524353  # "TRCS": marks a file as a tarash cassette
+BUSY_TIMEOUT_S = 60.0
+CHUNK = 1 << 20
+
+def m001_initial(db: Database) -> None:
+    db["recordings"].create(
+        {
+            "id": int, "key": str, "seq": int, "kind": str, "provider": str, "model": str,
+            "request": str, "outcome": str, "response": str, "error": str, "timeline": str,
+            "duration": float, "library_version": str, "recorded_at": str, "recorded_ts": float,
+        },
+        pk="id",
+        not_null={"key", "seq", "kind", "provider", "model", "request", "outcome"},
+    )
+    db["recordings"].create_index(["key", "seq"], unique=True)
+    db["recordings"].create_index(["kind", "provider", "model"])
+    db["blobs"].create({"hash": str, "size": int, "content_type": str, "data": bytes}, pk="hash")
+    db["media"].create(
+        {"recording_id": int, "slot": str, "url": str, "hash": str, "content_type": str},
+        pk=("recording_id", "slot"),
+    )
+    db["media"].create_index(["hash"])
+    db["http_interactions"].create(
+        {
+            "id": int, "fingerprint": str, "method": str, "uri": str, "request": str, "response": str,
+            "request_body": str, "response_body": str, "recorded_at": str,
+        },
+        pk="id",
+    )
+    db["http_interactions"].create_index(["fingerprint"], unique=True)
+
+
+#: The schema's migrations, oldest first; the schema version is their number.
+_STEPS = (m001_initial,)
+_MIGRATIONS = Migrations("tarash-cassette")
+for _step in _STEPS:
+    _MIGRATIONS()(_step)
+_KNOWN = [step.__name__ for step in _STEPS]
+SCHEMA_VERSION = len(_STEPS)
+_TABLES = ("recordings", "blobs", "media", "http_interactions")
+
+
+@dataclass(slots=True)
+class BlobSource:
+    """Bytes to store once under their sha256: in memory (``data``) or in a file (``file``)."""
+
+    hash: str
+    size: int
+    content_type: str | None = None
+    data: bytes | None = None
+    file: IO[bytes] | None = None
+
+    @classmethod
+    def of(cls, data: bytes, content_type: str | None = None) -> BlobSource:
+        return cls(hashlib.sha256(data).hexdigest(), len(data), content_type, data=data)
+
+
+@contextlib.contextmanager
+def guard(path: str, doing: str) -> Iterator[None]:
+    """sqlite3's errors, as the clear CassetteError the gateway promises."""
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        text = str(error)
+        if "locked" in text or "busy" in text:
+            raise CassetteError(f"cassette {path} stayed locked by another writer while {doing}: {text}") from error
+        raise CassetteError(f"cassette {path} is damaged or is not a cassette ({doing}: {text})") from error
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+class CassetteStore:
+    """One cassette file. Open it with :meth:`open`; every method is thread-safe.
+
+    Example:
+        >>> store = CassetteStore.open("cassettes/run.db", create=False)  # doctest: +SKIP
+        >>> store.count_recordings()  # doctest: +SKIP
+        12
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, display: str | None = None) -> None:
+        self.file = Path(path)
+        self.path = display or str(path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._generation = 0
+        self._pid = os.getpid()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool, display: str | None = None) -> CassetteStore:
+        """Open (and with ``create``, make or upgrade) a cassette; check what it is first."""
+        store = cls(path, display=display)
+        store.check(create=create)
+        return store
+
+    # -- connections -------------------------------------------------------------------
+
+    def db(self) -> Database:
+        """This thread's connection, wrapped by sqlite-utils."""
+        if os.getpid() != self._pid:  # a forked child must not use its parent's connections
+            self._pid, self._conns, self._local = os.getpid(), [], threading.local()
+        entry = getattr(self._local, "entry", None)
+        if entry is not None and entry[0] == self._generation:
+            return entry[1]
+        with guard(self.path, "opening"):
+            conn = sqlite3.connect(self.file, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA synchronous=NORMAL")
+        db = Database(conn, execute_plugins=False, recursive_triggers=False)
+        with self._lock:
+            # Worker threads come and go (each asyncio.run has its own executor): close the
+            # connections of finished threads rather than keep them open for the process.
+            finished = [c for t, c in self._conns if not t.is_alive()]
+            self._conns = [(t, c) for t, c in self._conns if t.is_alive()]
+            self._conns.append((threading.current_thread(), conn))
+            self._local.entry = (self._generation, db)
+        for old in finished:
+            with contextlib.suppress(sqlite3.Error):
+                old.close()
+        return db
+
+    def close(self) -> None:
+        """Close every connection; the store reopens on its next use."""
+        with self._lock:
+            conns, self._conns = self._conns, []
+            self._generation += 1
+        for _, conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    @contextlib.contextmanager
+    def transaction(self, doing: str) -> Iterator[Database]:
+        """One short write transaction, taken at once (``BEGIN IMMEDIATE``)."""
+        db = self.db()
+        with guard(self.path, doing):
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:  # also when COMMIT itself failed
+                    db.conn.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read, as dicts (errors become ``CassetteError``)."""
+        with guard(self.path, "reading"):
+            return _rows(self.db().execute(sql, params))
+
+    # -- schema ------------------------------------------------------------------------
+
+    def check(self, *, create: bool) -> None:
+        """Refuse a foreign, damaged or newer file; create or migrate ours when allowed."""
+        if not self.file.exists():
+            if not create:
+                raise CassetteError(f"cassette {self.path} does not exist")
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+        db = self.db()
+        with guard(self.path, "checking its schema"):
+            app_id, version = self._header(db)
+            if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
+                return  # the common case: both are set by one transaction, so both are current
+            if create:
+                with contextlib.suppress(sqlite3.OperationalError):  # read-only media: stays as it is
+                    db.execute("PRAGMA journal_mode=WAL")
+            # From here on one snapshot (reads in separate statements could straddle another
+            # process's creation of the schema), and for creating, the write lock.
+            db.conn.execute("BEGIN IMMEDIATE" if create else "BEGIN")
+            try:
+                self._migrate(db, create=create)
+                db.conn.execute("COMMIT")
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+
+    def _migrate(self, db: Database, *, create: bool) -> None:
+        app_id, version = self._header(db)
+        self._refuse_foreign(db, app_id, version)
+        if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
+            return  # another writer created it meanwhile
+        if not create:
+            if app_id == 0:
+                raise CassetteError(f"{self.path} is an empty file, not a cassette yet")
+            raise CassetteError(
+                f"cassette {self.path} has schema version {version}, this tarash-gateway writes "
+                f"{SCHEMA_VERSION}; open it once for recording to upgrade it"
+            )
+        unknown = [m.name for m in _MIGRATIONS.applied(db) if m.name not in _KNOWN]
+        if unknown:
+            raise CassetteError(f"cassette {self.path} has migrations this tarash-gateway does not know: {unknown}")
+        _MIGRATIONS.apply(db)
+        db.conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        db.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _header(self, db: Database) -> tuple[int, int]:
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        return app_id, version
+
+    def _refuse_foreign(self, db: Database, app_id: int, version: int) -> None:
+        if app_id not in (0, APPLICATION_ID):
+            raise CassetteError(f"{self.path} is a SQLite database of another application, not a tarash cassette")
+        if version > SCHEMA_VERSION:
+            raise CassetteError(
+                f"cassette {self.path} has schema version {version}, newer than this tarash-gateway "
+                f"understands ({SCHEMA_VERSION}); upgrade tarash-gateway to read it"
+            )
+        if app_id == 0:
+            tables = [t for t in db.table_names() if not t.startswith("sqlite_")]
+            if tables:
+                raise CassetteError(
+                    f"{self.path} is a SQLite database but not a tarash cassette (it holds {', '.join(tables[:5])})"
+                )
+
+    # -- recordings --------------------------------------------------------------------
+
+    def has_recordings(self) -> bool:
+        return bool(self.query("SELECT EXISTS (SELECT 1 FROM recordings) AS any_")[0]["any_"])
+
+    def count_recordings(self) -> int:
+        return self.query("SELECT count(*) AS n FROM recordings")[0]["n"]
+
+    def find(self, key: str, index: int, *, repeats: bool = False) -> dict[str, Any] | None:
+        """The ``index``-th recording (1-based, in recorded order) of a key; with
+        ``repeats``, the last one when there are fewer."""
+        rows = self.query("SELECT * FROM recordings WHERE key = ? ORDER BY seq LIMIT 1 OFFSET ?", (key, index - 1))
+        if not rows and repeats:
+            rows = self.query("SELECT * FROM recordings WHERE key = ? ORDER BY seq DESC LIMIT 1", (key,))
+        return rows[0] if rows else None
+
+    def get(self, recording_id: int) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM recordings WHERE id = ?", (recording_id,))
+        return rows[0] if rows else None
+
+    def count(self, key: str) -> int:
+        return self.query("SELECT count(*) AS n FROM recordings WHERE key = ?", (key,))[0]["n"]
+
+    def requests(self) -> Iterator[tuple[int, str]]:
+        """``(id, canonical request JSON)`` of every recording, in recorded order."""
+        with guard(self.path, "reading"):
+            yield from self.db().execute("SELECT id, request FROM recordings ORDER BY id")
+
+    def candidates(self, kind: str, provider: str, model: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Recordings of a kind, those of the same provider and model first, newest first."""
+        return self.query(
+            "SELECT id, provider, model, recorded_at, request FROM recordings WHERE kind = ? "
+            "ORDER BY (provider = ? AND model = ?) DESC, id DESC LIMIT ?",
+            (kind, provider, model, limit),
+        )
+
+    def recordings(self) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM recordings ORDER BY id")
+
+    def add_recording(
+        self,
+        row: dict[str, Any],
+        *,
+        blobs: list[BlobSource] = (),  # type: ignore[assignment]
+        media: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        replace_before: float | None = None,
+    ) -> tuple[int, int]:
+        """Store one recording with its media in one transaction; returns ``(id, seq)``.
+
+        The recording takes the next ``seq`` of its key, allocated inside the
+        transaction, so concurrent writers of equal requests never collide. With
+        ``replace_before`` (a ``time.time()``), recordings of the same key made before
+        then are deleted first (record mode ``all``).
+        """
+        with self.transaction("recording") as db:
+            if replace_before is not None:
+                old = [r[0] for r in db.execute(
+                    "SELECT id FROM recordings WHERE key = ? AND recorded_ts < ?", (row["key"], replace_before))]
+                if old:
+                    marks = ",".join("?" * len(old))
+                    db.execute(f"DELETE FROM media WHERE recording_id IN ({marks})", old)
+                    db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", old)
+            seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM recordings WHERE key = ?", (row["key"],)).fetchone()[0]
+            for blob in blobs:
+                self._put_blob(db, blob)
+            recording_id = db["recordings"].insert({**row, "seq": seq}).last_pk
+            for item in media:
+                db["media"].insert({**item, "recording_id": recording_id}, replace=True)
+        return int(recording_id), int(seq)  # type: ignore[arg-type]
+
+    def delete_recordings(self, ids: list[int]) -> int:
+        with self.transaction("deleting recordings") as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                db.execute(f"DELETE FROM media WHERE recording_id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", chunk)
+        return len(ids)
+
+    # -- blobs and media ---------------------------------------------------------------
+
+    def _put_blob(self, db: Database, blob: BlobSource) -> None:
+        if db.execute("SELECT 1 FROM blobs WHERE hash = ?", (blob.hash,)).fetchone():
+            return
+        record = {"hash": blob.hash, "size": blob.size, "content_type": blob.content_type}
+        if blob.data is not None:
+            db["blobs"].insert({**record, "data": blob.data})
+            return
+        assert blob.file is not None
+        db["blobs"].insert({**record, "data": blob.size}, conversions={"data": "zeroblob(?)"})
+        rowid = db.execute("SELECT rowid FROM blobs WHERE hash = ?", (blob.hash,)).fetchone()[0]
+        blob.file.seek(0)
+        with db.conn.blobopen("blobs", "data", rowid) as target:
+            while chunk := blob.file.read(CHUNK):
+                target.write(chunk)
+
+    def put_blobs(self, blobs: list[BlobSource]) -> None:
+        with self.transaction("storing blobs") as db:
+            for blob in blobs:
+                self._put_blob(db, blob)
+
+    def media(self, recording_id: int) -> dict[str, dict[str, Any]]:
+        """The captured media of a recording, by slot (``video``, ``images/0`` ...)."""
+        return {r["slot"]: r for r in self.query(
+            "SELECT m.slot, m.url, m.hash, coalesce(m.content_type, b.content_type) AS content_type, b.size "
+            "FROM media m LEFT JOIN blobs b ON b.hash = m.hash WHERE m.recording_id = ?", (recording_id,))}
+
+    def blobs(self) -> list[dict[str, Any]]:
+        """``hash``, ``size`` and ``content_type`` of every blob, by hash."""
+        return self.query("SELECT hash, size, content_type FROM blobs ORDER BY hash")
+
+    def all_media(self) -> list[dict[str, Any]]:
+        return self.query("SELECT recording_id, slot, url, hash, content_type FROM media ORDER BY recording_id, slot")
+
+    def blob_info(self, digest: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT rowid AS rowid, hash, size, content_type FROM blobs WHERE hash = ?", (digest,))
+        return rows[0] if rows else None
+
+    def read_blob(self, digest: str) -> bytes:
+        """A blob's bytes, in memory (only when the caller asked for bytes)."""
+        return b"".join(self.iter_blob(digest))
+
+    def iter_blob(self, digest: str, chunk: int = CHUNK) -> Iterator[bytes]:
+        """A blob's bytes in chunks, never the whole blob at once."""
+        info = self.blob_info(digest)
+        if info is None:
+            raise CassetteError(f"cassette {self.path} lacks blob {digest[:12]}... (damaged; run tarash cassette verify)")
+        with guard(self.path, "reading a blob"), self.db().conn.blobopen(
+            "blobs", "data", info["rowid"], readonly=True
+        ) as source:
+            while data := source.read(chunk):
+                yield data
+
+    def copy_blob(self, digest: str, target: Path) -> Path:
+        """Stream a blob into a file (written beside it, then renamed into place)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tarash-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for data in self.iter_blob(digest):
+                    out.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return target
+
+    # -- raw HTTP interactions (vcrpy persister, YAML import) ---------------------------
+
+    def http_interactions(self) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM http_interactions ORDER BY id")
+
+    def add_http_interactions(self, rows: list[dict[str, Any]], blobs: list[BlobSource]) -> int:
+        """Add interactions not stored yet (by ``fingerprint``); returns how many were new."""
+        with self.transaction("recording HTTP interactions") as db:
+            for blob in blobs:
+                self._put_blob(db, blob)
+            before = db.execute("SELECT count(*) FROM http_interactions").fetchone()[0]
+            if rows:
+                db["http_interactions"].insert_all(rows, ignore=True)
+            return db.execute("SELECT count(*) FROM http_interactions").fetchone()[0] - before

@@ -1,0 +1,24 @@
+"""The ``tarash`` command line. Each command group lives in its own module and is
+registered here; the commands only parse and print, the library does the work."""
+
+from __future__ import annotations
+
+import click
+
+from .cassette import cassette_group
+
+__all__ = ["main"]
+
+
+@click.group()
+@click.version_option(package_name="tarash-gateway", prog_name="tarash")
+def main() -> None:
+    """tarash-gateway from the shell.
+
+    \b
+    Example:
+        tarash cassette ls cassettes/
+    """
+
+
+main.add_command(cassette_group)

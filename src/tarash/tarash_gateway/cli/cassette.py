@@ -1,0 +1,288 @@
+"""``tarash cassette``: list, show, verify, prune, import and export cassette files.
+
+Thin by design: each command parses its options, calls the cassette library, and
+prints. Library errors (:class:`~..exceptions.CassetteError`) become
+``click.ClickException`` (a one-line ``Error: ...`` and exit status 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cassettes.store import CassetteStore
+from ..exceptions import CassetteError
+
+__all__ = ["cassette_group"]
+
+
+
+@contextlib.contextmanager
+def _library_errors() -> Iterator[None]:
+    try:
+        yield
+    except CassetteError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@contextlib.contextmanager
+def _opened(path: Path, *, create: bool = False) -> Iterator[CassetteStore]:
+    with _library_errors():
+        store = CassetteStore.open(path, create=create)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def _progress(length: int, label: str) -> Any:
+    # On stderr, so an export to stdout stays clean; click draws it only on a terminal.
+    return click.progressbar(length=length, label=label, file=sys.stderr)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+@click.group("cassette")
+def cassette_group() -> None:
+    """Inspect and maintain SQLite cassettes.
+
+    \b
+    Example:
+        tarash cassette verify cassettes/run.db
+    """
+
+
+@cassette_group.command("ls")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def ls(paths: tuple[Path, ...]) -> None:
+    """List cassettes (default: the ``cassettes/`` directory) with their contents.
+
+    \b
+    Example:
+        tarash cassette ls
+        tarash cassette ls cassettes/ other/run.db
+    """
+    from ..cassettes.maintenance import summary
+
+    if not paths:
+        default = Path("cassettes")
+        if not default.is_dir():
+            raise click.ClickException("no cassettes/ directory here; name the cassettes or directories to list")
+        paths = (default,)
+    files = sorted({f for p in paths for f in ([p] if p.is_file() else p.rglob("*.db"))})
+    if not files:
+        click.echo("no cassettes found")
+        return
+    click.echo(f"{'cassette':40} {'recordings':>10} {'errors':>6} {'http':>6} {'blobs':>6} {'size':>10}")
+    for file in files:
+        try:
+            store = CassetteStore.open(file, create=False)
+            try:
+                s = summary(store)
+            finally:
+                store.close()
+        except CassetteError as error:
+            click.echo(f"{str(file):40} unreadable: {error}")
+            continue
+        click.echo(
+            f"{str(file):40} {s['recordings']:>10} {s['errors']:>6} {s['http_interactions']:>6} "
+            f"{s['blobs']:>6} {_size(s['file_bytes']):>10}"
+        )
+
+
+@cassette_group.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "recording_id", type=int, help="Show one recording in full.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def show(path: Path, recording_id: int | None, as_json: bool) -> None:
+    """Show what a cassette holds: one line per recording, or one recording in full.
+
+    \b
+    Example:
+        tarash cassette show cassettes/run.db
+        tarash cassette show cassettes/run.db --id 3
+    """
+    from ..cassettes.maintenance import summary
+
+    with _opened(path) as store:
+        if recording_id is not None:
+            row = store.get(recording_id)
+            if row is None:
+                raise click.ClickException(f"{path} has no recording #{recording_id}")
+            full = {k: row[k] for k in ("id", "key", "seq", "kind", "provider", "model", "outcome", "duration",
+                                        "library_version", "recorded_at")}
+            for name in ("request", "response", "error", "timeline"):
+                full[name] = None if row[name] is None else json.loads(row[name])
+            full["media"] = list(store.media(recording_id).values())
+            click.echo(json.dumps(full, indent=2, ensure_ascii=False))
+            return
+        rows = store.recordings()
+        if as_json:
+            click.echo(json.dumps({"summary": summary(store), "recordings": [_line(r) for r in rows]}, indent=2))
+            return
+        s = summary(store)
+        click.echo(f"{path}: {s['recordings']} recordings ({s['errors']} errors), {s['http_interactions']} HTTP "
+                   f"interactions, {s['blobs']} blobs ({_size(s['blob_bytes'])})")
+        for r in (_line(r) for r in rows):
+            click.echo(f"#{r['id']:<5} {r['kind']:5} {r['provider']}/{r['model']}  seq {r['seq']}  {r['outcome']:8} "
+                       f"{r['duration'] or 0:7.2f}s  {r['updates']} updates  {r['prompt']!r}")
+
+
+def _line(row: dict[str, Any]) -> dict[str, Any]:
+    request = json.loads(row["request"]).get("request", {})
+    prompt = str(request.get("prompt", ""))
+    return {
+        "id": row["id"], "seq": row["seq"], "kind": row["kind"], "provider": row["provider"], "model": row["model"],
+        "outcome": row["outcome"], "duration": row["duration"], "updates": len(json.loads(row["timeline"] or "[]")),
+        "prompt": prompt if len(prompt) <= 50 else prompt[:47] + "...", "recorded_at": row["recorded_at"],
+    }
+
+
+@cassette_group.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def verify(paths: tuple[Path, ...]) -> None:
+    """Check cassettes page by page and re-hash every stored blob; exit 1 if one is damaged.
+
+    \b
+    Example:
+        tarash cassette verify cassettes/*.db
+    """
+    from ..cassettes.maintenance import verify as verify_store
+
+    damaged = 0
+    for path in paths:
+        try:
+            store = CassetteStore.open(path, create=False)
+            try:
+                report = verify_store(store)
+            finally:
+                store.close()
+        except CassetteError as error:
+            click.echo(f"DAMAGED {path}: {error}")
+            damaged += 1
+            continue
+        if report.ok:
+            counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
+            click.echo(f"ok {path}: {counts}")
+        else:
+            damaged += 1
+            click.echo(f"DAMAGED {path}:")
+            for problem in report.problems:
+                click.echo(f"  - {problem}")
+        for note in report.notes:
+            click.echo(f"  note: {note}")
+    if damaged:
+        raise click.ClickException(f"{damaged} of {len(paths)} cassette(s) damaged")
+
+
+@cassette_group.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--provider", help="Only recordings of this provider.")
+@click.option("--model", help="Only recordings of this model.")
+@click.option("--older-than", "older_than", type=float, metavar="DAYS", help="Only recordings older than DAYS.")
+@click.option("--errors", is_flag=True, help="Only recorded errors.")
+@click.option("--dry-run", is_flag=True, help="Say what would go, delete nothing.")
+@click.option("--vacuum", is_flag=True, help="Give the freed space back to the disk.")
+def prune(path: Path, provider: str | None, model: str | None, older_than: float | None, errors: bool,
+          dry_run: bool, vacuum: bool) -> None:
+    """Delete recordings matching every filter given, then blobs nothing uses.
+
+    With no filter, only unused blobs are deleted.
+
+    \b
+    Example:
+        tarash cassette prune cassettes/run.db --provider fal --older-than 90 --vacuum
+    """
+    from ..cassettes.maintenance import prune as prune_store
+
+    with _opened(path) as store, _library_errors():
+        result = prune_store(store, provider=provider, model=model, older_than_days=older_than, errors_only=errors,
+                             dry_run=dry_run, vacuum=vacuum)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"{verb} {result.recordings} recording(s) and {result.blobs} unused blob(s) ({_size(result.blob_bytes)})")
+
+
+@cassette_group.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--blobs-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="For a JSONL export: the directory its blobs were written to.")
+def import_(source: Path, path: Path, blobs_dir: Path | None) -> None:
+    """Add a vcrpy YAML cassette (.yaml, .yml) or a JSONL export (.jsonl) to a cassette.
+
+    Secrets are scrubbed on the way in. Importing the same file twice adds nothing.
+
+    \b
+    Example:
+        tarash cassette import tests/cassettes/run.yaml cassettes/replicate.db
+        tarash cassette import run.jsonl cassettes/run.db --blobs-dir run-blobs/
+    """
+    from ..cassettes import interop
+
+    with _opened(path, create=True) as store, _library_errors():
+        if source.suffix.lower() in (".yaml", ".yml"):
+            pairs = interop.load_vcr_yaml(source)
+            with _progress(len(pairs), f"importing {source.name}") as bar:
+                added = interop.import_vcr_pairs(pairs, store, progress=bar.update)
+            click.echo(f"imported {added} new HTTP interaction(s) of {len(pairs)} from {source} into {path}")
+        elif source.suffix.lower() == ".jsonl":
+            with source.open(encoding="utf-8") as handle:
+                lines = sum(1 for _ in handle)
+            with _progress(lines, f"importing {source.name}") as bar:
+                recordings, https = interop.import_jsonl(source, store, blobs_dir=blobs_dir, progress=bar.update)
+            click.echo(f"imported {recordings} recording(s) and {https} HTTP interaction(s) from {source} into {path}")
+        else:
+            raise click.ClickException(f"{source}: give a vcrpy .yaml/.yml cassette or a .jsonl export")
+
+
+@cassette_group.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default="-")
+@click.option("--blobs-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write each blob to this directory, as a file named by its sha256.")
+@click.option("--embed-blobs", is_flag=True, help="Put every blob's bytes in the JSONL (base64 when binary).")
+def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool) -> None:
+    """Write a cassette as sorted JSONL: readable, diffable, importable again.
+
+    One object per line: the header, blobs by hash (small text bodies inline), then
+    recordings and HTTP interactions in a stable order. OUTPUT defaults to stdout.
+
+    \b
+    Example:
+        tarash cassette export cassettes/run.db run.jsonl --blobs-dir run-blobs/
+        tarash cassette export cassettes/run.db | less
+    """
+    from ..cassettes import interop
+
+    with _opened(path) as store, _library_errors():
+        total = interop.export_size(store)
+        if blobs_dir is not None:
+            blobs_dir.mkdir(parents=True, exist_ok=True)
+        to_stdout = str(output) == "-"
+        with _progress(total, f"exporting {path.name}") as bar, _output(output) as out:
+            lines = interop.export_jsonl(store, out, blobs_dir=blobs_dir, embed_blobs=embed_blobs, progress=bar.update)
+    if not to_stdout:
+        click.echo(f"exported {lines} line(s) from {path} to {output}")
+
+
+@contextlib.contextmanager
+def _output(output: Path) -> Iterator[Any]:
+    if str(output) == "-":
+        yield sys.stdout
+        return
+    with output.open("w", encoding="utf-8") as handle:
+        yield handle
+
+

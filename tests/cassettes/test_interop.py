@@ -1,0 +1,96 @@
+"""vcrpy YAML import (both of vcrpy's response formats) and the JSONL export's properties."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tarash.tarash_gateway.cassettes import interop
+from tarash.tarash_gateway.cassettes.persister import decode_interaction
+from tarash.tarash_gateway.cassettes.store import CassetteStore
+from tarash.tarash_gateway.exceptions import CassetteError
+
+
+def _yaml(tmp_path: Path, interactions: list) -> Path:
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump({"interactions": interactions, "version": 1}))
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = CassetteStore.open(tmp_path / "c.db", create=True)
+    yield store
+    store.close()
+
+
+REQUEST = {"body": "", "headers": {"authorization": ["Bearer r8_secretsecret"]}, "method": "GET",
+           "uri": "https://api.example.com/v1/x?api_key=k-12345678"}
+
+
+def test_old_httpx_format_with_decoded_text_is_normalised(tmp_path, store):
+    old = {"content": '{"status": "ok"}', "headers": {"Content-Encoding": ["gzip"], "Content-Length": ["9"]},
+           "http_version": "HTTP/1.1", "status_code": 200}
+    assert interop.import_vcr_yaml(_yaml(tmp_path, [{"request": REQUEST, "response": old}]), store) == 1
+    request, response = decode_interaction(store, store.http_interactions()[0])
+    assert response["status"] == {"code": 200, "message": "OK"}
+    assert response["body"]["string"] == b'{"status": "ok"}'
+    assert "Content-Encoding" not in response["headers"] and response["headers"]["Content-Length"] == ["16"]
+    assert request["headers"]["authorization"] == ["[REDACTED]"] and "k-12345678" not in request["uri"]
+
+
+def test_todays_format_with_a_gzipped_body_is_kept_as_recorded(tmp_path, store):
+    body = gzip.compress(b'{"status": "ok"}', mtime=0)
+    new = {"status": {"code": 201, "message": "Created"}, "headers": {"Content-Encoding": ["gzip"]},
+           "body": {"string": body}}
+    interop.import_vcr_yaml(_yaml(tmp_path, [{"request": REQUEST, "response": new}]), store)
+    _, response = decode_interaction(store, store.http_interactions()[0])
+    assert response["body"]["string"] == body and response["status"]["code"] == 201
+
+
+def test_a_file_that_is_not_a_vcrpy_cassette_is_refused(tmp_path, store):
+    (tmp_path / "x.yaml").write_text("just: text\n")
+    with pytest.raises(CassetteError, match="no 'interactions' list"):
+        interop.import_vcr_yaml(tmp_path / "x.yaml", store)
+    (tmp_path / "y.yaml").write_text("interactions: [{request: {}}]\n")
+    with pytest.raises(CassetteError, match="interaction 1 is malformed"):
+        interop.import_vcr_yaml(tmp_path / "y.yaml", store)
+
+
+def test_repeated_polls_keep_their_order_through_export_and_import(tmp_path, store):
+    statuses = ["starting", "processing", "processing", "succeeded"]
+    interactions = [{"request": {**REQUEST, "uri": "https://api.example.com/v1/p/1"}, "response": {
+        "status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": json.dumps({"s": s})}}}
+        for s in statuses]
+    interop.import_vcr_yaml(_yaml(tmp_path, interactions), store)
+    export = tmp_path / "e.jsonl"
+    with export.open("w") as out:
+        interop.export_jsonl(store, out)
+    copy = CassetteStore.open(tmp_path / "copy.db", create=True)
+    try:
+        assert interop.import_jsonl(export, copy) == (0, 4)
+        bodies = [json.loads(decode_interaction(copy, row)[1]["body"]["string"])["s"] for row in copy.http_interactions()]
+        assert bodies == statuses
+        assert interop.import_jsonl(export, copy) == (0, 0)  # importing twice adds nothing
+        assert interop.import_jsonl(export, store) == (0, 0)  # nor into the cassette it came from
+    finally:
+        copy.close()
+
+
+def test_an_edited_export_is_refused(tmp_path, store):
+    interop.import_vcr_yaml(_yaml(tmp_path, [{"request": REQUEST, "response": {
+        "status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": "hello"}}}]), store)
+    export = tmp_path / "e.jsonl"
+    with export.open("w") as out:
+        interop.export_jsonl(store, out)
+    export.write_text(export.read_text().replace('"text":"hello"', '"text":"HELLO"'))
+    copy = CassetteStore.open(tmp_path / "copy.db", create=True)
+    try:
+        with pytest.raises(CassetteError, match="does not hold the bytes its hash says"):
+            interop.import_jsonl(export, copy)
+    finally:
+        copy.close()
