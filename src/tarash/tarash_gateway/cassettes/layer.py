@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import stats
 from ..call import Call
 from ..clock import current_clock
 from ..flow import Blocking, Flow
@@ -74,6 +75,7 @@ class RecordLayer(Layer):
                     duration=clock.monotonic() - started, slots=[],
                 )
                 yield Blocking(session.record, (match, cassette, prepared))
+                stats.count("recorded")
             raise
         duration = clock.monotonic() - started
         body, slots = encode_response(call.kind, response, match.scrubber)
@@ -87,6 +89,7 @@ class RecordLayer(Layer):
             if cassette.capture_media and any(slot.url for slot in slots):
                 fetched = yield Blocking(fetch_media, (slots,))
             yield Blocking(session.record, (match, cassette, prepared, fetched))
+            stats.count("recorded")
         finally:
             close_fetched(fetched)
         return response

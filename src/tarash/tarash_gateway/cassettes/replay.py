@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .. import stats
 from ..call import Call
 from ..flow import Blocking, Emit, Flow
 from ..metadata import Origin
@@ -53,6 +54,7 @@ def replay_recording(
         except AttributeError:
             pass
     session.note_replayed(recording)
+    stats.count("replayed")
 
     speed = cassette.speed_factor
     if call.on_progress is not None or speed is not None:

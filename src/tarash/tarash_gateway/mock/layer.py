@@ -13,6 +13,7 @@ import itertools
 import os
 from typing import Any
 
+from .. import stats
 from ..call import Call
 from ..env import env_flag
 from ..exceptions import TarashException, ValidationError
@@ -56,6 +57,9 @@ class MockLayer(Layer):
         latency = sample_latency(chosen.latency or mock.latency, draw.latency_u)
         polling = chosen.polling or mock.polling
         origin = _origin_fields(call, chosen, draw, latency)
+        stats.count("mocked")
+        if origin["injected"] is not None:
+            stats.count("faults")
 
         error: BaseException | None = None
         result: Any = None

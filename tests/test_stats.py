@@ -1,0 +1,30 @@
+"""The served-call counts the pytest plugin reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from tarash.tarash_gateway import stats, use_cassette
+from tarash.tarash_gateway.exceptions import GenerationFailedError
+from tarash.tarash_gateway.mock import MockConfig, MockResponse
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+
+
+def test_counts_mocked_faults_recorded_and_replayed(face, clock, tmp_path):
+    stats.reset()
+    request = VideoGenerationRequest(prompt="p")
+    face.video(VideoGenerationConfig(provider="a", model="m", mock=MockConfig(latency=1)), request)
+    with pytest.raises(GenerationFailedError):
+        face.video(
+            VideoGenerationConfig(provider="a", model="m", mock=MockConfig(responses=[MockResponse(error=GenerationFailedError("x"))])),
+            request,
+        )
+    assert stats.snapshot() == {"replayed": 0, "recorded": 0, "mocked": 2, "faults": 2}
+    config = VideoGenerationConfig(provider="a", model="m", mock=MockConfig())
+    with use_cassette(tmp_path / "c.db", record_mode="once"):
+        face.video(config, request)
+    with use_cassette(tmp_path / "c.db", record_mode="none"):
+        face.video(config, request)
+    assert stats.snapshot() == {"replayed": 1, "recorded": 1, "mocked": 3, "faults": 2}
+    stats.reset()
+    assert stats.snapshot()["mocked"] == 0
