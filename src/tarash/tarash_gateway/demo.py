@@ -1,17 +1,16 @@
 """``make demo``: the main job of tarash-gateway in one short, readable report.
 
 Runs offline with no keys: stock mocks, a seeded chaos run, a fallback chain rescued
-by its fallback, and (where those parts are installed) recording a run against the
-loopback provider simulator and replaying it from the cassette.
+by its fallback, then a run recorded through the real provider adapters against the
+loopback provider simulator into ``cassettes/demo.db`` (``TARASH_DEMO_DIR`` moves it)
+and replayed from it with no provider and no network.
 """
 
 from __future__ import annotations
 
 import collections
-import importlib.util
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -101,8 +100,6 @@ def fallback() -> None:
 
 
 def record_replay(workdir: Path) -> None:
-    if importlib.util.find_spec("tarash.tarash_gateway.demo_record") is None:
-        return
     from .demo_record import run
 
     section("4. Record once, replay offline")
@@ -114,8 +111,7 @@ def main() -> int:
     stock()
     chaos()
     fallback()
-    with tempfile.TemporaryDirectory(prefix="tarash-demo-") as tmp:
-        record_replay(Path(tmp))
+    record_replay(Path(os.environ.get("TARASH_DEMO_DIR", "cassettes")))
     say()
     say("Done. Docs: docs/index.md; tests: make test.")
     return 0

@@ -1,107 +1,117 @@
-"""The record/replay part of ``make demo``: record a short run, then replay it offline.
+"""The record/replay part of ``make demo``: record a real run once, replay it offline.
 
-``run(report, workdir)`` registers a small local provider (``demo-studio``) whose jobs
-take a moment and report progress, serves its "generated" video from a loopback URL,
-records three calls into ``workdir/demo.db``, then shuts the URL and the provider down
-and replays the run: same responses, same progress events, the video from the cassette,
-in a fraction of the time.
+``run(report, workdir)`` records three generations through the real provider adapters
+(fal video, Replicate video, OpenAI images) into ``workdir/demo.db``: against the
+loopback provider simulator, or against the real provider for each one whose key is set
+in the environment (``FAL_KEY``, ``REPLICATE_API_TOKEN``, ``OPENAI_API_KEY``). The
+generated media are captured into the cassette. Then the simulator is stopped and the
+run is replayed with no provider, no network and no keys: the same responses, the same
+progress events, the media from the cassette. Last, the recording serves as one
+weighted outcome of a seeded chaos run.
 """
 
 from __future__ import annotations
 
-import http.server
-import threading
+import collections
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.request import url2pathname
 
-from . import generate_video, register_provider, unregister_provider
+from . import generate_image, generate_video
 from .cassettes import use_cassette
-from .mock.stock import match_video
-from .models import VideoGenerationConfig, VideoGenerationRequest, VideoGenerationResponse, VideoGenerationUpdate
+from .exceptions import TarashException
+from .mock import MockConfig, MockResponse
+from .models import (
+    ImageGenerationConfig,
+    ImageGenerationRequest,
+    VideoGenerationConfig,
+    VideoGenerationRequest,
+)
+from .simulator import ProviderSimulator, Scenario
+from .exceptions import RateLimitError
 
 __all__ = ["run"]
 
-PROVIDER = "demo-studio"
-PROMPTS = ("a lighthouse at dawn", "a cat playing piano", "rain on a neon street")
-JOB_STEP = 0.15  # seconds between the provider's progress updates
+#: (kind, provider, model, prompt, the environment variable holding a real key)
+CALLS = (
+    ("video", "fal", "fal-ai/veo3.1/fast", "a lighthouse at dawn", "FAL_KEY"),
+    ("video", "replicate", "google/veo-3", "a cat playing piano", "REPLICATE_API_TOKEN"),
+    ("image", "openai", "gpt-image-1", "rain on a neon street", "OPENAI_API_KEY"),
+)
 
 
-class _Studio:
-    """A provider that takes ``3 * JOB_STEP`` per job and reports progress on the way."""
-
-    def __init__(self, video_url: str) -> None:
-        self.video_url = video_url
-        self.jobs = 0
-
-    def generate_video(self, config: Any, request: Any, on_progress: Any = None) -> VideoGenerationResponse:
-        self.jobs += 1
-        job = f"studio-{self.jobs}"
-        for status, percent in (("queued", 0), ("processing", 40), ("processing", 80)):
-            if on_progress is not None:
-                on_progress(VideoGenerationUpdate(request_id=job, status=status, progress_percent=percent))
-            time.sleep(JOB_STEP)
-        return VideoGenerationResponse(request_id=job, video=f"{self.video_url}?job={job}&expires=1",
-                                       content_type="video/mp4", duration=4.0, raw_response={"job": job})
+def _config(kind: str, provider: str, model: str, key_var: str, sim: ProviderSimulator | None) -> Any:
+    real_key = os.environ.get(key_var)
+    fields: dict[str, Any] = {"provider": provider, "model": model, "poll_interval": 0.2}
+    if real_key or sim is None:
+        fields["api_key"] = real_key  # the real provider (or, on replay, nothing is called)
+    else:
+        fields.update(api_key="simulator-key", base_url=sim.base_url(provider))
+    return (VideoGenerationConfig if kind == "video" else ImageGenerationConfig)(**fields)
 
 
-def _serve(data: bytes) -> tuple[http.server.ThreadingHTTPServer, str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            self.send_response(200)
-            self.send_header("Content-Type", "video/mp4")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+def _generate(kind: str, config: Any, prompt: str, events: list[str]) -> Any:
+    def on_progress(update: Any) -> None:
+        events.append(f"{update.status}" + (f" {update.progress_percent}%" if update.progress_percent is not None else ""))
 
-        def log_message(self, *args: Any) -> None:
-            pass
+    if kind == "video":
+        return generate_video(config, VideoGenerationRequest(prompt=prompt, duration_seconds=8), on_progress)
+    return generate_image(config, ImageGenerationRequest(prompt=prompt, size="1024x1024"), on_progress)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/outputs/video.mp4"
+
+def _media(response: Any) -> Any:
+    return response.video if hasattr(response, "video") else response.images[0]
 
 
 def run(report: Callable[[str], None], workdir: Path) -> None:
     """Record three calls into ``workdir/demo.db``, then replay them with no provider and no network."""
     workdir.mkdir(parents=True, exist_ok=True)
     cassette = workdir / "demo.db"
-    clip = match_video("16:9", "480p", 4)
-    server, url = _serve(clip.path.read_bytes())
-    studio = _Studio(url)
-    register_provider(PROVIDER, studio)
-    config = VideoGenerationConfig(provider=PROVIDER, model="studio-v1")
-    try:
-        report(f"recording {len(PROMPTS)} calls to the '{PROVIDER}' provider into {cassette} ...")
+    live: list[tuple[str, list[str]]] = []
+    sim = ProviderSimulator(Scenario(queue_polls=1, run_polls=3, latency=0.05), max_lifetime=300)
+    with sim:
+        real = [var for *_, var in CALLS if os.environ.get(var)]
+        where = f"real providers for {', '.join(real)}, the simulator for the rest" if real else f"the loopback provider simulator ({sim.url})"
+        report(f"recording {len(CALLS)} calls through the real adapters, against {where}, into {cassette}")
         started = time.perf_counter()
-        live: list[tuple[str, list[str]]] = []
         with use_cassette(cassette, record_mode="all") as recording:
-            for prompt in PROMPTS:
+            for kind, provider, model, prompt, key_var in CALLS:
                 events: list[str] = []
-                response = generate_video(config, VideoGenerationRequest(prompt=prompt),
-                                          lambda u, events=events: events.append(f"{u.status} {u.progress_percent}%"))
+                response = _generate(kind, _config(kind, provider, model, key_var, sim), prompt, events)
                 live.append((response.request_id, events))
+                report(f"  {provider}/{model}: {response.request_id}, {len(events)} progress events, {kind} captured")
         recorded_in = time.perf_counter() - started
-        report(f"  recorded {recording.recorded} calls and their video in {recorded_in:.2f} s "
-               f"({studio.jobs} provider jobs)")
-    finally:
-        server.shutdown()
-        server.server_close()
-        unregister_provider(PROVIDER)
+        report(f"  recorded {recording.recorded} calls and their media in {recorded_in:.2f} s")
 
-    report("the provider is gone and its video URL is dead; replaying offline ...")
+    report("the simulator is stopped and no key is used: replaying offline ...")
     started = time.perf_counter()
     with use_cassette(cassette, record_mode="none", media="file") as replay:
-        for (request_id, live_events), prompt in zip(live, PROMPTS, strict=True):
-            events: list[str] = []
-            response = generate_video(config, VideoGenerationRequest(prompt=prompt),
-                                      lambda u, events=events: events.append(f"{u.status} {u.progress_percent}%"))
-            local = Path(url2pathname(str(response.video)[len("file://"):]))
+        for (request_id, live_events), (kind, provider, model, prompt, key_var) in zip(live, CALLS, strict=True):
+            events = []
+            response = _generate(kind, _config(kind, provider, model, key_var, None), prompt, events)
+            local = Path(str(_media(response)).removeprefix("file://"))
             same = "same" if (response.request_id, events) == (request_id, live_events) else "DIFFERENT"
-            report(f"  {prompt!r}: {response.request_id} from {response.origin.source}, {len(events)} progress "
-                   f"events ({same} as live), video {local.name} ({local.stat().st_size // 1024} KB, local)")
+            report(f"  {provider}: {response.request_id} from {response.origin.source}, {len(events)} progress events "
+                   f"({same} as live), {kind} {local.name} ({local.stat().st_size // 1024} KB, local)")
     replayed_in = time.perf_counter() - started
     report(f"  replayed {replay.replayed} calls in {replayed_in:.3f} s instead of {replay.replayed_seconds:.2f} s: "
            f"{replay.replayed_seconds - replayed_in:.2f} s saved, no provider, no network, no credits")
+
+    chaos = VideoGenerationConfig(
+        provider="fal",
+        model="fal-ai/veo3.1/fast",
+        mock=MockConfig(seed=7, responses=[
+            MockResponse(weight=0.7, replay=str(cassette)),
+            MockResponse(weight=0.3, error=RateLimitError("fal is saturated", retry_after=5)),
+        ]),
+    )
+    outcomes: collections.Counter[str] = collections.Counter()
+    for _ in range(20):
+        try:
+            outcomes[generate_video(chaos, VideoGenerationRequest(prompt=CALLS[0][3], duration_seconds=8)).origin.source] += 1
+        except TarashException as error:
+            outcomes[type(error).__name__] += 1
+    report(f"  chaos over real data (seed 7, 70% replayed recording / 30% injected 429): "
+           + ", ".join(f"{n} {what}" for what, n in outcomes.most_common()))

@@ -53,7 +53,7 @@ MediaMode = Literal["url", "file", "content"]
 
 #: The fields of a call's canonical request; ``request.<name>`` and
 #: ``provider_config.<name>`` select one field inside the last two.
-MATCH_FIELDS = ("kind", "provider", "model", "base_url", "api_version", "provider_config", "request")
+MATCH_FIELDS = ("kind", "provider", "model", "api_version", "provider_config", "request")
 DEFAULT_MATCH_ON = MATCH_FIELDS
 
 

@@ -2,9 +2,11 @@
 miss missed.
 
 The canonical request of a call holds the config's identity fields (kind, provider,
-model, base URL, API version, ``provider_config`` scrubbed) and the request's fields
-that differ from their defaults. Never the ``api_key``, the ``mock`` or ``cassette``
-settings, timeouts or fallbacks: changing those does not change what is generated.
+model, API version, ``provider_config`` scrubbed) and the request's fields that differ
+from their defaults. Never the ``api_key``, the ``base_url`` (where the call was sent:
+a run recorded against the simulator, a proxy or a staging host replays anywhere), the
+``mock`` or ``cassette`` settings, timeouts or fallbacks: changing those does not change
+what is generated.
 Media given as bytes or as a ``data:`` URI is represented by its sha256.
 
 The key is the sha256 of the canonical JSON, indexed in the cassette, so replay is one
@@ -46,7 +48,6 @@ def canonical_request(kind: str, config: Any, request: Any, scrubber: Scrubber) 
         "kind": kind,
         "provider": config.provider,
         "model": config.model,
-        "base_url": config.base_url,
         "api_version": config.api_version,
         "provider_config": scrubber.value(_plain(config.provider_config)),
         "request": scrubber.value(_plain(request.model_dump(exclude_defaults=True))),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from .cassette import cassette_group
+from .simulate import simulate_command
 
 __all__ = ["main"]
 
@@ -18,7 +19,9 @@ def main() -> None:
     \b
     Example:
         tarash cassette ls cassettes/
+        tarash simulate --port 8787
     """
 
 
 main.add_command(cassette_group)
+main.add_command(simulate_command)

@@ -9,6 +9,7 @@ Transport failures are mapped to the gateway's exceptions here, at one boundary.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import itertools
 import ssl
@@ -54,6 +55,7 @@ def sync_client() -> httpx.Client:
         with _lock:
             if _sync is None:
                 _sync = _client(httpx.Client)
+                atexit.register(_sync.close)  # close pooled sockets rather than leak them at exit
     return _sync
 
 

@@ -1,0 +1,46 @@
+"""``tarash simulate`` serves the providers on loopback until its lifetime ends."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from tarash.tarash_gateway import generate_video
+from tarash.tarash_gateway.cli import main
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+
+
+def test_simulate_serves_a_generation_then_stops_by_itself(clock):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tarash.tarash_gateway.cli", "simulate", "--max-lifetime", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(3)]
+        fal = next(re.search(r"base_url=(\S+)", line).group(1) for line in lines if line.strip().startswith("fal"))
+        assert fal.startswith("http://127.0.0.1:")
+        config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", api_key="k", base_url=fal, poll_interval=0.01)
+        response = generate_video(config, VideoGenerationRequest(prompt="a cat"))
+        assert response.video.startswith(fal.rsplit("/fal", 1)[0] + "/media/")
+        assert response.origin.source == "provider"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def test_simulate_lifetime_ends_the_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "tarash.tarash_gateway.cli", "simulate", "--max-lifetime", "0.5"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0
+    assert "replicate" in result.stdout and "base_url=http://127.0.0.1:" in result.stdout
+
+
+def test_simulate_help_has_an_example():
+    result = CliRunner().invoke(main, ["simulate", "--help"])
+    assert result.exit_code == 0 and "Example:" in result.output and "--scenario" in result.output
