@@ -64,7 +64,7 @@ def _record_mode(value: Any) -> Any:
 class CassetteConfig(BaseModel):
     """Where and how calls are recorded and replayed.
 
-    Args:
+    Attributes:
         path: the cassette file (``.db``). Relative paths are taken from the working
             directory. May be left out on a per-config cassette that only changes
             options of the ``use_cassette`` block or ``TARASH_CASSETTE`` in force.

@@ -26,24 +26,37 @@ from .chaos import Draw, sample_latency, source_for
 from .config import MockConfig, MockPollingConfig, MockResponse
 from .stock import match_image, match_video
 
-__all__ = ["MockLayer", "effective_mock", "env_mock_enabled"]
+__all__ = ["MockLayer", "effective_mock", "env_mock_enabled", "force_mock"]
 
 _DEFAULT_PROGRESS = {"queued": 0, "processing": 50, "completed": 100, "failed": None}
 _ENV_MOCK = MockConfig(enabled=True)
 # Request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4).
 _ID_PREFIX = os.urandom(6).hex()
 _ids = itertools.count(1)
+_forced = False
 
 
 def env_mock_enabled() -> bool:
     return env_flag("TARASH_MOCK")
 
 
+def force_mock(enabled: bool = True) -> None:
+    """Serve every call of the process from the mock layer (the pytest plugin's ``--tarash-mock``).
+
+    A config keeps its own enabled mock; every other config (no ``mock``, or
+    ``MockConfig(enabled=False)``) gets the stock mock. Stronger than ``TARASH_MOCK=1``,
+    which leaves ``enabled=False`` configs real. ``force_mock(False)`` turns it off.
+    """
+    global _forced
+    _forced = enabled
+
+
 def effective_mock(config: AnyConfig) -> MockConfig | None:
-    """The mock in force for a config: its own ``mock``, else stock when ``TARASH_MOCK=1``."""
+    """The mock in force for a config: its own enabled ``mock``, else stock when forced
+    (:func:`force_mock`) or, for configs without a ``mock``, when ``TARASH_MOCK=1``."""
     if config.mock is not None:
-        return config.mock if config.mock.enabled else None
-    return _ENV_MOCK if env_mock_enabled() else None
+        return config.mock if config.mock.enabled else _ENV_MOCK if _forced else None
+    return _ENV_MOCK if _forced or env_mock_enabled() else None
 
 
 class MockLayer(Layer):

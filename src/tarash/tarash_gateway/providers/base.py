@@ -28,7 +28,15 @@ from ..media import StatusType
 from ..metadata import Origin
 from .http import Send
 
-__all__ = ["HttpProvider", "Job", "ProviderProtocol", "generation_flow", "http_error", "parse_retry_after"]
+__all__ = [
+    "HttpProvider",
+    "Job",
+    "ProviderProtocol",
+    "generation_flow",
+    "http_error",
+    "json_or_empty",
+    "parse_retry_after",
+]
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,19 @@ class ProviderProtocol:
     def poll_delay(self, call: Call, job: Job, response: httpx.Response | None) -> float:
         """Seconds to wait before the next poll (the config's ``poll_interval``)."""
         return call.config.poll_interval
+
+    def json_object(self, call: Call, response: httpx.Response, phase: str) -> dict[str, Any]:
+        """The JSON object of a successful answer; anything else is a clear
+        :class:`GenerationFailedError` naming the phase (never a bare decode error)."""
+        body = json_or_empty(response) if response.content else None
+        if not isinstance(body, dict) or (not body and response.content):
+            raise exc.GenerationFailedError(
+                f"{self.name} {phase} answered HTTP {response.status_code} without a JSON object",
+                provider=self.name,
+                model=call.config.model,
+                raw_response={"phase": phase, "status_code": response.status_code, "text": response.text[:500]},
+            )
+        return body
 
     def error(self, call: Call, response: httpx.Response, phase: str) -> exc.TarashException:
         """The gateway exception for an HTTP error answer (override to spot moderation)."""
@@ -231,6 +252,14 @@ def parse_retry_after(response: httpx.Response) -> float | None:
         except (TypeError, ValueError):
             return None
         return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def json_or_empty(response: httpx.Response) -> Any:
+    """The JSON body of an answer, or ``{}`` when it has none or it is not JSON (tolerant parsers)."""
+    try:
+        return response.json()
+    except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return {}
 
 
 def _body(response: httpx.Response) -> Any:

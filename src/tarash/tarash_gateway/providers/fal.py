@@ -49,7 +49,7 @@ from .. import exceptions as exc
 from ..call import Call
 from ..flow import Flow
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
-from .base import HttpProvider, Job, ProviderProtocol, http_error
+from .base import HttpProvider, Job, ProviderProtocol, http_error, json_or_empty
 from .inputs import inline_local_files
 from .mapping import Field, ModelSpec, find_spec, map_request
 
@@ -315,12 +315,6 @@ _NAMESPACES = ("workflows", "comfy")  # their app ids have one more leading segm
 _MODERATION = "content_policy_violation"
 
 
-def _json(response: httpx.Response) -> Any:
-    """The JSON body of an answer; ``{}`` when it has none or is not JSON (tolerated)."""
-    try:
-        return response.json()
-    except ValueError:
-        return {}
 
 
 def _app_id(model: str) -> str:
@@ -366,7 +360,7 @@ class FalProtocol(ProviderProtocol):
         return self.request(call, "POST", f"/{call.config.model.strip('/')}", json=payload)
 
     def parse_submit(self, call: Call, response: httpx.Response) -> Job:
-        body = _json(response)
+        body = json_or_empty(response)
         request_id = body.get("request_id") if isinstance(body, dict) else None
         if not request_id:
             raise exc.GenerationFailedError(
@@ -388,7 +382,7 @@ class FalProtocol(ProviderProtocol):
         return self.request(call, "GET", job.urls["status"], params={"logs": "1"})
 
     def parse_poll(self, call: Call, job: Job, response: httpx.Response) -> Job:
-        body = _json(response)
+        body = json_or_empty(response)
         return self._with_status(call, job, body if isinstance(body, dict) else {}, "poll")
 
     def _with_status(self, call: Call, job: Job, body: dict[str, Any], phase: str) -> Job:
@@ -428,7 +422,7 @@ class FalProtocol(ProviderProtocol):
         return self.request(call, "GET", job.urls["response"])
 
     def parse_result(self, call: Call, job: Job, response: httpx.Response | None) -> Any:
-        body = _json(response) if response is not None else {}
+        body = json_or_empty(response) if response is not None else {}
         if not isinstance(body, dict):
             body = {"output": body}
         where = {"provider": self.name, "model": call.config.model, "request_id": job.id}
@@ -491,7 +485,7 @@ class FalProtocol(ProviderProtocol):
                 f"fal {phase} refused by moderation (HTTP {response.status_code})",
                 provider=self.name,
                 model=call.config.model,
-                raw_response={"status_code": response.status_code, "phase": phase, "body": _json(response)},
+                raw_response={"status_code": response.status_code, "phase": phase, "body": json_or_empty(response)},
             )
         return http_error(self.name, call.config.model, response, phase)
 

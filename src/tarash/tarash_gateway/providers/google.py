@@ -450,7 +450,7 @@ class GoogleProtocol(ProviderProtocol):
         return self.request(call, "POST", payload["path"], json=payload["json"])
 
     def parse_submit(self, call: Call, response: httpx.Response) -> Job:
-        body = self._json(call, response, "submit")
+        body = self.json_object(call, response, "submit")
         if call.kind == "image":
             result = self._image_result(call, body)
             return Job(id=result.request_id, status="completed", data=body, result=result)
@@ -476,7 +476,7 @@ class GoogleProtocol(ProviderProtocol):
         return self.request(call, "POST", f"{model_path}:fetchPredictOperation", json={"operationName": job.id})
 
     def parse_poll(self, call: Call, job: Job, response: httpx.Response) -> Job:
-        return self._operation(call, job, self._json(call, response, "poll"))
+        return self._operation(call, job, self.json_object(call, response, "poll"))
 
     def cancel(self, call: Call, job: Job) -> httpx.Request:
         return self.request(call, "POST", f"{job.id}:cancel", json={})
@@ -615,20 +615,6 @@ class GoogleProtocol(ProviderProtocol):
         if code in (400, 422) and isinstance(error, dict) and _says_moderation(error.get("message")):
             return exc.ContentModerationError(mapped.message, **where)
         return mapped
-
-    def _json(self, call: Call, response: httpx.Response, phase: str) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise exc.GenerationFailedError(
-                f"google {phase} answered HTTP {response.status_code} without a JSON object",
-                provider=self.name,
-                model=call.config.model,
-                raw_response={"phase": phase, "status_code": response.status_code, "text": response.text[:500]},
-            )
-        return body
 
 
 ADAPTER = HttpProvider(GoogleProtocol())

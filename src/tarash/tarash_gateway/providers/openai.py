@@ -310,7 +310,7 @@ class OpenAIProtocol(ProviderProtocol):
         return request
 
     def parse_submit(self, call: Call, response: httpx.Response) -> Job:
-        body = self._json(call, response, "submit")
+        body = self.json_object(call, response, "submit")
         if call.kind == "image":
             result = self._image_result(call, response, body)
             return Job(id=result.request_id, status="completed", data=body, result=result)
@@ -321,7 +321,7 @@ class OpenAIProtocol(ProviderProtocol):
         return self.request(call, "GET", f"videos/{job.id}")
 
     def parse_poll(self, call: Call, job: Job, response: httpx.Response) -> Job:
-        return self._video_job(call, self._json(call, response, "poll"), job)
+        return self._video_job(call, self.json_object(call, response, "poll"), job)
 
     def poll_delay(self, call: Call, job: Job, response: httpx.Response | None) -> float:
         interval = call.config.poll_interval
@@ -382,19 +382,6 @@ class OpenAIProtocol(ProviderProtocol):
         return mapped
 
     # -- helpers -----------------------------------------------------------------------
-    def _json(self, call: Call, response: httpx.Response, phase: str) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise exc.GenerationFailedError(
-                f"{self.name} {phase} answered HTTP {response.status_code} without a JSON object",
-                provider=self.name,
-                model=call.config.model,
-                raw_response={"phase": phase, "status_code": response.status_code, "text": response.text[:500]},
-            )
-        return body
 
     def _video_job(self, call: Call, body: dict[str, Any], previous: Job | None) -> Job:
         video_id = str(body.get("id") or (previous.id if previous else ""))

@@ -50,7 +50,7 @@ from ..call import Call
 from ..flow import Flow
 from ..media_io import guess_content_type
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
-from .base import HttpProvider, Job, ProviderProtocol
+from .base import HttpProvider, Job, ProviderProtocol, json_or_empty
 from .inputs import inline_local_files
 from .mapping import Field, ModelSpec, find_spec, map_request
 
@@ -250,11 +250,6 @@ def _urls(output: Any) -> list[str]:
     return []
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return {}
 
 
 class ReplicateProtocol(ProviderProtocol):
@@ -299,7 +294,7 @@ class ReplicateProtocol(ProviderProtocol):
         return self.request(call, "POST", f"/models/{name}/predictions", json=payload)
 
     def parse_submit(self, call: Call, response: httpx.Response) -> Job:
-        body = _json(response)
+        body = json_or_empty(response)
         if not isinstance(body, dict) or not body.get("id"):
             raise exc.GenerationFailedError(
                 "Replicate accepted the submit but its answer holds no prediction id",
@@ -313,7 +308,7 @@ class ReplicateProtocol(ProviderProtocol):
         return self.request(call, "GET", f"/predictions/{job.id}")
 
     def parse_poll(self, call: Call, job: Job, response: httpx.Response) -> Job:
-        body = _json(response)
+        body = json_or_empty(response)
         return self._job(call, job, body if isinstance(body, dict) else {}, "poll")
 
     def _job(self, call: Call, job: Job, body: dict[str, Any], phase: str) -> Job:

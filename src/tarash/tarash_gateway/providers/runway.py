@@ -307,7 +307,7 @@ class RunwayProtocol(ProviderProtocol):
         return self.request(call, "POST", f"/v1/{endpoint}", json=body)
 
     def parse_submit(self, call: Call, response: httpx.Response) -> Job:
-        body = response.json()
+        body = self.json_object(call, response, "submit")
         task_id = body.get("id") if isinstance(body, dict) else None
         if not task_id:
             raise exc.GenerationFailedError(
@@ -322,7 +322,7 @@ class RunwayProtocol(ProviderProtocol):
         return self.request(call, "GET", f"/v1/tasks/{job.id}")
 
     def parse_poll(self, call: Call, job: Job, response: httpx.Response) -> Job:
-        task = response.json()
+        task = self.json_object(call, response, "poll")
         raw = str(task.get("status", "")).upper()
         update: dict[str, Any] = {"status": raw}
         if raw == "FAILED":

@@ -165,7 +165,7 @@ class StabilityProtocol(ProviderProtocol):
         if content_type.startswith("image/"):
             data, image_type = response.content, content_type.split(";", 1)[0]
         else:
-            body = response.json()
+            body = self.json_object(call, response, "submit")
             encoded = body.get("image") or ((body.get("artifacts") or [{}])[0]).get("base64")
             try:
                 data = base64.b64decode(encoded or "", validate=True)

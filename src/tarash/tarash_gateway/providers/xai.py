@@ -193,7 +193,7 @@ class XAIProtocol(ProviderProtocol):
         return self.request(call, "POST", path, json=body)
 
     def parse_submit(self, call: Call, response: httpx.Response) -> Job:
-        body = response.json()
+        body = self.json_object(call, response, "submit")
         if call.kind == "image":
             return self._images(call, response, body)
         request_id = body.get("request_id") if isinstance(body, dict) else None
