@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -35,10 +36,13 @@ class Origin(BaseModel):
     stock_file: str | None = None
 
 
-class AttemptMetadata(BaseModel):
-    """One try of one config in the chain. Timestamps are UTC."""
+@dataclass(slots=True)
+class AttemptMetadata:
+    """One try of one config in the chain. Timestamps are UTC.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass, as upstream's is: one is built for every attempt of every call,
+    and a dataclass costs a fraction of a validated model. Treat it as read-only.
+    """
 
     provider: str
     model: str
@@ -59,14 +63,16 @@ class AttemptMetadata(BaseModel):
         return (self.ended_at - self.started_at).total_seconds()
 
 
-class ExecutionMetadata(BaseModel):
-    """The whole walk over a fallback chain: on every response and on a chain's final error."""
+@dataclass(slots=True)
+class ExecutionMetadata:
+    """The whole walk over a fallback chain: on every response and on a chain's final error.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass like :class:`AttemptMetadata`; it serializes with the response.
+    """
 
     total_attempts: int
     successful_attempt: int | None = None
-    attempts: list[AttemptMetadata] = []
+    attempts: list[AttemptMetadata] = field(default_factory=list)
     fallback_triggered: bool = False
     configs_in_chain: int = 1
 
