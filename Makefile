@@ -23,6 +23,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@$(PY) tools/bench/bench_mock.py
+	@$(PY) tools/bench/bench_cassettes.py
+	@$(PY) tools/bench/bench_providers.py
+
+docs: $(STAMP)
+	@$(PY) -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) build site
