@@ -32,6 +32,21 @@ def test_environment_records_and_replays_every_call_without_code_changes(monkeyp
         generate_video(config(), request("never recorded"))
 
 
+def test_environment_repeats_replay_the_last_recording_again(monkeypatch, acme, db):
+    from tarash.tarash_gateway.cassettes import close_cassettes
+
+    monkeypatch.setenv("TARASH_CASSETTE", str(db))
+    first = generate_video(config(), request())
+    monkeypatch.setenv("TARASH_RECORD_MODE", "none")
+    close_cassettes()
+    generate_video(config(), request())
+    with pytest.raises(RecordingNotFoundError):  # asked twice, recorded once
+        generate_video(config(), request())
+    monkeypatch.setenv("TARASH_CASSETTE_REPEATS", "1")
+    again = [generate_video(config(), request()) for _ in range(3)]
+    assert {r.request_id for r in again} == {first.request_id} and acme.calls == 1
+
+
 def test_a_wrong_record_mode_in_the_environment_is_a_clear_error(monkeypatch, db):
     monkeypatch.setenv("TARASH_CASSETTE", str(db))
     monkeypatch.setenv("TARASH_RECORD_MODE", "sometimes")

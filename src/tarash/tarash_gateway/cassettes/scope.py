@@ -28,7 +28,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..env import env_value
+from ..env import env_flag, env_value
 from ..exceptions import CassetteError
 from .config import CassetteConfig, RecordMode
 
@@ -40,6 +40,7 @@ __all__ = ["ActiveCassette", "CassetteScope", "effective_cassette", "use_cassett
 F = TypeVar("F", bound=Callable[..., Any])
 ENV_CASSETTE = "TARASH_CASSETTE"
 ENV_RECORD_MODE = "TARASH_RECORD_MODE"
+ENV_REPEATS = "TARASH_CASSETTE_REPEATS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
         _fields(scoped_config),
         env_path or None,
         env_value(ENV_RECORD_MODE) or None,
+        env_flag(ENV_REPEATS),
     )
     if merged is None:
         return None
@@ -100,8 +102,11 @@ def _merge(
     scoped_fields: frozenset[str] | None,
     env_path: str | None,
     env_mode: str | None,
+    env_repeats: bool = False,
 ) -> CassetteConfig | None:
     values: dict[str, Any] = {}
+    if env_repeats:
+        values["allow_playback_repeats"] = True
     if env_path:
         values["path"] = env_path
     if env_mode:
