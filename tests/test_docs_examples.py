@@ -26,3 +26,22 @@ def test_docs_example_runs(name, code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with instant_waits():
         exec(compile(code, name, "exec"), {"__name__": "__docs__"})
+
+
+PYTEST_FILE_BLOCK = re.compile(r"^```py\n(.*?)^```", re.S | re.M)
+
+
+def file_examples() -> list[tuple[str, str]]:
+    """Blocks fenced ``py``: test files and fragments shown for reading, which need a
+    provider, fixtures or a pytest session to run; the pytest plugin's behaviour they
+    show is exercised in tests/test_pytest_plugin.py. Here they must at least compile."""
+    found = []
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        for i, match in enumerate(PYTEST_FILE_BLOCK.finditer(page.read_text())):
+            found.append((f"{page.relative_to(ROOT)}#py{i + 1}", match.group(1)))
+    return found
+
+
+@pytest.mark.parametrize("name, code", file_examples(), ids=[n for n, _ in file_examples()])
+def test_docs_file_example_compiles(name, code):
+    compile(code, name, "exec")

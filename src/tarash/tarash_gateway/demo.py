@@ -19,6 +19,8 @@ from .exceptions import GenerationFailedError, RateLimitError, TarashException
 from .mock import Latency, MockConfig, MockResponse
 from .models import ImageGenerationConfig, ImageGenerationRequest, VideoGenerationConfig, VideoGenerationRequest
 
+__all__ = ["main"]
+
 
 def say(text: str = "") -> None:
     print(text, flush=True)

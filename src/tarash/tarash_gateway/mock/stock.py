@@ -19,7 +19,15 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["StockImage", "StockVideo", "match_image", "match_video", "stock_images", "stock_videos", "STOCK_DIR"]
+__all__ = [
+    "STOCK_DIR",
+    "StockImage",
+    "StockVideo",
+    "match_image",
+    "match_video",
+    "stock_images",
+    "stock_videos",
+]
 
 STOCK_DIR = Path(__file__).resolve().parent.parent / "stock_media"
 RESOLUTIONS = ("360p", "480p", "720p", "1080p", "4k")

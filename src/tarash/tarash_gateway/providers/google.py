@@ -90,7 +90,7 @@ from .base import HttpProvider, Job, ProviderProtocol, http_error, parse_retry_a
 from .inputs import wire_bytes
 from .mapping import Field, ModelSpec, find_spec, map_request
 
-__all__ = ["ADAPTER", "SPECS", "GoogleProtocol"]
+__all__ = ["ADAPTER", "GoogleProtocol", "SPECS"]
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 

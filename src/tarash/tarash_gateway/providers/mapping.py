@@ -20,7 +20,7 @@ from typing import Any
 from ..exceptions import ValidationError
 from .inputs import wire_url
 
-__all__ = ["Field", "ModelSpec", "find_spec", "map_request", "mapping_table", "CONVERTERS"]
+__all__ = ["CONVERTERS", "Field", "ModelSpec", "find_spec", "map_request", "mapping_table"]
 
 
 def _seconds_suffix(value: Any) -> str:

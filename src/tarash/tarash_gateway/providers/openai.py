@@ -79,7 +79,7 @@ from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_bytes
 from .mapping import Field, ModelSpec, find_spec, map_request
 
-__all__ = ["ADAPTER", "AZURE_ADAPTER", "SPECS", "AzureOpenAIProtocol", "OpenAIProtocol"]
+__all__ = ["ADAPTER", "AZURE_ADAPTER", "AzureOpenAIProtocol", "OpenAIProtocol", "SPECS"]
 
 # -- field mapping ---------------------------------------------------------------------
 

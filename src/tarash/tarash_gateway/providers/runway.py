@@ -58,7 +58,7 @@ from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_url
 from .mapping import Field, ModelSpec, find_spec, map_request
 
-__all__ = ["ADAPTER", "SPECS", "RunwayProtocol"]
+__all__ = ["ADAPTER", "RunwayProtocol", "SPECS"]
 
 DEFAULT_VERSION = "2024-11-06"
 T2V, I2V, V2V = "text_to_video", "image_to_video", "video_to_video"
