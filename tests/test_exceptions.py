@@ -8,7 +8,11 @@ import pickle
 import pytest
 
 from tarash.tarash_gateway import exceptions as exc
-from tarash.tarash_gateway.exceptions import exception_from_dict, exception_to_dict, is_retryable
+from tarash.tarash_gateway.exceptions import (
+    exception_from_dict,
+    exception_to_dict,
+    is_retryable,
+)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pydantic
 import pytest
 
 from tarash.tarash_gateway.exceptions import GenerationFailedError, RateLimitError
@@ -110,7 +111,7 @@ def test_api_key_is_not_in_repr():
 
 def test_configs_are_immutable():
     config = ImageGenerationConfig(provider="openai", model="dall-e-3")
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         config.model = "other"  # type: ignore[misc]
 
 

@@ -15,10 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from tarash.tarash_gateway import generate_video, register_provider, unregister_provider, use_cassette
+from tarash.tarash_gateway import (
+    generate_video,
+    register_provider,
+    unregister_provider,
+    use_cassette,
+)
 from tarash.tarash_gateway.mock import MockConfig
 from tarash.tarash_gateway.mock.layer import _ENV_MOCK, effective_mock, force_mock
-from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest, VideoGenerationResponse
+from tarash.tarash_gateway.models import (
+    VideoGenerationConfig,
+    VideoGenerationRequest,
+    VideoGenerationResponse,
+)
 from tarash.tarash_gateway.pytest_plugin import (
     NetworkRefusedError,
     cassette_file_name,
@@ -835,7 +844,7 @@ def test_network_guard_leaves_unix_sockets_alone(tmp_path):
 
 def test_network_guard_is_removed_when_the_block_fails():
     with pytest.raises(ZeroDivisionError), network_guard("t.py::test_x"):
-        1 / 0
+        raise ZeroDivisionError("the test body failed")
     assert "connect" not in socket.socket.__dict__ and "connect_ex" not in socket.socket.__dict__
     assert socket.getaddrinfo.__module__ == "socket"
 

@@ -21,8 +21,8 @@ def test_basic_usage_returns_a_stock_video_url_that_opens_offline(face):
     response = face.video(config, REQUEST)
     assert response.is_mock is True
     assert response.video.startswith("file://")
-    from urllib.parse import urlparse
     from pathlib import Path
+    from urllib.parse import urlparse
 
     assert Path(urlparse(response.video).path).read_bytes()[4:8] == b"ftyp"  # a real MP4
     assert response.origin.source == "stock"

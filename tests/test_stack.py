@@ -8,8 +8,19 @@ import functools
 import httpx
 import pytest
 
-from tarash.tarash_gateway import Layer, add_middleware, register_provider, unregister_provider, use_middleware
-from tarash.tarash_gateway.exceptions import HTTPConnectionError, RateLimitError, TimeoutError, ValidationError
+from tarash.tarash_gateway import (
+    Layer,
+    add_middleware,
+    register_provider,
+    unregister_provider,
+    use_middleware,
+)
+from tarash.tarash_gateway.exceptions import (
+    HTTPConnectionError,
+    RateLimitError,
+    TimeoutError,
+    ValidationError,
+)
 from tarash.tarash_gateway.flow import Sleep
 from tarash.tarash_gateway.mock import MockConfig
 from tarash.tarash_gateway.models import (

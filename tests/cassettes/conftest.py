@@ -12,7 +12,12 @@ from typing import Any
 
 import pytest
 
-from tarash.tarash_gateway import InstantClock, register_provider, unregister_provider, use_clock
+from tarash.tarash_gateway import (
+    InstantClock,
+    register_provider,
+    unregister_provider,
+    use_clock,
+)
 from tarash.tarash_gateway.cassettes import close_cassettes
 from tarash.tarash_gateway.clock import current_clock
 from tarash.tarash_gateway.exceptions import GenerationFailedError, RateLimitError

@@ -15,7 +15,11 @@ from tarash.tarash_gateway.exceptions import (
     RateLimitError,
     RecordingNotFoundError,
 )
-from tarash.tarash_gateway.models import ImageGenerationConfig, ImageGenerationRequest, VideoGenerationConfig
+from tarash.tarash_gateway.models import (
+    ImageGenerationConfig,
+    ImageGenerationRequest,
+    VideoGenerationConfig,
+)
 
 from .conftest import PROVIDER, STEP, config, request
 

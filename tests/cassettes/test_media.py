@@ -99,7 +99,11 @@ def test_capture_can_be_turned_off(face, acme, db, media_server):
 
 def test_image_urls_are_captured_and_replayed_as_data_uris(face, db, media_server):
     from tarash.tarash_gateway import register_provider, unregister_provider
-    from tarash.tarash_gateway.models import ImageGenerationConfig, ImageGenerationRequest, ImageGenerationResponse
+    from tarash.tarash_gateway.models import (
+        ImageGenerationConfig,
+        ImageGenerationRequest,
+        ImageGenerationResponse,
+    )
 
     png = b"\x89PNG\r\n\x1a\n" + bytes(200)
     media_server.files["/a.png"] = png

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tarash.tarash_gateway import use_cassette
-from tarash.tarash_gateway.exceptions import GenerationFailedError, RecordingNotFoundError
+from tarash.tarash_gateway.exceptions import (
+    GenerationFailedError,
+    RecordingNotFoundError,
+)
 from tarash.tarash_gateway.mock import MockConfig, MockResponse
 
 from .conftest import PROVIDER, config, request

@@ -94,7 +94,9 @@ def test_secrets_in_a_recorded_error_are_scrubbed(face, acme, db):
     from tarash.tarash_gateway import register_provider
 
     register_provider("acme-test", Leaky())
-    with use_cassette(db), pytest.raises(Exception):
+    from tarash.tarash_gateway.exceptions import HTTPError
+
+    with use_cassette(db), pytest.raises(HTTPError):
         face.video(config(api_key="sk-leaky-0000"), request())
     raw = b"".join(p.read_bytes() for p in db.parent.glob("run.db*"))
     assert b"sk-leaky-0000" not in raw and b"401 for key" in raw

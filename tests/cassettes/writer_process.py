@@ -14,7 +14,11 @@ import sys
 import time
 
 from tarash.tarash_gateway import generate_video, register_provider, use_cassette
-from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest, VideoGenerationResponse
+from tarash.tarash_gateway.models import (
+    VideoGenerationConfig,
+    VideoGenerationRequest,
+    VideoGenerationResponse,
+)
 
 
 class Handler:

@@ -29,7 +29,7 @@ def test_draws_match_the_weights_statistically():
     n = 20_000
     for _ in range(n):
         counts[source.draw([0.5, 0.3, 0.2]).index] += 1
-    for count, share in zip(counts, (0.5, 0.3, 0.2)):
+    for count, share in zip(counts, (0.5, 0.3, 0.2), strict=True):
         assert abs(count / n - share) < 0.015
 
 

@@ -9,8 +9,17 @@ import pytest
 
 from tarash.tarash_gateway import generate_video, set_global_seed, use_clock
 from tarash.tarash_gateway.clock import SystemClock
-from tarash.tarash_gateway.exceptions import GenerationFailedError, RateLimitError, TimeoutError
-from tarash.tarash_gateway.mock import Latency, MockConfig, MockPollingConfig, MockResponse
+from tarash.tarash_gateway.exceptions import (
+    GenerationFailedError,
+    RateLimitError,
+    TimeoutError,
+)
+from tarash.tarash_gateway.mock import (
+    Latency,
+    MockConfig,
+    MockPollingConfig,
+    MockResponse,
+)
 from tarash.tarash_gateway.models import (
     ImageGenerationConfig,
     ImageGenerationRequest,

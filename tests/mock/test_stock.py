@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from tarash.tarash_gateway.mock.stock import STOCK_DIR, match_image, match_video, stock_images, stock_videos
+from tarash.tarash_gateway.mock.stock import (
+    STOCK_DIR,
+    match_image,
+    match_video,
+    stock_images,
+    stock_videos,
+)
 
 
 def test_every_aspect_resolution_and_duration_is_in_the_library():

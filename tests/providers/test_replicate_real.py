@@ -17,7 +17,12 @@ import pytest
 import vcr
 
 from tarash.tarash_gateway.call import Call
-from tarash.tarash_gateway.exceptions import GenerationFailedError, HTTPError, TimeoutError, is_retryable
+from tarash.tarash_gateway.exceptions import (
+    GenerationFailedError,
+    HTTPError,
+    TimeoutError,
+    is_retryable,
+)
 from tarash.tarash_gateway.flow import run_sync
 from tarash.tarash_gateway.models import ImageGenerationConfig, ImageGenerationRequest
 from tarash.tarash_gateway.providers.base import Job

@@ -12,7 +12,12 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .api import generate_image, generate_image_async, generate_video, generate_video_async
+from .api import (
+    generate_image,
+    generate_image_async,
+    generate_video,
+    generate_video_async,
+)
 from .cassettes import use_cassette
 from .clock import InstantClock, instant_waits, use_clock
 from .exceptions import (

@@ -17,7 +17,12 @@ from pathlib import Path
 from . import generate_image, generate_video, instant_waits
 from .exceptions import GenerationFailedError, RateLimitError, TarashException
 from .mock import Latency, MockConfig, MockResponse
-from .models import ImageGenerationConfig, ImageGenerationRequest, VideoGenerationConfig, VideoGenerationRequest
+from .models import (
+    ImageGenerationConfig,
+    ImageGenerationRequest,
+    VideoGenerationConfig,
+    VideoGenerationRequest,
+)
 
 __all__ = ["main"]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import generate_image, generate_video
 from .cassettes import use_cassette
-from .exceptions import TarashException
+from .exceptions import RateLimitError, TarashException
 from .mock import MockConfig, MockResponse
 from .models import (
     ImageGenerationConfig,
@@ -30,7 +30,6 @@ from .models import (
     VideoGenerationRequest,
 )
 from .simulator import ProviderSimulator, Scenario
-from .exceptions import RateLimitError
 
 __all__ = ["run"]
 
@@ -113,5 +112,5 @@ def run(report: Callable[[str], None], workdir: Path) -> None:
             outcomes[generate_video(chaos, VideoGenerationRequest(prompt=CALLS[0][3], duration_seconds=8)).origin.source] += 1
         except TarashException as error:
             outcomes[type(error).__name__] += 1
-    report(f"  chaos over real data (seed 7, 70% replayed recording / 30% injected 429): "
+    report("  chaos over real data (seed 7, 70% replayed recording / 30% injected 429): "
            + ", ".join(f"{n} {what}" for what, n in outcomes.most_common()))

@@ -79,7 +79,8 @@ class Emit(Effect):
             if inspect.isawaitable(result):
                 _await_in_private_loop(result)
         except BaseException as error:
-            raise mark_callback_error(error)
+            mark_callback_error(error)
+            raise
 
     async def arun(self) -> None:
         try:
@@ -87,7 +88,8 @@ class Emit(Effect):
             if inspect.isawaitable(result):
                 await result
         except BaseException as error:
-            raise mark_callback_error(error)
+            mark_callback_error(error)
+            raise
 
 
 def _await_in_private_loop(awaitable: Any) -> Any:

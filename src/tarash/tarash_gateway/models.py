@@ -8,12 +8,19 @@ and round-trip through JSON::
 
 from __future__ import annotations
 
-from typing import Any, Callable, Awaitable, Union
+from typing import Any, Awaitable, Callable, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .cassettes.config import CassetteField
-from .media import AspectRatio, ImageType, MediaContent, MediaType, Resolution, StatusType
+from .media import (
+    AspectRatio,
+    ImageType,
+    MediaContent,
+    MediaType,
+    Resolution,
+    StatusType,
+)
 from .metadata import AttemptMetadata, ExecutionMetadata, Origin
 from .mock.config import MockConfig
 from .responses import (

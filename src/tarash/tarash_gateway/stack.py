@@ -28,7 +28,9 @@ def attempt_stack(config: AnyConfig) -> Layer:
     layer: Layer = _MOCK if effective_mock(config) is not None else _PROVIDER
     cassette = effective_cassette(config)
     if cassette is not None:
-        from .cassettes.layer import RecordLayer  # loads sqlite-utils: only when a cassette is in force
+        from .cassettes.layer import (
+            RecordLayer,  # loads sqlite-utils: only when a cassette is in force
+        )
 
         layer = RecordLayer(layer, cassette)
     for middleware in reversed(current_middleware()):

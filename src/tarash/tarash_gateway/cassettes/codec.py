@@ -24,7 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..exceptions import CassetteError, TarashException, exception_from_dict, exception_to_dict, raised_by_callback
+from ..exceptions import (
+    CassetteError,
+    TarashException,
+    exception_from_dict,
+    exception_to_dict,
+    raised_by_callback,
+)
 from ..media_io import guess_content_type
 from ..responses import (
     ImageGenerationResponse,

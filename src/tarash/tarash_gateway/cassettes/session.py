@@ -25,7 +25,14 @@ from typing import Any
 from ..exceptions import RecordingNotFoundError
 from .codec import MediaSlot
 from .config import CassetteConfig, RecordMode
-from .matching import Candidate, canonical_json, canonical_request, explain_miss, match_key, request_key
+from .matching import (
+    Candidate,
+    canonical_json,
+    canonical_request,
+    explain_miss,
+    match_key,
+    request_key,
+)
 from .scrub import Scrubber
 from .store import BlobSource, CassetteStore
 

@@ -20,12 +20,12 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
-    WithJsonSchema,
-    BeforeValidator,
     PrivateAttr,
+    WithJsonSchema,
     model_validator,
 )
 

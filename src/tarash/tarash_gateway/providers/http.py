@@ -16,7 +16,6 @@ import ssl
 import threading
 import weakref
 from dataclasses import dataclass
-
 from typing import Any
 
 import certifi

@@ -49,7 +49,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "video_url": lambda v: wire_url(v, "video/mp4"),
     "media_urls": lambda items: [wire_url(v) for v in items],  # a list of media inputs
     "http_url": _http_url,  # models that fetch inputs themselves: no data URIs or bytes
-    "size_object": lambda v: dict(zip(("width", "height"), _size(v))),  # "1024x768" -> {"width":..}
+    "size_object": lambda v: dict(zip(("width", "height"), _size(v), strict=True)),  # "1024x768" -> {"width":..}
     "size_width": lambda v: _size(v)[0],
     "size_height": lambda v: _size(v)[1],
     "frames_at_24fps": lambda v: int(v) * 24,  # seconds -> frame count
