@@ -22,7 +22,7 @@ from .stack import GATEWAY
 
 __all__ = ["generate_image", "generate_image_async", "generate_video", "generate_video_async"]
 
-_TYPES: dict[Kind, tuple[type, type]] = {
+_TYPES: dict[Kind, tuple[type[pydantic.BaseModel], type[pydantic.BaseModel]]] = {
     "video": (VideoGenerationConfig, VideoGenerationRequest),
     "image": (ImageGenerationConfig, ImageGenerationRequest),
 }
@@ -37,7 +37,7 @@ def _call(kind: Kind, config: Any, request: Any, on_progress: Any) -> Call:
     return Call(kind=kind, config=config, request=request, on_progress=on_progress)
 
 
-def _coerce(value: Any, cls: type, what: str) -> Any:
+def _coerce(value: Any, cls: type[pydantic.BaseModel], what: str) -> Any:
     if isinstance(value, cls):
         return value
     if isinstance(value, dict):

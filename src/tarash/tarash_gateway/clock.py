@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from .env import env_flag
 
@@ -107,8 +107,11 @@ def _instant_for_env() -> InstantClock:
     return _env_instant
 
 
+_ClockT = TypeVar("_ClockT", bound=Clock)
+
+
 @contextlib.contextmanager
-def use_clock(clock: Clock) -> Iterator[Clock]:
+def use_clock(clock: _ClockT) -> Iterator[_ClockT]:
     """Run a block (sync or async code, threads started inside excluded) on ``clock``."""
     token = _clock.set(clock)
     try:
@@ -117,6 +120,6 @@ def use_clock(clock: Clock) -> Iterator[Clock]:
         _clock.reset(token)
 
 
-def instant_waits() -> contextlib.AbstractContextManager[Clock]:
+def instant_waits() -> contextlib.AbstractContextManager[InstantClock]:
     """Make every simulated wait instant inside the block; usable as a decorator too."""
     return use_clock(InstantClock())

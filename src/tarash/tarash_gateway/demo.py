@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import generate_image, generate_video, instant_waits
 from .exceptions import GenerationFailedError, RateLimitError, TarashException
+from .media import AspectRatio, Resolution
 from .mock import Latency, MockConfig, MockResponse
 from .models import (
     ImageGenerationConfig,
@@ -39,7 +40,8 @@ def section(title: str) -> None:
 def stock() -> None:
     section("1. Stock mocks: real, playable media bundled in the package")
     config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", mock=MockConfig(enabled=True))
-    for aspect, res, secs in (("16:9", "720p", 4), ("9:16", "1080p", 8), ("21:9", "4k", 6)):
+    shapes: tuple[tuple[AspectRatio, Resolution, int], ...] = (("16:9", "720p", 4), ("9:16", "1080p", 8), ("21:9", "4k", 6))
+    for aspect, res, secs in shapes:
         request = VideoGenerationRequest(prompt="A cat playing piano", aspect_ratio=aspect, resolution=res, duration_seconds=secs)
         r = generate_video(config, request)
         say(f"  asked {aspect:>5} {res:>5} {secs}s -> served {r.aspect_ratio:>5} {r.resolution:>5} {r.duration:g}s  {r.video}")
@@ -98,9 +100,11 @@ def fallback() -> None:
         ],
     )
     response = generate_video(config, VideoGenerationRequest(prompt="A cat playing piano"))
-    meta = response.execution_metadata
+    meta, video = response.execution_metadata, response.video
+    assert meta is not None  # set on every response that went through a fallback chain
+    assert isinstance(video, str)  # a stock mock serves a URL
     for a in meta.attempts:
-        detail = f"{a.error_type}: {a.error_message}" if a.status == "failed" else f"served {response.video.rsplit('/', 1)[-1]}"
+        detail = f"{a.error_type}: {a.error_message}" if a.status == "failed" else f"served {video.rsplit('/', 1)[-1]}"
         target = f"{a.provider}/{a.model}"
         say(f"  attempt {a.attempt_number}  {target:<26} {a.status:<8} {detail}")
     say(f"  fallback_triggered={meta.fallback_triggered}  successful_attempt={meta.successful_attempt}")

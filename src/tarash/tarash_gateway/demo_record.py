@@ -82,6 +82,7 @@ def run(report: Callable[[str], None], workdir: Path) -> None:
                 live.append((response.request_id, events))
                 report(f"  {provider}/{model}: {response.request_id}, {len(events)} progress events, {kind} captured")
         recorded_in = time.perf_counter() - started
+        assert recording is not None  # a session whenever a path is given
         report(f"  recorded {recording.recorded} calls and their media in {recorded_in:.2f} s")
 
     report("the simulator is stopped and no key is used: replaying offline ...")
@@ -92,9 +93,11 @@ def run(report: Callable[[str], None], workdir: Path) -> None:
             response = _generate(kind, _config(kind, provider, model, key_var, None), prompt, events)
             local = Path(str(_media(response)).removeprefix("file://"))
             same = "same" if (response.request_id, events) == (request_id, live_events) else "DIFFERENT"
+            assert response.origin is not None  # the gateway stamps every response
             report(f"  {provider}: {response.request_id} from {response.origin.source}, {len(events)} progress events "
                    f"({same} as live), {kind} {local.name} ({local.stat().st_size // 1024} KB, local)")
     replayed_in = time.perf_counter() - started
+    assert replay is not None  # a session whenever a path is given
     report(f"  replayed {replay.replayed} calls in {replayed_in:.3f} s instead of {replay.replayed_seconds:.2f} s: "
            f"{replay.replayed_seconds - replayed_in:.2f} s saved, no provider, no network, no credits")
 
@@ -109,7 +112,9 @@ def run(report: Callable[[str], None], workdir: Path) -> None:
     outcomes: collections.Counter[str] = collections.Counter()
     for _ in range(20):
         try:
-            outcomes[generate_video(chaos, VideoGenerationRequest(prompt=CALLS[0][3], duration_seconds=8)).origin.source] += 1
+            response = generate_video(chaos, VideoGenerationRequest(prompt=CALLS[0][3], duration_seconds=8))
+            assert response.origin is not None  # the gateway stamps every response
+            outcomes[response.origin.source] += 1
         except TarashException as error:
             outcomes[type(error).__name__] += 1
     report("  chaos over real data (seed 7, 70% replayed recording / 30% injected 429): "

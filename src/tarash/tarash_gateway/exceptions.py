@@ -25,7 +25,7 @@ Whether a failure may move on to the next config of a fallback chain is decided 
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, TypedDict
 
 __all__ = [
     "CassetteError",
@@ -44,6 +44,20 @@ __all__ = [
 ]
 
 RETRYABLE_STATUS_CODES = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+class ErrorSource(TypedDict, total=False):
+    """Where an error comes from: keyword fields of :class:`TarashException`, passed as ``**where``."""
+
+    provider: str | None
+    model: str | None
+    request_id: str | None
+
+
+class ErrorContext(ErrorSource, total=False):
+    """:class:`ErrorSource` and the ``raw_response``: every shared keyword field, passed as ``**where``."""
+
+    raw_response: dict[str, Any] | None
 
 
 class TarashException(Exception):

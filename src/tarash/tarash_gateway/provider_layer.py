@@ -101,21 +101,23 @@ def _as_async(method: Any) -> Any:
 
 
 def _progress(call: Call) -> Any:
-    if call.on_progress is None:
+    on_progress = call.on_progress
+    if on_progress is None:
         return None
 
     def report(update: Any) -> None:
-        Emit(call.on_progress, _tag(update, call)).run()
+        Emit(on_progress, _tag(update, call)).run()
 
     return report
 
 
 def _aprogress(call: Call) -> Any:
-    if call.on_progress is None:
+    on_progress = call.on_progress
+    if on_progress is None:
         return None
 
     async def report(update: Any) -> None:
-        await Emit(call.on_progress, _tag(update, call)).arun()
+        await Emit(on_progress, _tag(update, call)).arun()
 
     return report
 
@@ -137,7 +139,7 @@ def map_foreign_error(error: BaseException, call: Call) -> BaseException:
     """The gateway's exception for an error raised below it (gateway errors pass through)."""
     if isinstance(error, exc.TarashException) or raised_by_callback(error):
         return error
-    where = {"provider": call.config.provider, "model": call.config.model}
+    where: exc.ErrorSource = {"provider": call.config.provider, "model": call.config.model}
     if isinstance(error, httpx.TimeoutException | asyncio.TimeoutError | builtins.TimeoutError):
         mapped: exc.TarashException = exc.TimeoutError(f"timed out: {error}", **where)
     elif isinstance(error, httpx.HTTPStatusError):

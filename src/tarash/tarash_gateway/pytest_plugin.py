@@ -447,8 +447,9 @@ def network_guard(test: str) -> Iterator[None]:
             raise _refusal(test, f"resolve {_host_port(host, port)}")
         return getaddrinfo(host, port, *args, **kwargs)
 
-    cls.connect = guarded_connect  # type: ignore[method-assign]
-    cls.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
+    # Patching the class on purpose; typeshed declares these on _socket.socket, hence "assignment".
+    cls.connect = guarded_connect  # type: ignore[method-assign, assignment]
+    cls.connect_ex = guarded_connect_ex  # type: ignore[method-assign, assignment]
     socket.getaddrinfo = guarded_getaddrinfo
     try:
         yield

@@ -53,7 +53,7 @@ BUSY_TIMEOUT_S = 60.0
 CHUNK = 1 << 20
 
 def m001_initial(db: Database) -> None:
-    db["recordings"].create(
+    db.table("recordings").create(
         {
             "id": int, "key": str, "seq": int, "kind": str, "provider": str, "model": str,
             "request": str, "outcome": str, "response": str, "error": str, "timeline": str,
@@ -62,22 +62,22 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"key", "seq", "kind", "provider", "model", "request", "outcome"},
     )
-    db["recordings"].create_index(["key", "seq"], unique=True)
-    db["recordings"].create_index(["kind", "provider", "model"])
-    db["blobs"].create({"hash": str, "size": int, "content_type": str, "data": bytes}, pk="hash")
-    db["media"].create(
+    db.table("recordings").create_index(["key", "seq"], unique=True)
+    db.table("recordings").create_index(["kind", "provider", "model"])
+    db.table("blobs").create({"hash": str, "size": int, "content_type": str, "data": bytes}, pk="hash")
+    db.table("media").create(
         {"recording_id": int, "slot": str, "url": str, "hash": str, "content_type": str},
         pk=("recording_id", "slot"),
     )
-    db["media"].create_index(["hash"])
-    db["http_interactions"].create(
+    db.table("media").create_index(["hash"])
+    db.table("http_interactions").create(
         {
             "id": int, "fingerprint": str, "method": str, "uri": str, "request": str, "response": str,
             "request_body": str, "response_body": str, "recorded_at": str,
         },
         pk="id",
     )
-    db["http_interactions"].create_index(["fingerprint"], unique=True)
+    db.table("http_interactions").create_index(["fingerprint"], unique=True)
 
 
 #: The schema's migrations, oldest first; the schema version is their number.
@@ -331,9 +331,9 @@ class CassetteStore:
             seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM recordings WHERE key = ?", (row["key"],)).fetchone()[0]
             for blob in blobs:
                 self._put_blob(db, blob)
-            recording_id = db["recordings"].insert({**row, "seq": seq}).last_pk
+            recording_id = db.table("recordings").insert({**row, "seq": seq}).last_pk
             for item in media:
-                db["media"].insert({**item, "recording_id": recording_id}, replace=True)
+                db.table("media").insert({**item, "recording_id": recording_id}, replace=True)
         return int(recording_id), int(seq)  # type: ignore[arg-type]
 
     def delete_recordings(self, ids: list[int]) -> int:
@@ -352,10 +352,10 @@ class CassetteStore:
             return
         record = {"hash": blob.hash, "size": blob.size, "content_type": blob.content_type}
         if blob.data is not None:
-            db["blobs"].insert({**record, "data": blob.data})
+            db.table("blobs").insert({**record, "data": blob.data})
             return
         assert blob.file is not None
-        db["blobs"].insert({**record, "data": blob.size}, conversions={"data": "zeroblob(?)"})
+        db.table("blobs").insert({**record, "data": blob.size}, conversions={"data": "zeroblob(?)"})
         rowid = db.execute("SELECT rowid FROM blobs WHERE hash = ?", (blob.hash,)).fetchone()[0]
         blob.file.seek(0)
         with db.conn.blobopen("blobs", "data", rowid) as target:
@@ -426,5 +426,5 @@ class CassetteStore:
                 self._put_blob(db, blob)
             before = db.execute("SELECT count(*) FROM http_interactions").fetchone()[0]
             if rows:
-                db["http_interactions"].insert_all(rows, ignore=True)
+                db.table("http_interactions").insert_all(rows, ignore=True)
             return db.execute("SELECT count(*) FROM http_interactions").fetchone()[0] - before

@@ -30,7 +30,7 @@ __all__ = ["Draw", "DrawSource", "global_source", "pick", "pick_cumulative", "sa
 class Draw(NamedTuple):
     """One draw: which outcome, the uniform number behind the latency, and where in the sequence."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # a field named like tuple.index, which it shadows on purpose
     latency_u: float
     seed: int
     number: int
@@ -130,6 +130,7 @@ def source_for(mock: MockConfig) -> DrawSource:
     if mock.seed is None:
         return global_source()
     private = mock.__pydantic_private__  # direct: pydantic's private-attribute lookup is slow
+    assert private is not None  # a dict on every model with private attributes
     source = private.get("_source")
     if source is None:
         with _global_lock:

@@ -96,6 +96,10 @@ class Latency(BaseModel):
 LatencyValue = Annotated[Latency, BeforeValidator(lambda v: Latency(seconds=v) if isinstance(v, int | float) else v)]
 
 
+def _default_status_sequence() -> list[StatusType]:
+    return ["queued", "processing", "completed"]
+
+
 class MockPollingConfig(BaseModel):
     """A simulated progress timeline: one update per status, ``delay_between_updates`` apart.
 
@@ -106,7 +110,7 @@ class MockPollingConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     enabled: bool = True
-    status_sequence: list[StatusType] = Field(default_factory=lambda: ["queued", "processing", "completed"])
+    status_sequence: list[StatusType] = Field(default_factory=_default_status_sequence)
     delay_between_updates: float = Field(default=0.5, ge=0)
     progress_percentages: list[int] | None = None
     custom_updates: list[dict[str, Any]] | None = None
@@ -207,6 +211,7 @@ class MockConfig(BaseModel):
     def cumulative_weights(self) -> list[float]:
         """Running totals of the response weights (computed once: configs are immutable)."""
         private = self.__pydantic_private__  # direct: pydantic's private-attribute lookup is slow
+        assert private is not None  # a dict on every model with private attributes
         cumulative = private.get("_cumulative")
         if cumulative is None:
             cumulative = private["_cumulative"] = list(itertools.accumulate(r.weight for r in self.responses or ()))

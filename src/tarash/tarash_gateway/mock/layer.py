@@ -127,6 +127,7 @@ def _build_response(call: Call, chosen: MockResponse, request_id: str, origin: d
     if kind == "replay":
         from ..cassettes.replay import replay_outcome
 
+        assert chosen.replay is not None  # outcome_kind is "replay" only when it is set
         return (yield from replay_outcome(call, chosen.replay, Origin(**origin)))
     if kind == "response":
         return _given_response(call, chosen, request_id, origin)

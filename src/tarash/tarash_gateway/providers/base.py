@@ -297,7 +297,7 @@ def http_error(provider: str, model: str, response: httpx.Response, phase: str) 
     detail = _message(body)
     message = f"{provider} {phase} failed with HTTP {code}" + (f": {detail}" if detail else "")
     raw = {"status_code": code, "phase": phase, "body": body}
-    where = {"provider": provider, "model": model, "raw_response": raw}
+    where: exc.ErrorContext = {"provider": provider, "model": model, "raw_response": raw}
     if code == 429:
         return exc.RateLimitError(message, status_code=code, retry_after=parse_retry_after(response), **where)
     if code in (400, 422):

@@ -407,7 +407,7 @@ class FalProtocol(ProviderProtocol):
     def _job_error(self, call: Call, job: Job, body: dict[str, Any], phase: str) -> exc.TarashException:
         error_type = str(body.get("error_type") or "")
         detail = str(body.get("error") or body.get("status"))
-        where = {
+        where: exc.ErrorContext = {
             "provider": self.name,
             "model": call.config.model,
             "request_id": job.id,
@@ -425,12 +425,12 @@ class FalProtocol(ProviderProtocol):
         body = json_or_empty(response) if response is not None else {}
         if not isinstance(body, dict):
             body = {"output": body}
-        where = {"provider": self.name, "model": call.config.model, "request_id": job.id}
+        where: exc.ErrorSource = {"provider": self.name, "model": call.config.model, "request_id": job.id}
         if call.kind == "image":
             return self._image_response(call, job, body, where)
         return self._video_response(call, job, body, where)
 
-    def _video_response(self, call: Call, job: Job, body: dict[str, Any], where: dict[str, Any]) -> Any:
+    def _video_response(self, call: Call, job: Job, body: dict[str, Any], where: exc.ErrorSource) -> Any:
         video = body.get("video")
         url = video.get("url") if isinstance(video, dict) else video or body.get("video_url")
         if not url:
@@ -451,10 +451,10 @@ class FalProtocol(ProviderProtocol):
             raw_response=body,
         )
 
-    def _image_response(self, call: Call, job: Job, body: dict[str, Any], where: dict[str, Any]) -> Any:
+    def _image_response(self, call: Call, job: Job, body: dict[str, Any], where: exc.ErrorSource) -> Any:
         items = body.get("images") or ([body["image"]] if body.get("image") else [])
-        urls = [item.get("url") if isinstance(item, dict) else item for item in items]
-        urls = [u for u in urls if u]
+        found = [item.get("url") if isinstance(item, dict) else item for item in items]
+        urls: list[str] = [u for u in found if u]
         nsfw = body.get("has_nsfw_concepts")
         if isinstance(nsfw, list) and nsfw and all(nsfw):
             raise exc.ContentModerationError(

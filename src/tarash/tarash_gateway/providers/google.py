@@ -85,6 +85,7 @@ from .. import exceptions as exc
 from ..call import Call
 from ..flow import Flow
 from ..media_io import guess_content_type
+from ..models import VideoGenerationRequest
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error, parse_retry_after
 from .inputs import wire_bytes
@@ -129,7 +130,7 @@ def _veo(surface: str, model: str, durations: tuple[int, ...], resolutions: tupl
 
 
 def _imagen(surface: str, model: str) -> ModelSpec:
-    fields = (
+    fields: tuple[Field, ...] = (
         Field("prompt", "instances[0].prompt", required=True),
         Field("n", "parameters.sampleCount", bounds=(1, 4)),
         Field("aspect_ratio", "parameters.aspectRatio", allowed=("1:1", "3:4", "4:3", "9:16", "16:9")),
@@ -378,7 +379,9 @@ class GoogleProtocol(ProviderProtocol):
         return {"path": self._path(call, verb), "json": body}
 
     def _video_inputs(self, call: Call, spec: ModelSpec, instance: dict[str, Any], vertex: bool) -> Flow[None]:
-        images = call.request.image_list
+        request = call.request
+        assert isinstance(request, VideoGenerationRequest)  # called for video calls only
+        images = request.image_list
         roles = [item.get("type") for item in images]
         takes_refs = any(f.source == "image_list:asset" for f in spec.fields)
         refs = [item for item in images if item.get("type") in ("asset", "style")]
@@ -399,7 +402,7 @@ class GoogleProtocol(ProviderProtocol):
                 image = yield from self._media(call, item["image"], vertex)
                 instance["referenceImages"].append({"image": image, "referenceType": item["type"]})
         video = instance.get("video")
-        if call.request.video is not None and video is None:
+        if request.video is not None and video is None:
             raise self._invalid(call, "takes no video input (extending a video: veo-3.1)")
         if video is not None:
             text = video if isinstance(video, str) else ""
@@ -484,7 +487,8 @@ class GoogleProtocol(ProviderProtocol):
     def _operation(self, call: Call, job: Job, body: dict[str, Any], submitted: bool = False) -> Job:
         """The job after one look at a long-running operation."""
         if not body.get("done"):
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+            metadata = body.get("metadata")
+            metadata = metadata if isinstance(metadata, dict) else {}
             value = metadata.get("progressPercent", metadata.get("progress_percent"))
             progress = int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
             update: dict[str, Any] = {"done": False}
@@ -503,7 +507,7 @@ class GoogleProtocol(ProviderProtocol):
         self, call: Call, job: Job, body: dict[str, Any]
     ) -> tuple[list[dict[str, Any]], exc.TarashException | None]:
         """The videos of a finished operation, or why there are none."""
-        where = {
+        where: exc.ErrorContext = {
             "provider": self.name,
             "model": call.config.model,
             "request_id": job.id,
@@ -515,7 +519,8 @@ class GoogleProtocol(ProviderProtocol):
             message = f"google operation {job.id} failed (code {error.get('code')}): {text}"
             cls = exc.ContentModerationError if _says_moderation(text) else exc.GenerationFailedError
             return [], cls(message, **where)
-        response = body.get("response") if isinstance(body.get("response"), dict) else {}
+        response = body.get("response")
+        response = response if isinstance(response, dict) else {}
         nested = response.get("generateVideoResponse")  # Gemini API; Vertex answers flat
         generated = nested if isinstance(nested, dict) else response
         samples = generated.get("generatedSamples") or generated.get("generatedVideos") or response.get("videos") or []
@@ -581,7 +586,7 @@ class GoogleProtocol(ProviderProtocol):
         else:
             images, blocked = _imagen_images(body)
         if not images:
-            where = {
+            where: exc.ErrorContext = {
                 "provider": self.name,
                 "model": call.config.model,
                 "request_id": request_id,
@@ -603,7 +608,7 @@ class GoogleProtocol(ProviderProtocol):
     def error(self, call: Call, response: httpx.Response, phase: str) -> exc.TarashException:
         mapped = http_error(self.name, call.config.model, response, phase)
         body = (mapped.raw_response or {}).get("body")
-        where = {"provider": self.name, "model": call.config.model, "raw_response": mapped.raw_response}
+        where: exc.ErrorContext = {"provider": self.name, "model": call.config.model, "raw_response": mapped.raw_response}
         code = response.status_code
         if code == 429 and isinstance(mapped, exc.RateLimitError):
             header = response.headers.get("retry-after")

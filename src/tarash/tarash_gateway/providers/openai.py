@@ -74,6 +74,7 @@ import httpx
 from .. import exceptions as exc
 from ..call import Call
 from ..flow import Flow
+from ..media import StatusType
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_bytes
@@ -134,7 +135,7 @@ SPECS: tuple[ModelSpec, ...] = (
 )
 _DEFAULT_SPEC = {"video": "sora-2", "image": "gpt-image-1"}
 
-_STATES = {
+_STATES: dict[str, StatusType] = {
     "queued": "queued",
     "pending": "queued",
     "in_progress": "processing",
@@ -157,7 +158,8 @@ def _is_moderation(error: Any) -> bool:
     """Whether an OpenAI/Azure ``error`` object describes a safety refusal."""
     if not isinstance(error, dict):
         return False
-    inner = error.get("innererror") if isinstance(error.get("innererror"), dict) else {}
+    inner = error.get("innererror")
+    inner = inner if isinstance(inner, dict) else {}
     codes = {str(error.get("code") or "").lower(), str(inner.get("code") or "").lower()}
     if codes & _MODERATION_CODES:
         return True
@@ -356,8 +358,9 @@ class OpenAIProtocol(ProviderProtocol):
                 raw_response={"phase": "result", "body": video},
             )
         resolution, aspect = _shape(video.get("size"))
+        seconds = video.get("seconds")
         try:
-            duration = float(video.get("seconds")) if video.get("seconds") is not None else None
+            duration = float(seconds) if seconds is not None else None
         except (TypeError, ValueError):
             duration = None
         return VideoGenerationResponse(
@@ -394,7 +397,7 @@ class OpenAIProtocol(ProviderProtocol):
             )
         raw = str(body.get("status") or "queued").lower()
         status = _STATES.get(raw, "processing")
-        value = body.get("progress")
+        value: Any = body.get("progress")  # JSON: int(value) only when `numeric`
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         progress = 100 if status == "completed" else max(0, min(int(value), 100)) if numeric else None
         update: dict[str, Any] = {"status": raw}
@@ -404,11 +407,12 @@ class OpenAIProtocol(ProviderProtocol):
         return Job(id=video_id, status=status, progress=progress, update=update, data=body, error=error)
 
     def _job_error(self, call: Call, video_id: str, raw: str, body: dict[str, Any]) -> exc.TarashException:
-        detail = body.get("error") if isinstance(body.get("error"), dict) else {}
+        detail = body.get("error")
+        detail = detail if isinstance(detail, dict) else {}
         code = detail.get("code")
         reason = detail.get("message") or f"status {raw}"
         message = f"{self.name} video {video_id} failed" + (f" ({code})" if code else "") + f": {reason}"
-        where = {
+        where: exc.ErrorContext = {
             "provider": self.name,
             "model": call.config.model,
             "request_id": video_id,

@@ -318,7 +318,8 @@ class ReplicateProtocol(ProviderProtocol):
         tail = [line for line in str(logs).splitlines() if line.strip()][-_LOG_TAIL:]
         if tail:
             update["logs"] = tail
-        urls = body.get("urls") if isinstance(body.get("urls"), dict) else job.urls
+        urls = body.get("urls")
+        urls = urls if isinstance(urls, dict) else job.urls
         job = job.evolve(update=update, data=body, urls=dict(urls))
         if status in _FAILED:
             return job.evolve(status="failed", error=self._failure(call, job, body, phase))
@@ -332,7 +333,7 @@ class ReplicateProtocol(ProviderProtocol):
         status = str(body.get("status")).lower()
         detail = str(body.get("error") or "")
         seen = "in the submit answer" if phase == "submit" else "while polling"
-        where = {
+        where: exc.ErrorContext = {
             "provider": self.name,
             "model": call.config.model,
             "request_id": job.id,

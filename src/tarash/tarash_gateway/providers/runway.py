@@ -53,6 +53,8 @@ import httpx
 from .. import exceptions as exc
 from ..call import Call
 from ..flow import Flow
+from ..media import ImageType
+from ..models import VideoGenerationRequest
 from ..responses import VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_url
@@ -66,7 +68,7 @@ T2V, I2V, V2V = "text_to_video", "image_to_video", "video_to_video"
 
 def _ratio_field(table: dict[tuple[str, str], str], default_resolution: str = "720p") -> Field:
     """``aspect_ratio``+``resolution`` -> ``ratio``; a missing part takes the default."""
-    convert = dict(table)
+    convert: dict[tuple[str | None, str | None], str] = dict(table.items())
     for (aspect, resolution), wire in table.items():
         if resolution == default_resolution:
             convert[(aspect, None)] = wire
@@ -208,7 +210,7 @@ def _route(model: str, request: Any) -> str:
     return T2V if T2V in endpoints else I2V
 
 
-def _check_images(model: str, endpoint: str, images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _check_images(model: str, endpoint: str, images: list[ImageType]) -> list[ImageType]:
     """The images with upstream's roles normalised; refuses roles the endpoint cannot use."""
     roles = [item.get("type") for item in images]
     if endpoint == I2V:
@@ -278,6 +280,7 @@ class RunwayProtocol(ProviderProtocol):
 
     def prepare(self, call: Call) -> Flow[tuple[str, dict[str, Any]]]:
         model, request = call.config.model, call.request
+        assert isinstance(request, VideoGenerationRequest)  # runway's kinds are ("video",)
         endpoint = _route(model, request)
         images = _check_images(model, endpoint, list(request.image_list))
         request = request.model_copy(update={"image_list": images})
@@ -363,7 +366,7 @@ class RunwayProtocol(ProviderProtocol):
     def _failure(self, call: Call, job: Job, task: dict[str, Any]) -> exc.TarashException:
         code = str(task.get("failureCode") or "")
         reason = task.get("failure") or "no reason given"
-        where = {
+        where: exc.ErrorContext = {
             "provider": self.name,
             "model": call.config.model,
             "request_id": job.id,
@@ -391,13 +394,15 @@ class RunwayProtocol(ProviderProtocol):
         sent = job.data if isinstance(job.data, dict) else {}
         ratio = sent.get("ratio")
         duration = sent.get("duration")
+        request = call.request
+        assert isinstance(request, VideoGenerationRequest)  # runway's kinds are ("video",)
         return VideoGenerationResponse(
             request_id=job.id,
             video=str(output),
             content_type="video/mp4",
             duration=float(duration) if isinstance(duration, int | float) else None,
-            resolution=_resolution_of(ratio) or call.request.resolution,
-            aspect_ratio=call.request.aspect_ratio or _aspect_of(ratio),
+            resolution=_resolution_of(ratio) or request.resolution,
+            aspect_ratio=request.aspect_ratio or _aspect_of(ratio),
             raw_response=task,
         )
 

@@ -52,6 +52,7 @@ from .. import exceptions as exc
 from ..call import Call
 from ..flow import Flow
 from ..media_io import to_data_uri
+from ..models import ImageGenerationRequest
 from ..responses import ImageGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_bytes
@@ -125,6 +126,7 @@ class StabilityProtocol(ProviderProtocol):
 
     def prepare(self, call: Call) -> Flow[tuple[str, list[tuple[str, Any]]]]:
         model, request = call.config.model, call.request
+        assert isinstance(request, ImageGenerationRequest)  # stability's kinds are ("image",)
         spec = find_spec(SPECS, model, "image")
         if spec is None:
             known = ", ".join(s.model for s in SPECS)
@@ -177,9 +179,9 @@ class StabilityProtocol(ProviderProtocol):
         seed = body.get("seed", response.headers.get("seed"))
         raw = {k: v for k, v in body.items() if k not in ("image", "artifacts")}
         raw.update(finish_reason=finish, seed=seed, content_type=image_type, image_bytes=len(data))
-        where = {"provider": self.name, "model": call.config.model, "request_id": request_id}
+        where: exc.ErrorSource = {"provider": self.name, "model": call.config.model, "request_id": request_id}
         if str(finish).upper() == "CONTENT_FILTERED":
-            error = exc.ContentModerationError(
+            error: exc.TarashException = exc.ContentModerationError(
                 "stability filtered the image (finish_reason CONTENT_FILTERED)",
                 raw_response={"phase": "result", "body": raw},
                 **where,
@@ -202,7 +204,7 @@ class StabilityProtocol(ProviderProtocol):
         error = http_error(self.name, call.config.model, response, phase)
         body = (error.raw_response or {}).get("body")
         name = str(body.get("name", "")) if isinstance(body, dict) else ""
-        where = {"provider": self.name, "model": call.config.model, "raw_response": error.raw_response}
+        where: exc.ErrorContext = {"provider": self.name, "model": call.config.model, "raw_response": error.raw_response}
         if response.status_code == 403 and "moderation" in name:
             return exc.ContentModerationError(error.message, **where)
         if response.status_code == 413:

@@ -216,11 +216,12 @@ class XAIProtocol(ProviderProtocol):
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
-        video = body.get("video") if isinstance(body.get("video"), dict) else {}
+        video = body.get("video")
+        video = video if isinstance(video, dict) else {}
         status = str(body.get("status") or ("done" if response.status_code == 200 and video.get("url") else "pending"))
         update: dict[str, Any] = {"status": status}
-        where = {"provider": self.name, "model": call.config.model, "request_id": job.id,
-                 "raw_response": {"phase": "job", "body": body}}
+        where: exc.ErrorContext = {"provider": self.name, "model": call.config.model, "request_id": job.id,
+                                   "raw_response": {"phase": "job", "body": body}}
         block = next((body[key] for key in _BLOCK_KEYS if body.get(key)), None)
         if block:
             error: exc.TarashException = exc.ContentModerationError(f"xai blocked video {job.id}: {block}", **where)
@@ -248,7 +249,7 @@ class XAIProtocol(ProviderProtocol):
     def error(self, call: Call, response: httpx.Response, phase: str) -> exc.TarashException:
         error = http_error(self.name, call.config.model, response, phase)
         code, message = _error_parts((error.raw_response or {}).get("body"))
-        where = {"provider": self.name, "model": call.config.model, "raw_response": error.raw_response}
+        where: exc.ErrorContext = {"provider": self.name, "model": call.config.model, "raw_response": error.raw_response}
         status = response.status_code
         text = f"{code} {message}".lower()
         if status != 429 and ("resource_exhausted" in text or "resource has been exhausted" in text):
@@ -278,7 +279,7 @@ class XAIProtocol(ProviderProtocol):
         request_id = (response.headers.get("x-request-id") or body.get("id") or body.get("request_id")
                       or f"xai-image-{uuid.uuid4().hex}")
         items = [item for item in body.get("data") or [] if isinstance(item, dict)]
-        where = {"provider": self.name, "model": call.config.model, "request_id": request_id}
+        where: exc.ErrorSource = {"provider": self.name, "model": call.config.model, "request_id": request_id}
         kept = [item for item in items if item.get("respect_moderation") is not False]
         if items and not kept:
             error: exc.TarashException = exc.ContentModerationError(

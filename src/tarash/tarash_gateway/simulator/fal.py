@@ -172,10 +172,10 @@ class FalSimulator(SimulatedProvider):
             video = {"url": url, "content_type": "video/mp4", "file_name": url.rsplit("/", 1)[-1]}
             return SimResponse(200, {"video": video, "seed": payload.get("seed", 1)}, headers)
         width, height = self._image_size(payload)
-        item = match_image(f"{width}x{height}", None)
-        url = f"{self.sim.url}/media/{item.file}"
+        stock = match_image(f"{width}x{height}", None)
+        url = f"{self.sim.url}/media/{stock.file}"
         count = int(payload.get("num_images") or 1)
-        image = {"url": url, "width": item.width, "height": item.height, "content_type": item.content_type}
+        image = {"url": url, "width": stock.width, "height": stock.height, "content_type": stock.content_type}
         body = {"images": [image] * count, "seed": payload.get("seed", 1), "has_nsfw_concepts": [False] * count,
                 "prompt": payload.get("prompt")}
         return SimResponse(200, body, headers)

@@ -109,7 +109,8 @@ class GoogleSimulator(SimulatedProvider):
             if not request.headers.get("authorization", "").lower().startswith("bearer "):
                 return _error(401, "Request is missing required authentication credential.")
             return None
-        key = request.headers.get("x-goog-api-key") or (request.query.get("key") or [None])[0]
+        keys = request.query.get("key")
+        key = request.headers.get("x-goog-api-key") or (keys[0] if keys else None)
         if not key:
             return _error(403, "Method doesn't allow unregistered callers. Please use an API key.")
         if key == "invalid":
@@ -241,6 +242,7 @@ class GoogleSimulator(SimulatedProvider):
         if not prompt:
             return self._with_latency(job, _error(400, "A prompt is required."))
         stock = match_image(None, aspect if aspect and ":" in str(aspect) else None)
+        answer: dict[str, Any]
         if verb == "predict":
             if moderated:
                 answer = {"predictions": [{"raiFilteredReason": "The prompt was blocked by our safety filters."}]}

@@ -60,7 +60,8 @@ def parse_form(request: SimRequest) -> dict[str, list[Any]]:
     fields: dict[str, list[Any]] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # bytes or None for a non-multipart part
+        data = payload if isinstance(payload, bytes) else b""
         fields.setdefault(str(name), []).append(data if part.get_filename() is not None else data.decode())
     return fields
 
@@ -109,8 +110,7 @@ class OpenAISimulator(SimulatedProvider):
         match = _VIDEO.match(path)
         if match:
             job = self.sim.job(match.group(1))
-            gone = job is None or job.provider != self.name or job.kind != "video"
-            if gone or (job.cancelled and method != "DELETE"):
+            if job is None or job.provider != self.name or job.kind != "video" or (job.cancelled and method != "DELETE"):
                 message = f"No video found with id '{match.group(1)}'."
                 return _error(404, message, "invalid_request_error", None, "video_id")
             suffix = match.group(2)
@@ -252,7 +252,8 @@ class OpenAISimulator(SimulatedProvider):
     # -- shared ------------------------------------------------------------------------
     @staticmethod
     def _auth(request: SimRequest) -> dict[str, Any] | None:
-        version = (request.query.get("api-version") or [None])[0]
+        versions = request.query.get("api-version")
+        version = versions[0] if versions else None
         if request.headers.get("api-key"):
             return {"auth": "api-key", "api_version": version}
         if request.headers.get("authorization", "").lower().startswith("bearer "):

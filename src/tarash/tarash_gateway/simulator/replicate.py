@@ -96,7 +96,8 @@ class ReplicateSimulator(SimulatedProvider):
         version = body.get("version")
         if model is None and not version:
             return self._problem(422, "Invalid version or not permitted", "- version: is required")
-        payload = body.get("input") if isinstance(body.get("input"), dict) else {}
+        payload = body.get("input")
+        payload = payload if isinstance(payload, dict) else {}
         job = self.new_job(_kind(model, payload), payload.get("prompt"), payload)
         headers = self._latency(job)
         failure = job.scenario.submit_error
@@ -162,8 +163,8 @@ class ReplicateSimulator(SimulatedProvider):
             return f"{self.sim.url}/media/{item.file}"
         size = f"{payload['width']}x{payload['height']}" if payload.get("width") and payload.get("height") else None
         aspect = payload.get("aspect_ratio") if ":" in str(payload.get("aspect_ratio", "")) else None
-        item = match_image(size, aspect)
-        return [f"{self.sim.url}/media/{item.file}"] * int(payload.get("num_outputs") or 1)
+        stock = match_image(size, aspect)
+        return [f"{self.sim.url}/media/{stock.file}"] * int(payload.get("num_outputs") or 1)
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod

@@ -189,6 +189,7 @@ class ProviderSimulator:
         if self._server is None:
             raise RuntimeError("the simulator is not running; call start() or use it in a with block")
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # bound: getsockname() gives the host as str
         return f"http://{host}:{port}"
 
     def base_url(self, provider: str) -> str:
@@ -233,9 +234,10 @@ class ProviderSimulator:
 
     def media_url(self, kind: str, job: Job) -> str:
         """A URL on this server serving a stock file for the job (video or image)."""
-        from ..mock.stock import match_image, match_video
+        from ..mock.stock import StockImage, StockVideo, match_image, match_video
 
         payload = job.payload if isinstance(job.payload, dict) else {}
+        item: StockVideo | StockImage
         if kind == "video":
             item = match_video(payload.get("aspect_ratio"), payload.get("resolution"), None)
         else:

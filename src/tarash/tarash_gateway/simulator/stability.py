@@ -45,7 +45,8 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dic
     files: dict[str, bytes] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # bytes or None for a non-multipart part
+        data = payload if isinstance(payload, bytes) else b""
         if not name:
             continue
         if part.get_filename():
