@@ -28,14 +28,14 @@ def test_draws_match_the_weights_statistically():
     counts = [0, 0, 0]
     n = 20_000
     for _ in range(n):
-        counts[source.draw([0.5, 0.3, 0.2]).index] += 1
+        counts[source.draw([0.5, 0.3, 0.2]).outcome] += 1
     for count, share in zip(counts, (0.5, 0.3, 0.2), strict=True):
         assert abs(count / n - share) < 0.015
 
 
 def test_the_same_seed_gives_the_same_sequence():
     a, b = DrawSource(7), DrawSource(7)
-    assert [a.draw([1, 1]).index for _ in range(50)] == [b.draw([1, 1]).index for _ in range(50)]
+    assert [a.draw([1, 1]).outcome for _ in range(50)] == [b.draw([1, 1]).outcome for _ in range(50)]
     assert DrawSource(7).draw([1]).number == 1
 
 

@@ -30,7 +30,7 @@ __all__ = ["Draw", "DrawSource", "global_source", "pick", "pick_cumulative", "sa
 class Draw(NamedTuple):
     """One draw: which outcome, the uniform number behind the latency, and where in the sequence."""
 
-    index: int  # type: ignore[assignment]  # a field named like tuple.index, which it shadows on purpose
+    outcome: int
     latency_u: float
     seed: int
     number: int

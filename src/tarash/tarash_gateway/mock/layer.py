@@ -65,7 +65,7 @@ class MockLayer(Layer):
     def flow(self, call: Call) -> Flow[Any]:
         mock = effective_mock(call.config) or _ENV_MOCK
         draw = source_for(mock).draw_cumulative(mock.cumulative_weights)
-        chosen = (mock.responses or [])[draw.index]
+        chosen = (mock.responses or [])[draw.outcome]
         request_id = f"mock-{_ID_PREFIX}{next(_ids):08x}"
         latency = sample_latency(chosen.latency or mock.latency, draw.latency_u)
         polling = chosen.polling or mock.polling
@@ -100,7 +100,7 @@ def _origin_fields(call: Call, chosen: MockResponse, draw: Draw, latency: float)
         "source": "stock" if kind == "stock" else "replay" if kind == "replay" else "mock",
         "provider": call.config.provider,
         "model": call.config.model,
-        "outcome": draw.index,
+        "outcome": draw.outcome,
         "injected": injected,
         "seed": draw.seed,
         "draw": draw.number,
