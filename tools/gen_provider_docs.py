@@ -43,8 +43,10 @@ def render(page: str) -> str:
         f"Provider name{'s' if len(providers) > 1 else ''} in configs: {names}.\n\n"
         f"{doc}\n\n"
         "## Models and field mapping\n\n"
-        "A request field the model does not take is refused with a `ValidationError` naming the field "
-        "and the allowed values, before any network call. `extra_params` are sent as given, on top.\n\n"
+        "A value the model cannot take is refused with a `ValidationError` naming the field and the "
+        "allowed values, before any network call. A request field the model does not take at all is left "
+        "out and logged once; with `provider_config={\"strict_fields\": True}` or `TARASH_STRICT_FIELDS=1` "
+        "it is refused instead. `extra_params` are sent as given, on top.\n\n"
         f"{mapping_table(module.SPECS)}"
     )
 

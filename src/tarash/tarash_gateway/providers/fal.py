@@ -51,7 +51,7 @@ from ..flow import Flow
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error, json_or_empty
 from .inputs import inline_local_files
-from .mapping import Field, ModelSpec, find_spec, map_request
+from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
 
 __all__ = ["ADAPTER", "FalProtocol", "GENERIC_SPECS", "SPECS"]
 
@@ -351,7 +351,7 @@ class FalProtocol(ProviderProtocol):
             )
         spec = find_spec(SPECS, model, call.kind) or GENERIC_SPECS[call.kind]
         request = yield from inline_local_files(call.request)
-        payload = map_request(spec, request, provider=self.name, model=model)
+        payload = map_request(spec, request, provider=self.name, model=model, strict=strict_fields(call.config))
         if "multi_prompt" in payload:  # Kling v3/O3 take a prompt or a multi_prompt, never both
             payload.pop("prompt", None)
         return payload

@@ -89,7 +89,7 @@ from ..models import VideoGenerationRequest
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error, parse_retry_after
 from .inputs import wire_bytes
-from .mapping import Field, ModelSpec, find_spec, map_request
+from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
 
 __all__ = ["ADAPTER", "GoogleProtocol", "SPECS"]
 
@@ -359,7 +359,10 @@ class GoogleProtocol(ProviderProtocol):
         spec = self.spec(call)
         request = call.request
         bare = request.model_copy(update={"extra_params": {}})
-        payload = map_request(spec, bare, provider=self.name, model=call.config.model)
+        payload = map_request(
+            spec, bare, provider=self.name, model=call.config.model, reads=("image_list", "video"),
+            strict=strict_fields(call.config),
+        )
         vertex = self.vertex(call) is not None
         if spec.model == GEMINI_IMAGE:
             body = yield from self._gemini_image_body(call, payload, vertex)

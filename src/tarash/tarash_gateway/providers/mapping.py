@@ -13,14 +13,27 @@ cannot drift from the code.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..env import env_flag
 from ..exceptions import ValidationError
 from .inputs import wire_url
 
-__all__ = ["CONVERTERS", "Field", "ModelSpec", "find_spec", "map_request", "mapping_table"]
+__all__ = [
+    "CONVERTERS",
+    "Field",
+    "ModelSpec",
+    "find_spec",
+    "map_request",
+    "mapping_table",
+    "strict_fields",
+    "unused_fields",
+]
+
+_log = logging.getLogger("tarash.tarash_gateway.providers")
 
 
 def _seconds_suffix(value: Any) -> str:
@@ -143,8 +156,25 @@ def _put(payload: dict[str, Any], target: str, value: Any) -> None:
     payload[leaf] = value
 
 
-def map_request(spec: ModelSpec, request: Any, *, provider: str, model: str) -> dict[str, Any]:
-    """The provider payload for ``request`` under ``spec``, then ``extra_params`` on top."""
+def map_request(
+    spec: ModelSpec,
+    request: Any,
+    *,
+    provider: str,
+    model: str,
+    reads: Iterable[str] = (),
+    strict: bool = False,
+) -> dict[str, Any]:
+    """The provider payload for ``request`` under ``spec``, then ``extra_params`` on top.
+
+    Request fields the model does not take (not read by a rule, nor in ``reads``, the
+    fields the provider handles itself) are left out, and reported: logged once per
+    provider, model and field, or, with ``strict``, refused with a ``ValidationError``
+    that names them and the fields the model takes.
+    """
+    unused = unused_fields(spec, request, reads)
+    if unused:
+        _report_unused(spec, unused, provider=provider, model=model, strict=strict, reads=reads)
     payload: dict[str, Any] = {}
     for key, value in spec.fixed.items():
         _put(payload, key, value)
@@ -188,6 +218,58 @@ def map_request(spec: ModelSpec, request: Any, *, provider: str, model: str) -> 
         if key not in consumed:
             _put(payload, key, value)
     return payload
+
+
+_ALWAYS_READ = frozenset({"prompt", "extra_params"})
+
+
+def unused_fields(spec: ModelSpec, request: Any, reads: Iterable[str] = ()) -> list[str]:
+    """The request fields set to something other than their default that nothing reads."""
+    read = {part.split(":", 1)[0] for rule in spec.fields for part in rule.source.split("+")}
+    read |= _ALWAYS_READ | set(reads)
+    fields = type(request).model_fields
+    unused = []
+    for name, info in fields.items():
+        if name in read:
+            continue
+        value = getattr(request, name)
+        if value is None or value == [] or value == {} or value == info.get_default(call_default_factory=True):
+            continue
+        unused.append(name)
+    return unused
+
+
+_reported: set[tuple[str, str, str]] = set()
+
+
+def _report_unused(
+    spec: ModelSpec, unused: list[str], *, provider: str, model: str, strict: bool, reads: Iterable[str]
+) -> None:
+    if strict:
+        takes = sorted({part.split(":", 1)[0] for rule in spec.fields for part in rule.source.split("+")} | set(reads))
+        raise ValidationError(
+            f"{model} does not take {', '.join(unused)} (strict_fields); it takes: {', '.join(takes)}",
+            provider=provider,
+            model=model,
+        )
+    for name in unused:
+        key = (provider, model, name)
+        if key not in _reported:
+            _reported.add(key)
+            _log.warning(
+                "%s %s does not take %s: left out of the request (provider_config strict_fields=True or "
+                "TARASH_STRICT_FIELDS=1 refuses such requests instead)",
+                provider,
+                model,
+                name,
+            )
+
+
+def strict_fields(config: Any) -> bool:
+    """Whether unused request fields are refused: ``provider_config["strict_fields"]``, else
+    ``TARASH_STRICT_FIELDS=1`` in the environment."""
+    own = (config.provider_config or {}).get("strict_fields")
+    return bool(own) if own is not None else env_flag("TARASH_STRICT_FIELDS")
 
 
 def _number(value: float) -> str:

@@ -78,7 +78,7 @@ from ..media import StatusType
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_bytes
-from .mapping import Field, ModelSpec, find_spec, map_request
+from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
 
 __all__ = ["ADAPTER", "AZURE_ADAPTER", "AzureOpenAIProtocol", "OpenAIProtocol", "SPECS"]
 
@@ -261,7 +261,10 @@ class OpenAIProtocol(ProviderProtocol):
         takes_images = any(f.source.startswith("image_list") for f in spec.fields)
         if call.request.image_list and not takes_images:
             raise self._invalid(call, "takes no input images (edits: gpt-image-* or dall-e-2)")
-        payload = map_request(spec, call.request, provider=self.name, model=call.config.model)
+        payload = map_request(
+            spec, call.request, provider=self.name, model=call.config.model, reads=("image_list",),
+            strict=strict_fields(call.config),
+        )
         payload["model"] = call.config.model
         if call.kind == "image":
             return (yield from self._prepare_image(call, spec, payload))

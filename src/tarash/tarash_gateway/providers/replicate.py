@@ -52,7 +52,7 @@ from ..media_io import guess_content_type
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, json_or_empty
 from .inputs import inline_local_files
-from .mapping import Field, ModelSpec, find_spec, map_request
+from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
 
 __all__ = ["ADAPTER", "GENERIC_SPECS", "ReplicateProtocol", "SPECS", "parse_progress"]
 
@@ -283,7 +283,7 @@ class ReplicateProtocol(ProviderProtocol):
             )
         spec = find_spec(SPECS, name, call.kind) or GENERIC_SPECS[call.kind]
         request = yield from inline_local_files(call.request)
-        return {"input": map_request(spec, request, provider=self.name, model=model)}
+        return {"input": map_request(spec, request, provider=self.name, model=model, strict=strict_fields(call.config))}
 
     def submit(self, call: Call, payload: Any) -> httpx.Request:
         name, _, version = call.config.model.partition(":")

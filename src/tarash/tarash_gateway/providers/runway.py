@@ -58,7 +58,7 @@ from ..models import VideoGenerationRequest
 from ..responses import VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_url
-from .mapping import Field, ModelSpec, find_spec, map_request
+from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
 
 __all__ = ["ADAPTER", "RunwayProtocol", "SPECS"]
 
@@ -291,7 +291,10 @@ class RunwayProtocol(ProviderProtocol):
                 model=model,
             )
         spec = find_spec(_BY_ENDPOINT[endpoint], model, "video") or _GENERIC[endpoint]
-        payload = map_request(spec, request, provider=self.name, model=model)
+        payload = map_request(
+            spec, request, provider=self.name, model=model, reads=("image_list", "video", "number_of_videos"),
+            strict=strict_fields(call.config),
+        )
         payload["model"] = model
         last = [item["image"] for item in images if item.get("type") == "last_frame"]
         if endpoint == I2V and last:

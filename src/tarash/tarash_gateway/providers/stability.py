@@ -56,7 +56,7 @@ from ..models import ImageGenerationRequest
 from ..responses import ImageGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_bytes
-from .mapping import Field, ModelSpec, find_spec, map_request
+from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
 
 __all__ = ["ADAPTER", "SPECS", "StabilityProtocol"]
 
@@ -134,7 +134,10 @@ class StabilityProtocol(ProviderProtocol):
         if request.mask_image is not None:
             raise exc.ValidationError(f"{model} does not take mask_image", provider=self.name, model=model)
         endpoint = _endpoint(spec)
-        payload = map_request(spec, request, provider=self.name, model=model)
+        payload = map_request(
+            spec, request, provider=self.name, model=model, reads=("image_list", "mask_image"),
+            strict=strict_fields(call.config),
+        )
         if endpoint == "sd3":
             payload["model"] = model  # as named: sd3.5-large, sd3.5-large-turbo, sd3.5-medium, ...
         parts: list[tuple[str, Any]] = []

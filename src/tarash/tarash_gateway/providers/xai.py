@@ -55,7 +55,7 @@ from ..media_io import guess_content_type, to_data_uri
 from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error, parse_retry_after
 from .inputs import wire_url
-from .mapping import Field, ModelSpec, find_spec, map_request
+from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
 
 __all__ = ["ADAPTER", "SPECS", "XAIProtocol"]
 
@@ -123,6 +123,9 @@ def _sent(response: httpx.Response) -> dict[str, Any]:
         return {}
     return sent if isinstance(sent, dict) else {}
 
+# request fields the xAI protocol handles itself, outside the mapping rules
+_XAI_READS = ("image_list", "video", "mask_image", "number_of_videos")
+
 
 class XAIProtocol(ProviderProtocol):
     """xAI's image and video REST endpoints as a sans-I/O protocol."""
@@ -140,13 +143,13 @@ class XAIProtocol(ProviderProtocol):
 
     # -- submit ------------------------------------------------------------------------
     def prepare(self, call: Call) -> Flow[tuple[str, dict[str, Any]]]:
-        model, request = call.config.model, call.request
+        model, request, strict = call.config.model, call.request, strict_fields(call.config)
         if call.kind == "image":
-            return self._prepare_image(model, request)
-        return self._prepare_video(model, request)
+            return self._prepare_image(model, request, strict)
+        return self._prepare_video(model, request, strict)
         yield  # pragma: no cover - a flow with no effects
 
-    def _prepare_video(self, model: str, request: Any) -> tuple[str, dict[str, Any]]:
+    def _prepare_video(self, model: str, request: Any, strict: bool) -> tuple[str, dict[str, Any]]:
         edit = request.video is not None
         specs = VIDEO_EDIT_SPECS if edit else VIDEO_SPECS
         spec = find_spec(specs, model, "video") or specs[0]
@@ -168,18 +171,23 @@ class XAIProtocol(ProviderProtocol):
                 provider=self.name,
                 model=model,
             )
-        payload = map_request(spec, request.model_copy(update={"image_list": images}), provider=self.name, model=model)
+        payload = map_request(
+            spec, request.model_copy(update={"image_list": images}), provider=self.name, model=model,
+            reads=_XAI_READS, strict=strict,
+        )
         payload["model"] = model
         references = [wire_url(item["image"]) for item in images if item.get("type") == "reference"]
         if references:
             payload["reference_images"] = [{"url": url} for url in references]
         return ("/v1/videos/edits" if edit else "/v1/videos/generations"), payload
 
-    def _prepare_image(self, model: str, request: Any) -> tuple[str, dict[str, Any]]:
+    def _prepare_image(self, model: str, request: Any, strict: bool) -> tuple[str, dict[str, Any]]:
         spec = find_spec(IMAGE_SPECS, model, "image") or IMAGE_SPECS[0]
         if request.mask_image is not None:
             raise exc.ValidationError(f"{model} does not take mask_image", provider=self.name, model=model)
-        payload = map_request(spec, request, provider=self.name, model=model)
+        payload = map_request(
+            spec, request, provider=self.name, model=model, reads=_XAI_READS, strict=strict
+        )
         payload["model"] = model
         urls = [{"url": wire_url(item["image"])} for item in request.image_list]
         if len(urls) == 1:
