@@ -78,3 +78,16 @@ def test_latency_needs_enough_parameters():
         Latency()
     with pytest.raises(ValueError, match="min <= max"):
         Latency(min=3, max=1)
+
+
+@pytest.mark.parametrize(
+    "order, calls, expected",
+    [
+        ("sequence", range(1, 6), [0, 1, 2, 2, 2]),
+        ("cycle", range(1, 6), [0, 1, 2, 0, 1]),
+    ],
+)
+def test_ordered_outcomes(order, calls, expected):
+    from tarash.tarash_gateway.mock.chaos import ordered_outcome
+
+    assert [ordered_outcome(order, n, 3) for n in calls] == expected

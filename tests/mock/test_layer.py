@@ -243,3 +243,48 @@ def test_threads_share_one_seeded_sequence_without_losing_draws():
     for t in threads:
         t.join()
     assert sorted(draws) == list(range(1, 201))
+
+
+def test_a_scripted_sequence_fails_twice_then_succeeds(face, clock):
+    config = video_config(
+        order="sequence",
+        responses=[
+            MockResponse(error=RateLimitError("slow down", retry_after=1)),
+            MockResponse(error=GenerationFailedError("runner crashed")),
+            MockResponse(),
+        ],
+    )
+    seen = []
+    for _ in range(4):
+        try:
+            seen.append(face.video(config, REQUEST).origin.outcome)
+        except (RateLimitError, GenerationFailedError) as error:
+            seen.append(type(error).__name__)
+    assert seen == ["RateLimitError", "GenerationFailedError", 2, 2]
+
+
+def test_a_cycle_goes_round_and_weights_are_ignored(face, clock):
+    config = video_config(
+        order="cycle",
+        responses=[MockResponse(weight=100), MockResponse(weight=0.001, video_url="https://x/v.mp4")],
+    )
+    assert [face.video(config, REQUEST).origin.outcome for _ in range(4)] == [0, 1, 0, 1]
+
+
+def test_sequence_counts_are_kept_across_threads():
+    config = video_config(order="sequence", responses=[MockResponse(video_url=f"https://x/{i}.mp4") for i in range(40)])
+    seen = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(10):
+            outcome = generate_video(config, REQUEST).origin.outcome
+            with lock:
+                seen.append(outcome)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == list(range(40))

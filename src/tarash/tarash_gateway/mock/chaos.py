@@ -24,7 +24,7 @@ from typing import NamedTuple
 from ..env import env_value
 from .config import Latency, MockConfig
 
-__all__ = ["Draw", "DrawSource", "global_source", "pick", "pick_cumulative", "sample_latency", "set_global_seed", "source_for"]
+__all__ = ["Draw", "DrawSource", "global_source", "ordered_outcome", "pick", "pick_cumulative", "sample_latency", "set_global_seed", "source_for"]
 
 
 class Draw(NamedTuple):
@@ -44,6 +44,14 @@ def pick(weights: Sequence[float], u: float) -> int:
 def pick_cumulative(cumulative: Sequence[float], u: float) -> int:
     """:func:`pick` with the running totals of the weights already summed."""
     return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(cumulative) - 1)
+
+
+def ordered_outcome(order: str, call_number: int, count: int) -> int:
+    """The scripted outcome of the ``call_number``-th call (1-based) among ``count``:
+    ``sequence`` stays on the last one once they run out, ``cycle`` starts again."""
+    if order == "cycle":
+        return (call_number - 1) % count
+    return min(call_number, count) - 1
 
 
 def sample_latency(latency: Latency | None, u: float) -> float:

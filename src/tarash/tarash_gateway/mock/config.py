@@ -193,6 +193,11 @@ class MockConfig(BaseModel):
     weight; ``seed`` (or ``TARASH_MOCK_SEED`` in the environment) makes the sequence of
     draws the same in every process. ``latency`` and ``polling`` apply to every outcome
     that does not set its own.
+
+    ``order`` scripts the outcomes instead of drawing them: ``"sequence"`` serves the
+    responses in order, call after call, then keeps serving the last one (fail twice,
+    then succeed); ``"cycle"`` goes round them again and again. Weights are then ignored.
+    The count is kept per config object, across threads and tasks.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -202,10 +207,18 @@ class MockConfig(BaseModel):
     polling: MockPollingConfig | None = None
     latency: LatencyValue | None = None
     seed: int | None = None
+    order: Literal["weighted", "sequence", "cycle"] = "weighted"
 
     # The seeded draw sequence of this config object (see mock.chaos.source_for).
     _source: Any = PrivateAttr(default=None)
     _cumulative: Any = PrivateAttr(default=None)
+    _calls: Any = PrivateAttr(default_factory=lambda: itertools.count(1))
+
+    def next_call(self) -> int:
+        """1 for this config's first call, 2 for the next... (thread-safe in CPython)."""
+        private = self.__pydantic_private__
+        assert private is not None  # a dict on every model with private attributes
+        return next(private["_calls"])
 
     @property
     def cumulative_weights(self) -> list[float]:

@@ -22,7 +22,7 @@ from ..layers import Layer
 from ..media_io import guess_content_type, load_media, to_data_uri
 from ..metadata import Origin
 from ..models import AnyConfig, ImageGenerationResponse, VideoGenerationResponse
-from .chaos import Draw, sample_latency, source_for
+from .chaos import Draw, ordered_outcome, sample_latency, source_for
 from .config import MockConfig, MockPollingConfig, MockResponse
 from .stock import match_image, match_video
 
@@ -65,6 +65,8 @@ class MockLayer(Layer):
     def flow(self, call: Call) -> Flow[Any]:
         mock = effective_mock(call.config) or _ENV_MOCK
         draw = source_for(mock).draw_cumulative(mock.cumulative_weights)
+        if mock.order != "weighted":
+            draw = draw._replace(outcome=ordered_outcome(mock.order, mock.next_call(), len(mock.responses or ())))
         chosen = (mock.responses or [])[draw.outcome]
         request_id = f"mock-{_ID_PREFIX}{next(_ids):08x}"
         latency = sample_latency(chosen.latency or mock.latency, draw.latency_u)
