@@ -92,3 +92,19 @@ def test_a_job_that_fails_after_polls_is_a_retryable_generation_failure(face, cl
     with pytest.raises(GenerationFailedError) as caught:
         run(face, simulator, provider, kind, model, "a cat #sim:failed")
     assert is_retryable(caught.value)
+
+
+@pytest.mark.parametrize("provider, kind, model", ASYNC_JOBS, ids=[f"{p}-{k}" for p, k, _ in ASYNC_JOBS])
+def test_a_stuck_job_times_out_at_the_deadline(face, clock, simulator, provider, kind, model):
+    from tarash.tarash_gateway.exceptions import TimeoutError
+
+    fields = {"provider": provider, "model": model, "api_key": "k", "base_url": simulator.base_url(provider),
+              "poll_interval": 0.5, "timeout": 5}
+    image = [{"image": "https://example.com/first.png", "type": "first_frame"}] if provider == "runway" else []
+    with pytest.raises(TimeoutError) as caught:
+        if kind == "video":
+            face.video(VideoGenerationConfig(**fields), VideoGenerationRequest(prompt="x #sim:stuck", image_list=image))
+        else:
+            face.image(ImageGenerationConfig(**fields), ImageGenerationRequest(prompt="x #sim:stuck"))
+    assert is_retryable(caught.value) and caught.value.provider == provider
+    assert 5 <= clock.slept <= 5.5  # the overall deadline, not max_poll_attempts x poll_interval
