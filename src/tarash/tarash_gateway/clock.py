@@ -55,32 +55,57 @@ class SystemClock:
 class InstantClock:
     """A virtual clock: sleeping moves it forward and returns at once.
 
-    ``slept`` is the total simulated wait, handy in tests. Thread-safe.
+    Each generation runs on a virtual time line of its own (:meth:`isolated`, entered by
+    the fallback layer for every call), shared with the worker threads and tasks of that
+    call, so concurrent calls never eat into each other's deadlines. Outside a call, one
+    time line for everyone. ``slept`` is the total simulated wait of all of them, handy
+    in tests. Thread-safe.
     """
 
     def __init__(self, start: datetime | None = None) -> None:
         self._start = start or datetime.now(UTC)
-        self._offset = 0.0
+        self._base = 0.0
+        self._slept = 0.0
+        self._line: ContextVar[list[float] | None] = ContextVar(f"tarash_instant_{id(self)}", default=None)
         self._lock = threading.Lock()
 
     @property
     def slept(self) -> float:
-        return self._offset
+        return self._slept
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=self._offset)
+        return self._start + timedelta(seconds=self.monotonic())
 
     def monotonic(self) -> float:
-        return self._offset
+        line = self._line.get()
+        return line[0] if line is not None else self._base
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            with self._lock:
-                self._offset += seconds
+        if seconds <= 0:
+            return
+        line = self._line.get()
+        with self._lock:
+            if line is not None:
+                line[0] += seconds
+            else:
+                self._base += seconds
+            self._slept += seconds
 
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
         await asyncio.sleep(0)  # still a scheduling point, like a real sleep
+
+    @contextlib.contextmanager
+    def isolated(self) -> Iterator[None]:
+        """Run the block on a time line of its own, starting at the current virtual time."""
+        token = self._line.set([self.monotonic()])
+        try:
+            yield
+        finally:
+            try:
+                self._line.reset(token)
+            except ValueError:  # closed from another context (a flow garbage-collected elsewhere)
+                pass
 
 
 _SYSTEM = SystemClock()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .call import Call
-from .clock import current_clock
+from .clock import Clock, InstantClock, current_clock
 from .exceptions import is_retryable
 from .flow import Flow
 from .layers import Layer, Next
@@ -44,8 +44,14 @@ class FallbackLayer(Layer):
         self.stack_for = stack_for
 
     def flow(self, call: Call) -> Flow[Any]:
-        chain = collect_chain(call.config)
         clock = current_clock()
+        if isinstance(clock, InstantClock):  # concurrent calls must not share virtual time
+            with clock.isolated():
+                return (yield from self._walk(call, clock))
+        return (yield from self._walk(call, clock))
+
+    def _walk(self, call: Call, clock: Clock) -> Flow[Any]:
+        chain = collect_chain(call.config)
         attempts: list[AttemptMetadata] = []
         for number, config in enumerate(chain, start=1):
             attempt = call.attempt_of(config, number, clock.monotonic())
