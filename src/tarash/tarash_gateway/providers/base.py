@@ -26,7 +26,7 @@ from ..call import Call
 from ..flow import Flow, run_async, run_sync
 from ..media import StatusType
 from ..metadata import Origin
-from .http import Send
+from .http import Send, async_call_client
 
 __all__ = [
     "HttpProvider",
@@ -230,7 +230,8 @@ class HttpProvider:
         return run_sync(generation_flow(self.protocol, call))
 
     async def ahandle(self, call: Call) -> Any:
-        return await run_async(generation_flow(self.protocol, call))
+        async with async_call_client():
+            return await run_async(generation_flow(self.protocol, call))
 
 
 def parse_retry_after(response: httpx.Response) -> float | None:

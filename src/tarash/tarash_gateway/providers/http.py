@@ -1,20 +1,28 @@
-"""HTTP for the built-in providers: one ``Send`` effect and shared, loop-safe clients.
+"""HTTP for the built-in providers: one ``Send`` effect, and the clients it sends with.
 
-Clients are shared (creating an ``httpx.Client`` costs milliseconds of TLS setup): one
-sync client per process, one async client per event loop, so a closed loop never
-poisons a later one. Each request carries its own timeout, cut to the call's deadline.
-Transport failures are mapped to the gateway's exceptions here, at one boundary.
+- Sync face: one shared ``httpx.Client`` for the process (thread-safe, keep-alive across
+  calls), closed at exit.
+- Async face: one ``httpx.AsyncClient`` per generation (:func:`async_call_client`, entered
+  by the adapter), closed when the generation ends. It never outlives or changes its
+  event loop, keeps its connection across the submit, polls and result of that
+  generation, and leaves no socket behind after ``asyncio.run``. Small pools also keep
+  httpcore's per-event scan of its connections short under hundreds of concurrent
+  generations.
+
+All clients share one TLS context (loading the CA bundle costs ~30 ms each time). Each
+request carries its own timeout, cut to the call's deadline. Transport failures are
+mapped to the gateway's exceptions here, at one boundary.
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
+import contextlib
 import functools
-import itertools
 import ssl
 import threading
-import weakref
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,18 +32,12 @@ import httpx
 from ..exceptions import HTTPConnectionError, TimeoutError
 from ..flow import Effect
 
-__all__ = ["Send", "async_client", "sync_client"]
+__all__ = ["Send", "async_call_client", "sync_client"]
 
 _sync: httpx.Client | None = None
-_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[httpx.AsyncClient | None]] = weakref.WeakKeyDictionary()
-_turn = itertools.count()
 _lock = threading.Lock()
-# httpcore scans the connections of a pool on every request and response, counting the
-# idle ones for each idle one (O(n^2) per event, plus a syscall per idle connection), so
-# one big pool cost 200 concurrent generations ~45 ms of CPU each. Several small pools,
-# taken in turn and made on first use, keep each scan short.
-_SHARDS = 32
-_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+_call_client: ContextVar[httpx.AsyncClient | None] = ContextVar("tarash_call_client", default=None)
 
 
 @functools.cache
@@ -58,17 +60,15 @@ def sync_client() -> httpx.Client:
     return _sync
 
 
-def async_client() -> httpx.AsyncClient:
-    """A client of the running event loop (a client never outlives or changes its loop)."""
-    loop = asyncio.get_running_loop()
-    clients = _async.get(loop)
-    if clients is None:
-        clients = _async[loop] = [None] * _SHARDS
-    i = next(_turn) % _SHARDS
-    client = clients[i]
-    if client is None:
-        client = clients[i] = _client(httpx.AsyncClient)
-    return client
+@contextlib.asynccontextmanager
+async def async_call_client() -> AsyncIterator[httpx.AsyncClient]:
+    """The async client of one generation: every ``Send`` inside the block uses it."""
+    async with _client(httpx.AsyncClient) as client:
+        token = _call_client.set(client)
+        try:
+            yield client
+        finally:
+            _call_client.reset(token)
 
 
 @dataclass(slots=True)
@@ -91,8 +91,12 @@ class Send(Effect):
             raise self._mapped(error) from error
 
     async def arun(self) -> httpx.Response:
+        client = _call_client.get()
+        if client is None:  # a Send outside a generation: a client for this one request
+            async with async_call_client():
+                return await self.arun()
         try:
-            response = await async_client().send(self.request)
+            response = await client.send(self.request)
             await response.aread()
             return response
         except httpx.HTTPError as error:
