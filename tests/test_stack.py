@@ -187,3 +187,52 @@ def test_bad_arguments_give_clear_errors():
 def test_register_provider_refuses_an_object_without_generate_methods():
     with pytest.raises(TypeError, match="at least one of"):
         register_provider("x", object())
+
+
+def test_an_async_only_handler_on_the_sync_face_awaits_progress_and_keeps_the_context(clock):
+    from tarash.tarash_gateway import generate_video
+    from tarash.tarash_gateway.clock import current_clock
+
+    seen_clocks = []
+
+    class AsyncOnly:
+        async def generate_video_async(self, config, request, on_progress=None):
+            seen_clocks.append(current_clock())
+            await on_progress(VideoGenerationUpdate(request_id="a1", status="processing", progress_percent=50))
+            return VideoGenerationResponse(request_id="a1", video="https://a/v.mp4")
+
+    register_provider("async-only-video", AsyncOnly())
+    try:
+        events = []
+        response = generate_video(VideoGenerationConfig(provider="async-only-video", model="m"), REQUEST, events.append)
+    finally:
+        unregister_provider("async-only-video")
+    assert response.request_id == "a1" and events[0].progress_percent == 50
+    assert seen_clocks == [clock]  # the caller's clock (a context variable) reached the private loop
+
+
+def test_a_sync_only_handler_on_the_async_face_reports_on_the_callers_loop():
+    class SyncOnly:
+        def generate_video(self, config, request, on_progress=None):
+            on_progress(VideoGenerationUpdate(request_id="s1", status="processing", progress_percent=30))
+            return VideoGenerationResponse(request_id="s1", video="https://s/v.mp4")
+
+    from tarash.tarash_gateway import generate_video_async
+
+    async def main():
+        caller = asyncio.get_running_loop()
+        loops = []
+
+        async def on_progress(update):
+            loops.append(asyncio.get_running_loop())
+            await asyncio.sleep(0)
+
+        await generate_video_async(VideoGenerationConfig(provider="sync-only-video", model="m"), REQUEST, on_progress)
+        return caller, loops
+
+    register_provider("sync-only-video", SyncOnly())
+    try:
+        caller, loops = asyncio.run(main())
+    finally:
+        unregister_provider("sync-only-video")
+    assert loops == [caller]

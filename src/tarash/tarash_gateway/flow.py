@@ -10,6 +10,7 @@ so flows use plain ``try``/``except``.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import threading
 from collections.abc import Callable, Generator
@@ -96,9 +97,11 @@ def _await_in_private_loop(awaitable: Any) -> Any:
     """An async callback given to a sync call: run it to completion on a private loop.
 
     The loop lives in a short-lived thread, so this works whether or not the calling
-    thread already runs an event loop.
+    thread already runs an event loop; it runs in a copy of the caller's context, so the
+    clock, cassette and middleware in force stay in force.
     """
     outcome: dict[str, Any] = {}
+    context = contextvars.copy_context()
 
     async def main() -> Any:
         return await awaitable
@@ -106,7 +109,7 @@ def _await_in_private_loop(awaitable: Any) -> Any:
     def target() -> None:
         loop = asyncio.new_event_loop()
         try:
-            outcome["value"] = loop.run_until_complete(main())
+            outcome["value"] = context.run(loop.run_until_complete, main())
         except BaseException as error:  # handed back to the caller's thread
             outcome["error"] = error
         finally:

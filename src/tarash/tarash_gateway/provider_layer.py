@@ -26,19 +26,26 @@ __all__ = ["ProviderLayer", "map_foreign_error"]
 
 
 class ProviderLayer(Layer):
-    """Calls the provider named by ``call.config.provider``."""
+    """Calls the provider named by ``call.config.provider``.
+
+    A registered handler is called on the face it was written for: its async method on
+    the async face, its sync method on the sync face. A handler with only an async
+    method serves the sync face on a private event loop (with the caller's context);
+    one with only a sync method serves the async face in a worker thread, its progress
+    reports handed back to the caller's event loop.
+    """
 
     def handle(self, call: Call) -> Any:
         handler = get_handler(call.config.provider)
         if handler is None:
             return _builtin(call).handle(call)
-        method = _method(handler, call, asynchronous=False)
+        sync, asynchronous = _methods(handler, call)
         try:
-            if method is None:  # only an async method: run it on a private loop
-                coro = getattr(handler, f"generate_{call.kind}_async")(call.config, call.request, _progress(call))
-                response = _await_in_private_loop(coro)
+            if sync is not None:
+                response = sync(call.config, call.request, _progress(call))
             else:
-                response = method(call.config, call.request, _progress(call))
+                assert asynchronous is not None  # _methods refuses a handler with neither
+                response = _await_in_private_loop(asynchronous(call.config, call.request, _aprogress(call)))
         except Exception as error:
             mapped = map_foreign_error(error, call)
             if mapped is error:
@@ -50,13 +57,13 @@ class ProviderLayer(Layer):
         handler = get_handler(call.config.provider)
         if handler is None:
             return await _builtin(call).ahandle(call)
-        method = _method(handler, call, asynchronous=True)
+        sync, asynchronous = _methods(handler, call)
         try:
-            if method is None:  # only a sync method: keep the event loop free
-                sync = getattr(handler, f"generate_{call.kind}")
-                response = await asyncio.to_thread(sync, call.config, call.request, _progress(call))
-            else:
-                response = await method(call.config, call.request, _aprogress(call))
+            if asynchronous is not None:
+                response = await asynchronous(call.config, call.request, _aprogress(call))
+            else:  # only a sync method: keep the event loop free
+                progress = _threaded_progress(call, asyncio.get_running_loop())
+                response = await asyncio.to_thread(sync, call.config, call.request, progress)
         except Exception as error:
             mapped = map_foreign_error(error, call)
             if mapped is error:
@@ -78,26 +85,23 @@ def _builtin(call: Call) -> Any:
     return adapter
 
 
-def _method(handler: Any, call: Call, *, asynchronous: bool) -> Any:
-    name = f"generate_{call.kind}" + ("_async" if asynchronous else "")
-    method = getattr(handler, name, None)
-    other = getattr(handler, f"generate_{call.kind}" + ("" if asynchronous else "_async"), None)
-    if method is None and other is None:
+def _methods(handler: Any, call: Call) -> tuple[Any, Any]:
+    """The handler's sync method and its coroutine method for this kind (either may be None).
+
+    A method named ``..._async`` that is not a coroutine function counts as sync.
+    """
+    sync = getattr(handler, f"generate_{call.kind}", None)
+    maybe_async = getattr(handler, f"generate_{call.kind}_async", None)
+    asynchronous = maybe_async if inspect.iscoroutinefunction(maybe_async) else None
+    if sync is None and maybe_async is not None and asynchronous is None:
+        sync = maybe_async
+    if sync is None and asynchronous is None:
         raise exc.ValidationError(
             f"provider {call.config.provider!r} does not generate {call.kind}s",
             provider=call.config.provider,
             model=call.config.model,
         )
-    if asynchronous and method is not None and not inspect.iscoroutinefunction(method):
-        return None if other is not None else _as_async(method)
-    return method
-
-
-def _as_async(method: Any) -> Any:
-    async def call_in_thread(*args: Any) -> Any:
-        return await asyncio.to_thread(method, *args)
-
-    return call_in_thread
+    return sync, asynchronous
 
 
 def _progress(call: Call) -> Any:
@@ -118,6 +122,19 @@ def _aprogress(call: Call) -> Any:
 
     async def report(update: Any) -> None:
         await Emit(on_progress, _tag(update, call)).arun()
+
+    return report
+
+
+def _threaded_progress(call: Call, loop: asyncio.AbstractEventLoop) -> Any:
+    """A reporter for a sync handler running in a worker thread: each update is handed
+    to the caller's event loop (async callbacks run there, where they belong)."""
+    on_progress = call.on_progress
+    if on_progress is None:
+        return None
+
+    def report(update: Any) -> None:
+        asyncio.run_coroutine_threadsafe(Emit(on_progress, _tag(update, call)).arun(), loop).result()
 
     return report
 
