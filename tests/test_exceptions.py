@@ -76,3 +76,14 @@ def test_builtin_errors_round_trip_too():
 def test_unknown_fields_in_an_error_dict_are_refused():
     with pytest.raises(exc.ValidationError, match="takes"):
         exception_from_dict({"type": "GenerationFailedError", "status_code": 3})
+
+
+def test_an_exception_of_the_users_own_class_is_described_but_never_rebuilt():
+    class QuotaExceeded(Exception):
+        pass
+
+    data = exception_to_dict(QuotaExceeded("monthly quota used up"))
+    assert data["rebuildable"] is False and data["type"] == "QuotaExceeded"
+    assert exc.rebuildable(QuotaExceeded()) is False and exc.rebuildable(KeyError("k")) is True
+    with pytest.raises(exc.ValidationError, match="QuotaExceeded is not a gateway or built-in exception"):
+        exception_from_dict(data)

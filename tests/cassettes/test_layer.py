@@ -217,3 +217,25 @@ def test_images_round_trip_with_inline_data(face, acme, db):
     with use_cassette(db, record_mode="none", media="content", allow_playback_repeats=True), \
             pytest.raises(CassetteError, match="not captured"):
         face.image(image_config, ImageGenerationRequest(prompt="a logo"))
+
+
+def test_an_error_of_a_foreign_class_is_not_recorded_so_replay_misses_clearly(face, db):
+    from tarash.tarash_gateway import register_provider, unregister_provider
+
+    class QuotaExceeded(Exception):
+        pass
+
+    class Quota:
+        def generate_video(self, config, request, on_progress=None):
+            raise QuotaExceeded("monthly quota used up")
+
+    register_provider("quota-test", Quota())
+    try:
+        cfg = config().model_copy(update={"provider": "quota-test"})
+        with use_cassette(db) as recording, pytest.raises(QuotaExceeded):
+            face.video(cfg, request())
+        assert recording.recorded == 0
+        with use_cassette(db, record_mode="none"), pytest.raises(RecordingNotFoundError):
+            face.video(cfg, request())
+    finally:
+        unregister_provider("quota-test")

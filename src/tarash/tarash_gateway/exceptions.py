@@ -245,11 +245,24 @@ def is_retryable(error: BaseException) -> bool:
 
 
 def exception_to_dict(error: BaseException) -> dict[str, Any]:
-    """A JSON-safe description of an exception that :func:`exception_from_dict` rebuilds."""
+    """A JSON-safe description of an exception.
+
+    Gateway exceptions and Python's built-in ones are rebuilt by
+    :func:`exception_from_dict`; any other class is described (``"rebuildable": False``)
+    but cannot be rebuilt, since nothing is imported from what a file names.
+    """
+    cls = type(error)
     if isinstance(error, TarashException):
         values = {k: v for k, v in error.field_values().items() if v is not None}
-        return {"type": type(error).__name__, **_json_safe(values)}
-    return {"type": type(error).__name__, "message": str(error), "builtin": True}
+        return {"type": cls.__name__, **_json_safe(values)}
+    if getattr(builtins, cls.__name__, None) is cls:
+        return {"type": cls.__name__, "message": str(error), "builtin": True}
+    return {"type": cls.__name__, "message": str(error), "module": cls.__module__, "rebuildable": False}
+
+
+def rebuildable(error: BaseException) -> bool:
+    """Whether :func:`exception_from_dict` can rebuild this exception from its dict."""
+    return isinstance(error, TarashException) or getattr(builtins, type(error).__name__, None) is type(error)
 
 
 def exception_from_dict(data: dict[str, Any]) -> BaseException:
@@ -259,6 +272,11 @@ def exception_from_dict(data: dict[str, Any]) -> BaseException:
     Unknown gateway types are refused with a :class:`ValidationError` listing the known ones.
     """
     values = dict(data)
+    if values.get("rebuildable") is False:
+        raise ValidationError(
+            f"{values.get('module', '?')}.{values.get('type')} is not a gateway or built-in exception and "
+            "cannot be rebuilt; raise a gateway exception (e.g. GenerationFailedError) in mock configs and handlers"
+        )
     name = values.pop("type", None)
     if name is None:
         raise ValidationError("an error given as a dict needs a 'type', e.g. {'type': 'GenerationFailedError'}")

@@ -26,10 +26,10 @@ from typing import Any
 
 from ..exceptions import (
     CassetteError,
-    TarashException,
     exception_from_dict,
     exception_to_dict,
     raised_by_callback,
+    rebuildable,
 )
 from ..media_io import guess_content_type
 from ..responses import (
@@ -85,7 +85,7 @@ def is_recordable(error: BaseException) -> bool:
     nor exceptions that cannot be rebuilt on replay."""
     if raised_by_callback(error) or isinstance(error, CassetteError):
         return False
-    return isinstance(error, TarashException) or exception_to_dict(error).get("builtin", False)
+    return rebuildable(error)
 
 
 def _inline(slot: str, value: Any, default_type: str) -> tuple[Any, MediaSlot]:
