@@ -43,6 +43,18 @@ def test_values_are_scrubbed_at_any_depth_and_wherever_a_known_secret_appears():
     assert Scrubber().url("https://x.test/v?size=2") == "https://x.test/v?size=2"
 
 
+def test_signed_urls_inside_prose_are_scrubbed_too():
+    text = (
+        "could not download input image https://b.s3.example/in.png?X-Amz-Credential=AKIAEXAMPLE"
+        "&X-Amz-Signature=deadbeefcafe1234&size=2 (HTTP 403)"
+    )
+    scrubbed = Scrubber().text(text)
+    assert "AKIAEXAMPLE" not in scrubbed and "deadbeefcafe1234" not in scrubbed
+    assert scrubbed.startswith("could not download input image https://b.s3.example/in.png?")
+    assert scrubbed.endswith("&size=2 (HTTP 403)")
+    assert Scrubber().value({"detail": [text]})["detail"][0] == scrubbed
+
+
 def test_headers_and_bodies():
     scrubber = Scrubber()
     nested = Scrubber.for_call(None, {"headers": {"Authorization": ["Bearer tok-in-a-list-0001"]}})

@@ -103,8 +103,11 @@ class Scrubber:
         for secret in self.values:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if "?" in text and "=" in text and text.startswith(("http://", "https://")):
-            text = self.url(text)
+        if "?" in text and "=" in text and "http" in text:
+            if text.startswith(("http://", "https://")) and not _SPACE.search(text):
+                return self.url(text)
+            # URLs inside prose too: error messages and bodies echo signed input URLs
+            text = _EMBEDDED_URL.sub(lambda m: self.url(m.group(0)), text)
         return text
 
     def url(self, url: str) -> str:
@@ -180,6 +183,10 @@ class Scrubber:
 def _textual(value: Any) -> bool:
     """A string, or a list of strings (how headers hold their values)."""
     return isinstance(value, str) or (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
+
+
+_SPACE = re.compile(r"\s")
+_EMBEDDED_URL = re.compile(r"https?://[^\s\"'<>()\[\]{}]+")
 
 
 def _redacted(value: Any) -> Any:
