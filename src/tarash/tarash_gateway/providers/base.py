@@ -160,9 +160,9 @@ def generation_flow(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
     payload = yield from protocol.prepare(call)
     response = yield from _send(protocol, call, protocol.submit(call, payload), "submit")
     job = protocol.parse_submit(call, response)
-    yield from _report(call, job)
     polls = 0
     try:
+        yield from _report(call, job)
         while not job.done:
             if polls >= config.max_poll_attempts:
                 raise exc.TimeoutError(
@@ -178,9 +178,16 @@ def generation_flow(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
             previous, job = job, protocol.parse_poll(call, job, response)
             if (job.status, job.progress, job.update) != (previous.status, previous.progress, previous.update):
                 yield from _report(call, job)
-    except exc.TimeoutError as error:
-        error.request_id = error.request_id or job.id
-        yield from _cancel(protocol, call, job)
+    except GeneratorExit:  # the flow is being closed: nothing more may be sent
+        raise
+    except BaseException as error:
+        # Whatever ends the wait (the deadline, a failed poll, the caller's own timeout or
+        # cancellation, Ctrl-C, the progress callback), the job would go on running and
+        # costing on the provider's side: cancel it where the provider allows, then raise.
+        if isinstance(error, exc.TimeoutError):
+            error.request_id = error.request_id or job.id
+        if not job.done:
+            yield from _cancel(protocol, call, job)
         raise
     if job.error is not None:
         raise job.error
