@@ -63,3 +63,24 @@ def test_a_missing_cassette_is_named(face, tmp_path):
     with pytest.raises(RecordingNotFoundError, match="missing.db does not exist"):
         face.video(mocked(tmp_path / "missing.db"), request())
     assert PROVIDER == "acme-test"
+
+
+@pytest.mark.parametrize(
+    "column, damage",
+    [("response", '{"request_id": "r", "video'), ("response", '{"request_id": 3, "status": "exploded"}'),
+     ("timeline", "[[0.0, {")],
+)
+def test_a_recording_that_cannot_be_decoded_is_a_clear_cassette_error(face, acme, db, column, damage):
+    import sqlite3
+
+    from tarash.tarash_gateway.cassettes import close_cassettes
+    from tarash.tarash_gateway.exceptions import CassetteError
+
+    with use_cassette(db):
+        face.video(config(), request(), lambda u: None)
+    close_cassettes()
+    with sqlite3.connect(db) as connection:
+        connection.execute(f"update recordings set {column} = ?", (damage,))
+    connection.close()
+    with use_cassette(db, record_mode="none"), pytest.raises(CassetteError, match=r"recording #\d+ of cassette .* cannot be read"):
+        face.video(config(), request(), lambda u: None)

@@ -12,13 +12,18 @@ recording as one weighted outcome of a mock.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pydantic
+
 from .. import stats
 from ..call import Call
+from ..exceptions import CassetteError
 from ..flow import Blocking, Emit, Flow
 from ..metadata import Origin
 from .codec import decode_error, decode_timeline, response_class
@@ -40,26 +45,30 @@ def replay_recording(
     kind = call.kind
     response: Any = None
     error: BaseException | None = None
-    if recording["outcome"] == "response":
-        data = json.loads(recording["response"])
-        if needs_media_io(data, kind, cassette.media):
-            media_dir = Path(cassette.media_dir) if cassette.media_dir else default_media_dir(session.file)
-            data = yield Blocking(deliver_media, (session.store, recording["id"], data, kind, cassette.media, media_dir))
-        data["origin"] = origin
-        response = response_class(kind).model_validate(data)
-    else:
-        error = decode_error(recording["error"])
-        try:
-            error.origin = origin  # type: ignore[attr-defined]
-        except AttributeError:
-            pass
+    with _readable(session, recording):
+        if recording["outcome"] == "response":
+            data = json.loads(recording["response"])
+            if needs_media_io(data, kind, cassette.media):
+                media_dir = Path(cassette.media_dir) if cassette.media_dir else default_media_dir(session.file)
+                data = yield Blocking(
+                    deliver_media, (session.store, recording["id"], data, kind, cassette.media, media_dir)
+                )
+            data["origin"] = origin
+            response = response_class(kind).model_validate(data)
+        else:
+            error = decode_error(recording["error"])
+            try:
+                error.origin = origin  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+        timeline = decode_timeline(kind, recording["timeline"], response)
     session.note_replayed(recording)
     stats.count("replayed")
 
     speed = cassette.speed_factor
     if call.on_progress is not None or speed is not None:
         previous = 0.0
-        for offset, fields, raw in decode_timeline(kind, recording["timeline"], response):
+        for offset, fields, raw in timeline:
             if speed is not None:
                 yield from call.wait(max(offset - previous, 0.0) / speed)
             previous = offset
@@ -74,6 +83,18 @@ def replay_recording(
     if error is not None:
         raise error
     return response
+
+
+@contextlib.contextmanager
+def _readable(session: CassetteSession, recording: dict[str, Any]) -> Iterator[None]:
+    """A recording that cannot be decoded is a clear CassetteError, not a parser's traceback."""
+    try:
+        yield
+    except (ValueError, TypeError, KeyError, pydantic.ValidationError) as error:
+        raise CassetteError(
+            f"recording #{recording.get('id')} of cassette {session.path} cannot be read "
+            f"(recorded by tarash-gateway {recording.get('library_version') or '?'}): {error}"
+        ) from error
 
 
 @functools.lru_cache(maxsize=64)
