@@ -94,3 +94,13 @@ def test_an_edited_export_is_refused(tmp_path, store):
             interop.import_jsonl(export, copy)
     finally:
         copy.close()
+
+
+def test_an_export_line_missing_a_field_names_the_line(tmp_path, store):
+    export = tmp_path / "bad.jsonl"
+    export.write_text(
+        json.dumps({"format": interop.FORMAT, "schema_version": 1, "type": "cassette"}) + "\n"
+        + json.dumps({"type": "recording", "kind": "video"}) + "\n"
+    )
+    with pytest.raises(CassetteError, match=r"bad.jsonl:2: a recording line lacks or mangles a field"):
+        interop.import_jsonl(export, store)

@@ -217,21 +217,24 @@ def import_jsonl(source: Path, store: CassetteStore, *, blobs_dir: Path | None =
                 kind = line["type"]
             except (ValueError, KeyError, TypeError) as error:
                 raise CassetteError(f"{source}:{number}: not a cassette export line ({error})") from error
-            if kind == "cassette":
-                if line.get("format") != FORMAT:
-                    raise CassetteError(f"{source}: format {line.get('format')!r} is not {FORMAT!r}")
-            elif kind == "blob":
-                blob = _blob(line, blobs_dir, source)
-                try:
-                    store.put_blobs([blob])
-                finally:
-                    if blob.file is not None:
-                        blob.file.close()
-            elif kind == "recording":
-                _import_recording(store, line)
-                recordings += 1
-            elif kind == "http":
-                https += _import_http(store, line, occurrences)
+            try:
+                if kind == "cassette":
+                    if line.get("format") != FORMAT:
+                        raise CassetteError(f"{source}: format {line.get('format')!r} is not {FORMAT!r}")
+                elif kind == "blob":
+                    blob = _blob(line, blobs_dir, source)
+                    try:
+                        store.put_blobs([blob])
+                    finally:
+                        if blob.file is not None:
+                            blob.file.close()
+                elif kind == "recording":
+                    _import_recording(store, line)
+                    recordings += 1
+                elif kind == "http":
+                    https += _import_http(store, line, occurrences)
+            except (KeyError, TypeError, ValueError, AttributeError) as error:
+                raise CassetteError(f"{source}:{number}: a {kind} line lacks or mangles a field ({error!r})") from error
             if progress:
                 progress(1)
     return recordings, https
