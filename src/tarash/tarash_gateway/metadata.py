@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 __all__ = ["AttemptMetadata", "ExecutionMetadata", "Origin"]
 
 Source = Literal["provider", "mock", "stock", "replay"]
 
 
-class Origin(BaseModel):
+@dataclass(slots=True)
+class Origin:
     """Where one result (or one failure) came from.
 
     ``source`` is ``provider`` for a real call, ``stock`` for the built-in library,
@@ -21,9 +20,10 @@ class Origin(BaseModel):
     ``outcome`` is the index of the chosen ``MockResponse``, ``injected`` says what was
     injected, and ``seed``/``draw`` let the run be repeated exactly
     (``TARASH_MOCK_SEED=<seed>``).
-    """
 
-    model_config = ConfigDict(frozen=True)
+    A slot dataclass like the execution metadata (one is built on every call); it
+    serializes with the response. Treat it as read-only.
+    """
 
     source: Source
     provider: str | None = None

@@ -13,6 +13,7 @@ recording as one weighted outcome of a mock.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 from collections.abc import Iterator
@@ -117,4 +118,4 @@ def replay_outcome(call: Call, path: str, origin: Origin) -> Flow[Any]:
     recording = yield Blocking(session.lookup, (match, cassette))
     if recording is None:
         raise (yield Blocking(session.miss, (match, cassette)))
-    return (yield from replay_recording(call, session, recording, cassette, origin.model_copy(update={"cassette": path})))
+    return (yield from replay_recording(call, session, recording, cassette, dataclasses.replace(origin, cassette=path)))
