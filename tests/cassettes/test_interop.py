@@ -104,3 +104,29 @@ def test_an_export_line_missing_a_field_names_the_line(tmp_path, store):
     )
     with pytest.raises(CassetteError, match=r"bad.jsonl:2: a recording line lacks or mangles a field"):
         interop.import_jsonl(export, store)
+
+
+def test_merging_two_cassettes_keeps_different_recordings_of_the_same_request(tmp_path, acme):
+    from tarash.tarash_gateway import generate_video, use_cassette
+
+    from .conftest import config, request
+
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    for path in (first, second):
+        with use_cassette(path):
+            generate_video(config(), request())  # same request, a different answer (acme-1, acme-2)
+    export = tmp_path / "b.jsonl"
+    source = CassetteStore.open(second, create=False)
+    try:
+        with export.open("w") as out:
+            interop.export_jsonl(source, out, embed_blobs=True)
+    finally:
+        source.close()
+    target = CassetteStore.open(first, create=False)
+    try:
+        assert interop.import_jsonl(export, target) == (1, 0)
+        assert interop.import_jsonl(export, target) == (0, 0)  # and importing it again adds nothing
+        rows = target.query("SELECT response FROM recordings ORDER BY seq")
+        assert [json.loads(r["response"])["request_id"] for r in rows] == ["acme-1", "acme-2"]
+    finally:
+        target.close()

@@ -229,8 +229,7 @@ def import_jsonl(source: Path, store: CassetteStore, *, blobs_dir: Path | None =
                         if blob.file is not None:
                             blob.file.close()
                 elif kind == "recording":
-                    _import_recording(store, line)
-                    recordings += 1
+                    recordings += _import_recording(store, line, occurrences)
                 elif kind == "http":
                     https += _import_http(store, line, occurrences)
             except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -266,12 +265,10 @@ def _blob(line: dict[str, Any], blobs_dir: Path | None, source: Path) -> BlobSou
     return BlobSource(digest, len(data), line.get("content_type"), data=data)
 
 
-def _import_recording(store: CassetteStore, line: dict[str, Any]) -> None:
+def _import_recording(store: CassetteStore, line: dict[str, Any], occurrences: Counter[str]) -> int:
     def dump(value: Any) -> str | None:
         return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
-    if store.find(line["key"], line["seq"]) is not None:
-        return  # already there (importing twice adds nothing)
     row = {
         "key": line["key"], "kind": line["kind"], "provider": line["provider"], "model": line["model"],
         "request": json.dumps(line["request"], sort_keys=True, separators=(",", ":"), ensure_ascii=False),
@@ -279,9 +276,19 @@ def _import_recording(store: CassetteStore, line: dict[str, Any]) -> None:
         "timeline": dump(line.get("timeline") or []), "duration": line.get("duration"),
         "library_version": line.get("library_version"), "recorded_at": line.get("recorded_at"), "recorded_ts": 0.0,
     }
+    # Idempotent, yet lossless when merging: the n-th copy of a recording in the export is
+    # skipped only if the cassette already holds n equal recordings of that request.
+    content = ("outcome", "response", "error", "timeline")
+    identity = json.dumps([line["key"], *(row[k] for k in content)])
+    occurrences[identity] += 1
+    held = store.query("SELECT outcome, response, error, timeline FROM recordings WHERE key = ?", (line["key"],))
+    if sum(all(existing[k] == row[k] for k in content) for existing in held) >= occurrences[identity]:
+        return 0  # already there: importing the same export twice adds nothing
+    # a different recording of the same request (merging cassettes): kept, after the others
     media = [{"slot": m["slot"], "url": m.get("url"), "hash": m["sha256"], "content_type": m.get("content_type")}
              for m in line.get("media") or []]
     store.add_recording(row, media=media)
+    return 1
 
 
 def _import_http(store: CassetteStore, line: dict[str, Any], occurrences: Counter[str]) -> int:
