@@ -38,13 +38,13 @@ DEFAULT_SIZE = (1024, 1024)
 
 
 @dataclass(frozen=True, slots=True)
-class StockVideo:
+class _StockFile:
+    """A bundled file: where it is, what it is, how big."""
+
     file: str
-    aspect_ratio: str
-    resolution: str
     width: int
     height: int
-    duration: float
+    aspect_ratio: str
     content_type: str
     size: int
 
@@ -58,21 +58,14 @@ class StockVideo:
 
 
 @dataclass(frozen=True, slots=True)
-class StockImage:
-    file: str
-    width: int
-    height: int
-    aspect_ratio: str
-    content_type: str
-    size: int
+class StockVideo(_StockFile):
+    resolution: str
+    duration: float
 
-    @property
-    def path(self) -> Path:
-        return STOCK_DIR / self.file
 
-    @property
-    def url(self) -> str:
-        return _file_url(self.file)
+@dataclass(frozen=True, slots=True)
+class StockImage(_StockFile):
+    pass
 
 
 @functools.cache
