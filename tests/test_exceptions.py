@@ -87,3 +87,10 @@ def test_an_exception_of_the_users_own_class_is_described_but_never_rebuilt():
     assert exc.rebuildable(QuotaExceeded()) is False and exc.rebuildable(KeyError("k")) is True
     with pytest.raises(exc.ValidationError, match="QuotaExceeded is not a gateway or built-in exception"):
         exception_from_dict(data)
+
+
+@pytest.mark.parametrize("error", [KeyError("x"), FileNotFoundError(2, "No such file"), ValueError("bad", 3)])
+def test_builtin_errors_keep_their_arguments(error):
+    again = exception_from_dict(exception_to_dict(error))
+    assert type(again) is type(error) and again.args == error.args and str(again) == str(error)
+    assert getattr(again, "errno", None) == getattr(error, "errno", None)

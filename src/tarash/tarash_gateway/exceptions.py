@@ -256,7 +256,10 @@ def exception_to_dict(error: BaseException) -> dict[str, Any]:
         values = {k: v for k, v in error.field_values().items() if v is not None}
         return {"type": cls.__name__, **_json_safe(values)}
     if getattr(builtins, cls.__name__, None) is cls:
-        return {"type": cls.__name__, "message": str(error), "builtin": True}
+        described: dict[str, Any] = {"type": cls.__name__, "message": str(error), "builtin": True}
+        if all(isinstance(a, str | int | float | bool) or a is None for a in error.args):
+            described["args"] = list(error.args)  # KeyError('x') comes back as KeyError('x'), OSError keeps errno
+        return described
     return {"type": cls.__name__, "message": str(error), "module": cls.__module__, "rebuildable": False}
 
 
@@ -283,7 +286,8 @@ def exception_from_dict(data: dict[str, Any]) -> BaseException:
     if values.pop("builtin", False):
         cls = getattr(builtins, str(name), None)
         if isinstance(cls, type) and issubclass(cls, Exception):
-            return cls(values.get("message", ""))
+            args = values.get("args")
+            return cls(*args) if isinstance(args, list) else cls(values.get("message", ""))
     cls_t = _BY_NAME.get(str(name))
     if cls_t is None:
         known = ", ".join(sorted(_BY_NAME))
