@@ -145,6 +145,19 @@ class ProviderProtocol:
             )
         return body
 
+    def job_id(self, call: Call, body: dict[str, Any], field: str, what: str, shown: Any = None) -> str:
+        """The job id a submit answer holds in ``field``; without one, a clear
+        :class:`GenerationFailedError` (``what`` names it, ``shown`` is the body to report)."""
+        value = body.get(field)
+        if not value:
+            raise exc.GenerationFailedError(
+                f"{self.name} submit answered without {what}",
+                provider=self.name,
+                model=call.config.model,
+                raw_response={"phase": "submit", "body": body if shown is None else shown},
+            )
+        return str(value)
+
     def error(self, call: Call, response: httpx.Response, phase: str) -> exc.TarashException:
         """The gateway exception for an HTTP error answer (override to spot moderation)."""
         return http_error(self.name, call.config.model, response, phase)

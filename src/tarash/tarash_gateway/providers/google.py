@@ -460,14 +460,7 @@ class GoogleProtocol(ProviderProtocol):
         if call.kind == "image":
             result = self._image_result(call, body)
             return Job(id=result.request_id, status="completed", data=body, result=result)
-        name = body.get("name")
-        if not name:
-            raise exc.GenerationFailedError(
-                "google submit answered without an operation name",
-                provider=self.name,
-                model=call.config.model,
-                raw_response={"phase": "submit", "body": _elide(body)},
-            )
+        name = self.job_id(call, body, "name", "an operation name", shown=_elide(body))
         try:
             sent = json.loads(response.request.content or b"{}")
         except ValueError:

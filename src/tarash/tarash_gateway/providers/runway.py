@@ -314,15 +314,8 @@ class RunwayProtocol(ProviderProtocol):
 
     def parse_submit(self, call: Call, response: httpx.Response) -> Job:
         body = self.json_object(call, response, "submit")
-        task_id = body.get("id") if isinstance(body, dict) else None
-        if not task_id:
-            raise exc.GenerationFailedError(
-                "runway submit answered without a task id",
-                provider=self.name,
-                model=call.config.model,
-                raw_response={"phase": "submit", "body": body},
-            )
-        return Job(id=str(task_id), status="queued", data=_sent_json(response))
+        task_id = self.job_id(call, body, "id", "a task id")
+        return Job(id=task_id, status="queued", data=_sent_json(response))
 
     def poll(self, call: Call, job: Job) -> httpx.Request:
         return self.request(call, "GET", f"/v1/tasks/{job.id}")

@@ -204,15 +204,8 @@ class XAIProtocol(ProviderProtocol):
         body = self.json_object(call, response, "submit")
         if call.kind == "image":
             return self._images(call, response, body)
-        request_id = body.get("request_id") if isinstance(body, dict) else None
-        if not request_id:
-            raise exc.GenerationFailedError(
-                "xai submit answered without a request_id",
-                provider=self.name,
-                model=call.config.model,
-                raw_response={"phase": "submit", "body": body},
-            )
-        return Job(id=str(request_id), status="queued", data=_sent(response))
+        request_id = self.job_id(call, body, "request_id", "a request_id")
+        return Job(id=request_id, status="queued", data=_sent(response))
 
     # -- poll --------------------------------------------------------------------------
     def poll(self, call: Call, job: Job) -> httpx.Request:
