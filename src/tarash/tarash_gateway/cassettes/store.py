@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -46,11 +47,37 @@ from sqlite_utils import Database, Migrations
 
 from ..exceptions import CassetteError
 
-__all__ = ["APPLICATION_ID", "BlobSource", "CassetteStore", "SCHEMA_VERSION", "guard"]
+__all__ = ["APPLICATION_ID", "BlobSource", "CassetteStore", "SCHEMA_VERSION", "check_digest", "guard", "path_inside"]
 
 APPLICATION_ID = 0x54524353  # "TRCS": marks a file as a tarash cassette
 BUSY_TIMEOUT_S = 60.0
 CHUNK = 1 << 20
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def check_digest(value: Any, where: str) -> str:
+    """``value`` if it is a blob hash (64 lowercase hex characters), else a CassetteError.
+
+    A cassette is untrusted input and blob hashes become file names (``media="file"``,
+    ``--blobs-dir``), so every hash read from a cassette, an export or an import passes
+    here before it is used. ``where`` names the file and the row.
+    """
+    if isinstance(value, str) and _DIGEST.fullmatch(value):
+        return value
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    raise CassetteError(f"{where}: blob hash {shown} is not a sha256 digest (64 lowercase hex characters); "
+                        "the file was damaged or edited")
+
+
+def path_inside(directory: Path, name: str, where: str) -> Path:
+    """``directory / name``, resolved, refused unless it stays inside ``directory``."""
+    base = directory.resolve()
+    target = (base / name).resolve()
+    if target == base or not target.is_relative_to(base):
+        raise CassetteError(f"{where}: the file name {name!r} would be written outside {directory}")
+    return target
+
 
 def m001_initial(db: Database) -> None:
     db.table("recordings").create(
