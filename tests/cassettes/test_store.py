@@ -140,8 +140,13 @@ def test_threads_tasks_and_processes_record_into_one_cassette_and_lose_nothing(d
 
 
 def test_equal_requests_from_concurrent_writers_keep_every_recording(db, acme):
+    # Every writer opens its block before any records: record mode "all" replaces what was
+    # recorded before a block began, so a block opened late would rightly replace the others'.
+    started = threading.Barrier(4)
+
     def writer() -> None:
         with use_cassette(db, record_mode="all"):
+            started.wait(timeout=30)
             for _ in range(10):
                 generate_video(config(), request("the same"))
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..exceptions import (
     CassetteError,
+    ValidationError,
     exception_from_dict,
     exception_to_dict,
     raised_by_callback,
@@ -140,8 +141,20 @@ def encode_error(error: BaseException, scrubber: Scrubber) -> str:
 
 
 def decode_error(text: str) -> BaseException:
-    """The recorded exception: same class, same fields."""
-    return exception_from_dict(json.loads(text))
+    """The recorded exception: same class, same fields.
+
+    Raises:
+        ValueError: the record is not an error this version can rebuild (an unknown type,
+            fields it does not take); the replay reports it as a ``CassetteError`` naming
+            the recording, never as the caller's own bad input.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"the recorded error is {type(data).__name__}, not an error record")
+    try:
+        return exception_from_dict(data)
+    except ValidationError as error:
+        raise ValueError(f"the recorded error cannot be rebuilt: {error}") from None
 
 
 def encode_timeline(timeline: Sequence[tuple[float, Any]], response: Any, scrubber: Scrubber) -> str:

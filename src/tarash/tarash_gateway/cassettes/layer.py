@@ -74,8 +74,8 @@ class RecordLayer(Layer):
                     timeline=encode_timeline(timeline, None, match.scrubber),
                     duration=clock.monotonic() - started, slots=[],
                 )
-                yield Blocking(session.record, (match, cassette, prepared))
-                stats.count("recorded")
+                if (yield Blocking(session.record, (match, cassette, prepared))) is not None:
+                    stats.count("recorded")
             raise
         duration = clock.monotonic() - started
         body, slots = encode_response(call.kind, response, match.scrubber)
@@ -88,8 +88,8 @@ class RecordLayer(Layer):
         try:
             if cassette.capture_media and any(slot.url for slot in slots):
                 fetched = yield Blocking(fetch_media, (slots,))
-            yield Blocking(session.record, (match, cassette, prepared, fetched))
-            stats.count("recorded")
+            if (yield Blocking(session.record, (match, cassette, prepared, fetched))) is not None:
+                stats.count("recorded")
         finally:
             close_fetched(fetched)
         return response

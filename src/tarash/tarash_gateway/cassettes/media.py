@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import logging
 import mimetypes
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ import httpx
 from ..exceptions import CassetteError
 from ..media_io import to_data_uri
 from .codec import MediaSlot
-from .store import CHUNK, BlobSource, CassetteStore
+from .store import CHUNK, BlobSource, CassetteStore, check_digest, path_inside
 
 __all__ = ["close_fetched", "default_media_dir", "deliver_media", "fetch_media", "needs_media_io"]
 
@@ -131,6 +132,7 @@ def _deliver(
     store: CassetteStore, recording_id: int, slot: str, value: Any, kind: str, mode: str, media_dir: Path,
     captured: dict[str, dict[str, Any]],
 ) -> Any:
+    owner = f"recording #{recording_id} ({slot})"
     if isinstance(value, dict) and "$blob" in value:
         digest, content_type, form = value["$blob"], value.get("content_type"), value.get("form")
         if mode == "url":
@@ -145,24 +147,44 @@ def _deliver(
                 f"(capture_media was off or the download failed); replay it with media='url'"
             )
         digest, content_type, form = entry["hash"], entry["content_type"], "content"
-    content_type = content_type or ("video/mp4" if kind == "video" else "image/png")
+    digest = check_digest(digest, f"cassette {store.path}, {owner}")
+    if not isinstance(content_type, str) or not _CONTENT_TYPE.fullmatch(content_type):
+        content_type = "video/mp4" if kind == "video" else "image/png"
     if mode == "file":
-        return _to_file(store, digest, content_type, value if isinstance(value, str) else "", media_dir).as_uri()
-    data = store.read_blob(digest)
+        url = value if isinstance(value, str) else ""
+        return _to_file(store, digest, content_type, url, media_dir, owner).as_uri()
+    data = store.read_blob(digest, owner=owner)
     if kind == "image" or form == "data_uri":
         return to_data_uri(data, content_type)
     return {"content": data, "content_type": content_type}
 
 
-def _to_file(store: CassetteStore, digest: str, content_type: str, url: str, media_dir: Path) -> Path:
-    suffix = Path(urlparse(url).path).suffix if url else ""
-    if not suffix or len(suffix) > 6:
-        suffix = mimetypes.guess_extension(content_type) or ".bin"
-    target = (media_dir / f"{digest[:24]}{suffix}").absolute()
+# A content type as a cassette may hold it; anything else is replaced by the kind's default.
+_CONTENT_TYPE = re.compile(r"[a-z]+/[a-z0-9.+-]{1,60}")
+# The media suffixes a URL may give the file; any other comes from the content type.
+_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".gif", ".png", ".jpg", ".jpeg", ".webp", ".avif"})
+
+
+def _to_file(store: CassetteStore, digest: str, content_type: str, url: str, media_dir: Path, owner: str) -> Path:
+    """The blob as a file of ``media_dir`` named by its hash, never anywhere else."""
+    suffix = Path(urlparse(url).path).suffix.lower() if url else ""
+    if suffix not in _SUFFIXES:
+        guessed = mimetypes.guess_extension(content_type) or ".bin"
+        suffix = guessed if guessed in _SUFFIXES else ".bin"
+    target = path_inside(media_dir, f"{digest[:24]}{suffix}", f"cassette {store.path}, {owner}")
     info = store.blob_info(digest)
-    if target.exists() and info is not None and target.stat().st_size == info["size"]:
+    if info is not None and target.is_file() and target.stat().st_size == info["size"] and _holds(target, digest):
         return target  # written by an earlier replay: same hash, same bytes
-    return store.copy_blob(digest, target)
+    return store.copy_blob(digest, target, owner=owner)
+
+
+def _holds(file: Path, digest: str) -> bool:
+    """Whether a file already holds the bytes of ``digest`` (streamed, not loaded)."""
+    hasher = hashlib.sha256()
+    with file.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest() == digest
 
 
 def default_media_dir(cassette_file: Path) -> Path:

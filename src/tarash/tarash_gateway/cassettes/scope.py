@@ -147,11 +147,18 @@ class CassetteScope:
         self._sessions.append(session)
         return session
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         _scope.reset(self._tokens.pop())
         session = self._sessions.pop()
         if session is not None:
             session.close()
+            failures = session.write_failures
+            if failures and exc_type is None:
+                more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+                raise CassetteError(
+                    f"{len(failures)} call(s) inside use_cassette({session.path!r}) returned their provider's "
+                    f"response but could not be recorded: {failures[0]}{more}"
+                )
 
     async def __aenter__(self) -> CassetteSession | None:
         return self.__enter__()

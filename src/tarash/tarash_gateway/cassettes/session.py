@@ -11,8 +11,10 @@ of that request, so repeated identical calls replay in recorded order.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import logging
 import os
 import threading
 import time
@@ -22,7 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from ..exceptions import RecordingNotFoundError
+from ..exceptions import CassetteError, RecordingNotFoundError
 from .codec import MediaSlot
 from .config import CassetteConfig, RecordMode
 from .matching import (
@@ -37,6 +39,8 @@ from .scrub import Scrubber
 from .store import BlobSource, CassetteStore
 
 __all__ = ["CassetteSession", "Match", "Prepared", "close_cassettes", "shared_session"]
+
+log = logging.getLogger("tarash.cassettes")
 
 
 @functools.cache
@@ -91,6 +95,9 @@ class CassetteSession:
         self.refused = 0
         self.replayed_seconds = 0.0
         self._store: CassetteStore | None = None
+        #: Why recordings could not be written (disk full, read-only ...): the calls still
+        #: returned what the provider answered; ``use_cassette`` raises these at its exit.
+        self.write_failures: list[str] = []
         self._lock = threading.RLock()
         self._counts: dict[str, int] = {}
         self._slow: dict[tuple[str, ...], dict[str, list[int]]] = {}
@@ -107,7 +114,11 @@ class CassetteSession:
         return self._store is not None or (not create and self.existed is not None)
 
     def open(self, create: bool) -> None:
-        """Open the file (blocking). Without ``create`` a missing file stays missing."""
+        """Open the file (blocking). Without ``create`` a missing file stays missing.
+
+        An existing file is opened read-only, so replaying works on read-only checkouts;
+        the store switches to writing at the first recording (see ``CassetteStore.upgrade``).
+        """
         with self._lock:
             if self.ready(create=create):
                 return
@@ -192,9 +203,30 @@ class CassetteSession:
 
     def record(
         self, match: Match, cassette: CassetteConfig, prepared: Prepared, fetched: dict[str, BlobSource] | None = None
+    ) -> int | None:
+        """Write one recording (blocking); returns its id, or ``None`` when it could not be
+        written.
+
+        The provider has answered (and been paid) by now, so a failed write never costs
+        the caller the response: it is logged once, kept in :attr:`write_failures`, and
+        ``use_cassette`` raises it when its block exits.
+        """
+        try:
+            return self._write(match, cassette, prepared, fetched)
+        except CassetteError as error:
+            with self._lock:
+                self.write_failures.append(str(error))
+                first = len(self.write_failures) == 1
+            if first:
+                log.error("a %s call to %s/%s was not recorded: %s (the call returned normally; further "
+                          "failures of this cassette are counted, not logged)", prepared.kind, prepared.provider,
+                          prepared.model, error)
+            return None
+
+    def _write(
+        self, match: Match, cassette: CassetteConfig, prepared: Prepared, fetched: dict[str, BlobSource] | None
     ) -> int:
-        """Write one recording (blocking); returns its id."""
-        if self._store is None:
+        if not self.ready(create=True):
             self.open(True)
         assert self._store is not None
         blobs: list[BlobSource] = []
@@ -246,8 +278,16 @@ def shared_session(path: str) -> CassetteSession:
     session = _shared.get(file)
     if session is None:
         with _shared_lock:
+            if not _shared:
+                _close_at_exit()
             session = _shared.setdefault(file, CassetteSession(path))
     return session
+
+
+@functools.cache
+def _close_at_exit() -> None:
+    """Registered once, on first use: the process's cassettes are left self-contained."""
+    atexit.register(close_cassettes)
 
 
 def close_cassettes() -> None:

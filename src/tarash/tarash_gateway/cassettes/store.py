@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import sqlite3
@@ -49,6 +50,7 @@ from ..exceptions import CassetteError
 
 __all__ = ["APPLICATION_ID", "BlobSource", "CassetteStore", "SCHEMA_VERSION", "check_digest", "guard", "path_inside"]
 
+log = logging.getLogger("tarash.cassettes")
 APPLICATION_ID = 0x54524353  # "TRCS": marks a file as a tarash cassette
 BUSY_TIMEOUT_S = 60.0
 CHUNK = 1 << 20
@@ -132,16 +134,46 @@ class BlobSource:
         return cls(hashlib.sha256(data).hexdigest(), len(data), content_type, data=data)
 
 
+#: sqlite3's words for failed writes, and what they mean to a user.
+_WRITE_FAILURES = (
+    ("database or disk is full", "the disk is full"),
+    ("attempt to write a readonly database", "the cassette is read-only"),
+    ("readonly database", "the cassette is read-only"),
+    ("unable to open database file", "the file cannot be opened (missing or unwritable directory, or no permission)"),
+    ("disk i/o error", "a disk I/O error occurred"),
+)
+
+
 @contextlib.contextmanager
 def guard(path: str, doing: str) -> Iterator[None]:
-    """sqlite3's errors, as the clear CassetteError the gateway promises."""
+    """sqlite3's errors, as the clear CassetteError the gateway promises.
+
+    Lock timeouts and write failures (disk full, read-only file or mount) say so; only
+    what is left is reported as a damaged file.
+    """
     try:
         yield
     except sqlite3.DatabaseError as error:
         text = str(error)
-        if "locked" in text or "busy" in text:
+        lowered = text.lower()
+        if "locked" in lowered or "busy" in lowered:
             raise CassetteError(f"cassette {path} stayed locked by another writer while {doing}: {text}") from error
+        for needle, meaning in _WRITE_FAILURES:
+            if needle in lowered:
+                raise CassetteError(f"cassette {path}: {meaning} ({doing}: {text})") from error
         raise CassetteError(f"cassette {path} is damaged or is not a cassette ({doing}: {text})") from error
+
+
+def _writable(file: Path) -> bool:
+    """Whether a recording could be written: the file and its directory (for the journal)."""
+    return os.access(file, os.W_OK) and os.access(file.parent, os.W_OK)
+
+
+def _wal_size(file: Path) -> int:
+    try:
+        return file.with_name(file.name + "-wal").stat().st_size
+    except OSError:
+        return 0
 
 
 def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -166,6 +198,11 @@ class CassetteStore:
         self._conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._generation = 0
         self._pid = os.getpid()
+        self._wrote = False
+        self._wal_checked = False
+        #: Whether connections open the file read-only (set by :meth:`check`): a replay
+        #: writes nothing, so it works on read-only files, directories and mounts.
+        self.readonly = False
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, create: bool, display: str | None = None) -> CassetteStore:
@@ -184,7 +221,7 @@ class CassetteStore:
         if entry is not None and entry[0] == self._generation:
             return entry[1]
         with guard(self.path, "opening"):
-            conn = sqlite3.connect(self.file, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            conn = self._connect_readonly() if self.readonly else self._connect(self.file)
             conn.execute("PRAGMA synchronous=NORMAL")
         db = Database(conn, execute_plugins=False, recursive_triggers=False)
         with self._lock:
@@ -199,24 +236,71 @@ class CassetteStore:
                 old.close()
         return db
 
+    @staticmethod
+    def _connect(target: str | Path, *, uri: bool = False) -> sqlite3.Connection:
+        return sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False, uri=uri)
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """A read-only connection; ``immutable`` where even that cannot open (a WAL-mode
+        file in a read-only directory, whose ``-shm`` cannot be made)."""
+        base = self.file.absolute().as_uri()
+        error: sqlite3.Error | None = None
+        for params in ("mode=ro", "mode=ro&immutable=1"):
+            conn = self._connect(f"{base}?{params}", uri=True)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error as failed:
+                conn.close()
+                error = failed
+                continue
+            if "immutable" in params and _wal_size(self.file):
+                log.warning("cassette %s is read-only and has an unmerged -wal file; what it holds is not "
+                            "seen (close the recording session that wrote it to merge it)", self.path)
+            return conn
+        assert error is not None
+        raise error
+
     def close(self) -> None:
-        """Close every connection; the store reopens on its next use."""
+        """Close every connection; the store reopens on its next use.
+
+        After writing, the file is left self-contained: the WAL is merged into it and
+        the ``-wal``/``-shm`` files are removed (unless another process still has it open,
+        in which case the last one to close does it), so what git commits is complete.
+        """
         with self._lock:
             conns, self._conns = self._conns, []
             self._generation += 1
+            wrote, self._wrote = self._wrote, False
+            self._wal_checked = False
         for _, conn in conns:
             with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        if wrote and not self.readonly:
+            self._settle()
+
+    def _settle(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            conn = self._connect(self.file)
+            try:
+                conn.execute("PRAGMA busy_timeout=0")  # another process has it open: it settles it later
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.execute("PRAGMA journal_mode=DELETE")
+            finally:
                 conn.close()
 
     @contextlib.contextmanager
     def transaction(self, doing: str) -> Iterator[Database]:
         """One short write transaction, taken at once (``BEGIN IMMEDIATE``)."""
+        if self.readonly and not self.upgrade():
+            raise CassetteError(f"cassette {self.path}: the cassette is read-only ({doing} needs to write to it)")
         db = self.db()
         with guard(self.path, doing):
+            self._wal(db)
             db.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield db
                 db.conn.execute("COMMIT")
+                self._wrote = True
             except BaseException:
                 if db.conn.in_transaction:  # also when COMMIT itself failed
                     db.conn.execute("ROLLBACK")
@@ -230,29 +314,64 @@ class CassetteStore:
     # -- schema ------------------------------------------------------------------------
 
     def check(self, *, create: bool) -> None:
-        """Refuse a foreign, damaged or newer file; create or migrate ours when allowed."""
+        """Refuse a foreign, damaged or newer file; create or migrate ours when allowed.
+
+        A file that exists is opened read-only unless ``create`` asks for writing and the
+        file and its directory are writable: a replay on a read-only checkout works.
+        """
         if not self.file.exists():
             if not create:
                 raise CassetteError(f"cassette {self.path} does not exist")
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise CassetteError(f"cassette {self.path} cannot be created: {error.strerror or error}") from None
+        else:
+            self.readonly = not (create and _writable(self.file))
         db = self.db()
         with guard(self.path, "checking its schema"):
             app_id, version = self._header(db)
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
                 return  # the common case: both are set by one transaction, so both are current
+            if self.readonly:
+                self._refuse_foreign(db, app_id, version)
+                create = False  # a read-only file is read as it is, or refused below
             if create:
-                with contextlib.suppress(sqlite3.OperationalError):  # read-only media: stays as it is
-                    db.execute("PRAGMA journal_mode=WAL")
+                self._wal(db)
             # From here on one snapshot (reads in separate statements could straddle another
             # process's creation of the schema), and for creating, the write lock.
             db.conn.execute("BEGIN IMMEDIATE" if create else "BEGIN")
             try:
                 self._migrate(db, create=create)
                 db.conn.execute("COMMIT")
+                self._wrote = self._wrote or create
             except BaseException:
                 if db.conn.in_transaction:
                     db.conn.execute("ROLLBACK")
                 raise
+
+    def _wal(self, db: Database) -> None:
+        """Writers share the file in WAL mode; set at the first write, so a replay leaves the
+        file exactly as it was (a closed recording session puts it back in rollback mode)."""
+        if self._wal_checked:
+            return
+        self._wal_checked = True
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            with contextlib.suppress(sqlite3.OperationalError):  # another connection holds it: it stays as it is
+                db.execute("PRAGMA journal_mode=WAL")
+
+    def upgrade(self) -> bool:
+        """Whether the store can be written, switching a store opened read-only to
+        read-write where the file and its directory allow it.
+
+        Each thread's next :meth:`db` opens a read-write connection; the read-only ones
+        stay usable until :meth:`close`.
+        """
+        with self._lock:
+            if self.readonly and _writable(self.file):
+                self.readonly = False
+                self._generation += 1
+        return not self.readonly
 
     def _migrate(self, db: Database, *, create: bool) -> None:
         app_id, version = self._header(db)
@@ -411,28 +530,47 @@ class CassetteStore:
         rows = self.query("SELECT rowid AS rowid, hash, size, content_type FROM blobs WHERE hash = ?", (digest,))
         return rows[0] if rows else None
 
-    def read_blob(self, digest: str) -> bytes:
-        """A blob's bytes, in memory (only when the caller asked for bytes)."""
-        return b"".join(self.iter_blob(digest))
+    def read_blob(self, digest: str, owner: str = "") -> bytes:
+        """A blob's bytes, in memory (only when the caller asked for bytes), verified."""
+        return b"".join(self.iter_blob(digest, owner=owner))
 
-    def iter_blob(self, digest: str, chunk: int = CHUNK) -> Iterator[bytes]:
-        """A blob's bytes in chunks, never the whole blob at once."""
+    def iter_blob(self, digest: str, chunk: int = CHUNK, *, owner: str = "") -> Iterator[bytes]:
+        """A blob's bytes in chunks, never the whole blob at once, checked against its hash.
+
+        The bytes are hashed as they stream; the last chunk is held back until the hash
+        and size are checked, so a damaged or edited blob raises a ``CassetteError``
+        naming it (and ``owner``, the recording that asked) before the caller has it all.
+        """
+        where = f"cassette {self.path}" + (f", {owner}" if owner else "")
+        check_digest(digest, where)
         info = self.blob_info(digest)
         if info is None:
-            raise CassetteError(f"cassette {self.path} lacks blob {digest[:12]}... (damaged; run tarash cassette verify)")
+            raise CassetteError(f"{where} lacks blob {digest[:12]}... (damaged; run tarash cassette verify)")
+        hasher, seen, held = hashlib.sha256(), 0, b""
         with guard(self.path, "reading a blob"), self.db().conn.blobopen(
             "blobs", "data", info["rowid"], readonly=True
         ) as source:
             while data := source.read(chunk):
-                yield data
+                hasher.update(data)
+                seen += len(data)
+                if held:
+                    yield held
+                held = data
+        if hasher.hexdigest() != digest or seen != info["size"]:
+            raise CassetteError(
+                f"{where}: blob {digest[:12]}... does not hold the bytes its hash says "
+                f"({seen} bytes, sha256 {hasher.hexdigest()[:12]}...): the cassette was damaged or edited"
+            )
+        if held:
+            yield held
 
-    def copy_blob(self, digest: str, target: Path) -> Path:
-        """Stream a blob into a file (written beside it, then renamed into place)."""
+    def copy_blob(self, digest: str, target: Path, owner: str = "") -> Path:
+        """Stream a blob into a file (written beside it, checked, then renamed into place)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tarash-", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as out:
-                for data in self.iter_blob(digest):
+                for data in self.iter_blob(digest, owner=owner):
                     out.write(data)
             os.replace(tmp, target)
         except BaseException:
