@@ -854,3 +854,35 @@ def test_docs_page_exists_and_names_every_option():
     for word in ("--tarash-record-mode", "--tarash-mock", "--tarash-seed", "--tarash-real-waits",
                  "--tarash-allow-network", "tarash_cassette_dir", "tarash_cassette_options", "tarash_cassette("):
         assert word in page, word
+
+
+# -- a paid result is never thrown away --------------------------------------------------
+
+WRITE_FAILURE_TESTS = '''
+import pytest
+
+from tarash.tarash_gateway import generate_video
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+
+CONFIG = VideoGenerationConfig(provider="studio", model="v1")
+
+
+@pytest.mark.tarash_cassette(record_mode="new_episodes")
+def test_disk_fills_up(tarash_cassette, note):
+    generate_video(CONFIG, VideoGenerationRequest(prompt="one"))
+    conn = tarash_cassette.store.db().conn  # no page more: SQLite's disk-full error
+    conn.execute(f"PRAGMA max_page_count={conn.execute('PRAGMA page_count').fetchone()[0]}")
+    response = generate_video(CONFIG, VideoGenerationRequest(prompt="two" + "x" * 200_000))
+    note(got=response.request_id)
+'''
+
+
+def test_a_recording_that_could_not_be_written_fails_the_test_at_teardown_with_the_reason(run, pytester):
+    pytester.makepyfile(test_full=WRITE_FAILURE_TESTS)
+    result = run("--tarash-record-mode=new_episodes")
+    result.assert_outcomes(passed=1, errors=1)
+    assert seen(pytester)["test_disk_fills_up"]["got"].startswith("job-two")  # the test got the paid response
+    assert len(provider_calls(pytester)) == 2
+    errors = "\n".join(result.outlines)
+    assert "ERROR at teardown of test_disk_fills_up" in errors
+    assert "could not be recorded" in errors and "the disk is full" in errors

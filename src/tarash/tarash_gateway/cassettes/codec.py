@@ -52,6 +52,7 @@ __all__ = [
     "is_recordable",
     "media_slots",
     "response_class",
+    "seconds",
 ]
 
 _RESULT = {"$result": "response"}
@@ -180,15 +181,31 @@ def decode_timeline(kind: str, text: str | None, response: Any) -> list[tuple[fl
     Fields are ready for ``call.emit(**fields)``: the current attempt is added there.
     """
     out: list[tuple[float, dict[str, Any] | None, Any]] = []
-    for entry in json.loads(text or "[]"):
+    entries = json.loads(text or "[]")
+    if not isinstance(entries, list):
+        raise TypeError("the recorded timeline is not a list")
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise TypeError("a timeline entry is not an object")
+        offset = seconds(entry.get("t"), "a timeline offset")
         if "u" not in entry:
-            out.append((entry["t"], None, entry.get("v")))
+            out.append((offset, None, entry.get("v")))
             continue
         fields = entry["u"]
+        if not isinstance(fields, dict):
+            raise TypeError("a timeline update is not an object")
+        fields = dict(fields)
         result = fields.pop("result", None)
         if result == _RESULT:
             fields["result"] = response
         elif result is not None:
             fields["result"] = response_class(kind).model_validate_json(json.dumps(result))
-        out.append((entry["t"], fields, None))
+        out.append((offset, fields, None))
     return out
+
+
+def seconds(value: Any, what: str) -> float:
+    """A recorded duration or offset: a finite number of seconds, not below zero."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
+        raise ValueError(f"{what} is {value!r}, not a number of seconds")
+    return float(value)

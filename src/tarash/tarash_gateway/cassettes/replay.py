@@ -27,7 +27,7 @@ from ..call import Call
 from ..exceptions import CassetteError
 from ..flow import Blocking, Emit, Flow
 from ..metadata import Origin
-from .codec import decode_error, decode_timeline, response_class
+from .codec import decode_error, decode_timeline, response_class, seconds
 from .config import CassetteConfig, RecordMode
 from .media import default_media_dir, deliver_media, needs_media_io
 from .session import CassetteSession, shared_session
@@ -49,6 +49,8 @@ def replay_recording(
     with _readable(session, recording):
         if recording["outcome"] == "response":
             data = json.loads(recording["response"])
+            if not isinstance(data, dict):
+                raise TypeError(f"the recorded response is {type(data).__name__}, not an object")
             if needs_media_io(data, kind, cassette.media):
                 media_dir = Path(cassette.media_dir) if cassette.media_dir else default_media_dir(session.file)
                 data = yield Blocking(
@@ -63,7 +65,8 @@ def replay_recording(
             except AttributeError:
                 pass
         timeline = decode_timeline(kind, recording["timeline"], response)
-    session.note_replayed(recording)
+        duration = seconds(recording["duration"] or 0.0, "the recorded duration")
+    session.note_replayed(duration)
     stats.count("replayed")
 
     speed = cassette.speed_factor
@@ -80,7 +83,7 @@ def replay_recording(
             else:
                 yield from call.emit(**fields)
         if speed is not None:
-            yield from call.wait(max((recording["duration"] or 0.0) - previous, 0.0) / speed)
+            yield from call.wait(max(duration - previous, 0.0) / speed)
     if error is not None:
         raise error
     return response
@@ -91,7 +94,7 @@ def _readable(session: CassetteSession, recording: dict[str, Any]) -> Iterator[N
     """A recording that cannot be decoded is a clear CassetteError, not a parser's traceback."""
     try:
         yield
-    except (ValueError, TypeError, KeyError, pydantic.ValidationError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, pydantic.ValidationError) as error:
         raise CassetteError(
             f"recording #{recording.get('id')} of cassette {session.path} cannot be read "
             f"(recorded by tarash-gateway {recording.get('library_version') or '?'}): {error}"

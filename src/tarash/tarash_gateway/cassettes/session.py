@@ -262,10 +262,11 @@ class CassetteSession:
                 index.setdefault(match_key(match.canonical, match_on, ""), []).append(recording_id)
         return recording_id
 
-    def note_replayed(self, recording: dict[str, Any]) -> None:
+    def note_replayed(self, duration: float) -> None:
+        """Count one replayed call, which took ``duration`` seconds when it was recorded."""
         with self._lock:
             self.replayed += 1
-            self.replayed_seconds += recording.get("duration") or 0.0
+            self.replayed_seconds += duration
 
 
 _shared: dict[str, CassetteSession] = {}

@@ -153,7 +153,7 @@ def guard(path: str, doing: str) -> Iterator[None]:
     """
     try:
         yield
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as error:  # a damaged schema may not even decode
         text = str(error)
         lowered = text.lower()
         if "locked" in lowered or "busy" in lowered:
