@@ -130,3 +130,30 @@ def test_merging_two_cassettes_keeps_different_recordings_of_the_same_request(tm
         assert [json.loads(r["response"])["request_id"] for r in rows] == ["acme-1", "acme-2"]
     finally:
         target.close()
+
+
+def test_importing_its_own_export_into_a_cassette_adds_nothing(tmp_path, acme):
+    from tarash.tarash_gateway import generate_video, use_cassette
+    from tarash.tarash_gateway.exceptions import RecordingNotFoundError
+
+    from .conftest import config, request
+
+    db, export = tmp_path / "a.db", tmp_path / "a.jsonl"
+    with use_cassette(db):
+        for prompt in ("alpha", "beta", "fail gamma"):
+            try:
+                generate_video(config(), request(prompt))  # progress timelines, media, an error
+            except Exception:  # noqa: BLE001 - the recorded error
+                pass
+    store = CassetteStore.open(db, create=True)
+    try:
+        with export.open("w") as out:
+            interop.export_jsonl(store, out, embed_blobs=True)
+        assert interop.import_jsonl(export, store) == (0, 0)  # the export sorts keys; the content is the same
+        assert store.count_recordings() == 3
+    finally:
+        store.close()
+    with use_cassette(db, record_mode="none"):
+        generate_video(config(), request("alpha"))
+        with pytest.raises(RecordingNotFoundError):
+            generate_video(config(), request("alpha"))  # recorded once, so replayed once
