@@ -886,3 +886,43 @@ def test_a_recording_that_could_not_be_written_fails_the_test_at_teardown_with_t
     errors = "\n".join(result.outlines)
     assert "ERROR at teardown of test_disk_fills_up" in errors
     assert "could not be recorded" in errors and "the disk is full" in errors
+
+
+# -- strict replay and expiry from the command line -------------------------------------
+
+STRICT_TESTS = '''
+import pytest
+
+from tarash.tarash_gateway import generate_video
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+
+CONFIG = VideoGenerationConfig(provider="studio", model="v1")
+
+
+@pytest.mark.tarash_cassette("shared", capture_media=False)
+def test_first(request):
+    prompts = ["a", "b"] if request.config.getoption("--tarash-record-mode") == "once" else ["a"]
+    for prompt in prompts:
+        generate_video(CONFIG, VideoGenerationRequest(prompt=prompt))
+'''
+
+
+def test_strict_fails_a_test_that_left_a_recording_unplayed_and_max_age_expires_old_ones(run, pytester):
+    import sqlite3
+
+    pytester.makepyfile(test_strict=STRICT_TESTS)
+    run("--tarash-record-mode=once").assert_outcomes(passed=1)
+    result = run("--tarash-strict")
+    result.assert_outcomes(passed=1, errors=1)
+    assert any("strict replay: 1 of the 2 recording(s)" in line and "prompt 'b'" in line for line in result.outlines)
+    assert run().ret == 0  # not strict: the same run passes
+
+    db = next(pytester.path.rglob("shared.db"))
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE recordings SET recorded_at = '2020-01-01T00:00:00+00:00'")
+    conn.commit()
+    conn.close()
+    pytester.makeini(INI + "log_level = WARNING\n")
+    warned = run("--tarash-max-age=30", "-rA", "-o", "log_cli=true")
+    warned.assert_outcomes(passed=1)
+    assert any("older than max_age=30 day(s)" in line for line in warned.outlines)

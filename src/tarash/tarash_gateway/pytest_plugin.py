@@ -147,6 +147,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Default: instant waits on a virtual clock.",
     )
     group.addoption(
+        "--tarash-max-age",
+        default=None,
+        metavar="AGE",
+        help="recordings older than AGE (days, or '30d', '12h') are expired; what replaying one does is "
+        "the cassette's on_expired (default 'warn'). Over the marker and the fixture.",
+    )
+    group.addoption(
+        "--tarash-strict",
+        action="store_true",
+        default=False,
+        help="fail a tarash_cassette test at teardown when it did not replay every recording its cassette "
+        "held (play counts are kept for 'tarash cassette prune --unused').",
+    )
+    group.addoption(
         "--tarash-allow-network",
         action="store_true",
         default=False,
@@ -332,6 +346,10 @@ def _resolve(request: pytest.FixtureRequest, markers: list[pytest.Mark]) -> tupl
     except ValueError as error:
         _usage(nodeid, str(error))
     options["record_mode"] = mode.value
+    if request.config.getoption("tarash_max_age"):
+        options["max_age"] = request.config.getoption("tarash_max_age")
+    if request.config.getoption("tarash_strict"):
+        options["strict"] = True
     directory = Path(request.getfixturevalue("tarash_cassette_dir"))
     file = directory / cassette_file_name(request.node.nodeid) if name is None else directory / _with_suffix(name)
     path = os.path.abspath(file)  # absolute: the test may change directory before it calls

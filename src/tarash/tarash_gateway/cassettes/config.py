@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -87,6 +88,15 @@ class CassetteConfig(BaseModel):
             the cassette named after it (``run.db`` -> ``run.media/``).
         secret_keys: more key, header and query-parameter names to scrub.
         secret_values: literal secret values to scrub wherever they appear.
+        max_age: recordings older than this are expired: a ``timedelta``, a number of
+            days, or ``"30d"``/``"12h"``/``"90m"`` (env ``TARASH_CASSETTE_MAX_AGE``).
+        on_expired: what replaying an expired recording does: ``"warn"`` (default:
+            replay it and log a warning), ``"error"`` (a ``CassetteError`` naming it), or
+            ``"rerecord"`` (record it afresh where the record mode records new calls,
+            ``new_episodes``; an error where it does not, so CI never re-records silently).
+        strict: when the block ends, recordings the block did not replay are a
+            ``CassetteError`` naming them (and the play counts are kept in the cassette
+            for ``tarash cassette prune --unused``).
 
     Example:
         >>> CassetteConfig(path="cassettes/run.db", record_mode="new_episodes").record_mode
@@ -106,6 +116,18 @@ class CassetteConfig(BaseModel):
     media_dir: str | None = None
     secret_keys: tuple[str, ...] = ()
     secret_values: tuple[str, ...] = Field(default=(), repr=False)
+    max_age: timedelta | None = None
+    on_expired: Literal["warn", "error", "rerecord"] = "warn"
+    strict: bool = False
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _max_age(cls, value: Any) -> Any:
+        from .lifecycle import parse_max_age
+
+        if isinstance(value, str) and value.strip().upper().startswith("P"):
+            return value  # ISO 8601 ("P30D"), as the model serializes it: pydantic reads it
+        return parse_max_age(value)
 
     @field_validator("path", "media_dir", mode="before")
     @classmethod

@@ -44,15 +44,22 @@ class RecordLayer(Layer):
         recording = None
         if needs_lookup(mode, existed=existed):
             recording = yield Blocking(session.lookup, (match, cassette))
-        decision = decide(mode, existed=existed, hit=recording is not None)
+        expired = None if recording is None else session.expired(recording, cassette)
+        decision = decide(mode, existed=existed, hit=recording is not None, expired=expired is not None,
+                          on_expired=cassette.on_expired)
         if decision is Decision.REPLAY:
             assert recording is not None
+            if expired is not None:
+                session.warn_expired(recording, expired)
             return (yield from replay_recording(call, session, recording, cassette, replay_origin(call, session)))
         if decision is Decision.REFUSE:
             raise (yield Blocking(session.miss, (match, cassette)))
-        return (yield from self._record(call, match))
+        if decision is Decision.EXPIRED:
+            assert expired is not None
+            raise session.expired_error(expired, cassette)
+        return (yield from self._record(call, match, None if expired is None or recording is None else recording["id"]))
 
-    def _record(self, call: Call, match: Match) -> Flow[Any]:
+    def _record(self, call: Call, match: Match, replace: int | None = None) -> Flow[Any]:
         cassette, session = self.active.config, self.active.session
         clock = current_clock()
         started = clock.monotonic()
@@ -74,7 +81,7 @@ class RecordLayer(Layer):
                     timeline=encode_timeline(timeline, None, match.scrubber),
                     duration=clock.monotonic() - started, slots=[],
                 )
-                if (yield Blocking(session.record, (match, cassette, prepared))) is not None:
+                if (yield Blocking(session.record, (match, cassette, prepared, None, replace))) is not None:
                     stats.count("recorded")
             raise
         duration = clock.monotonic() - started
@@ -88,7 +95,7 @@ class RecordLayer(Layer):
         try:
             if cassette.capture_media and any(slot.url for slot in slots):
                 fetched = yield Blocking(fetch_media, (slots,))
-            if (yield Blocking(session.record, (match, cassette, prepared, fetched))) is not None:
+            if (yield Blocking(session.record, (match, cassette, prepared, fetched, replace))) is not None:
                 stats.count("recorded")
         finally:
             close_fetched(fetched)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..exceptions import CassetteError
 from .store import CHUNK, SCHEMA_VERSION, CassetteStore, guard
 
 __all__ = ["PruneResult", "VerifyReport", "prune", "referenced_blobs", "summary", "verify"]
@@ -128,12 +129,15 @@ def prune(
     model: str | None = None,
     older_than_days: float | None = None,
     errors_only: bool = False,
+    unused: bool = False,
     dry_run: bool = False,
     vacuum: bool = False,
 ) -> PruneResult:
     """Delete the recordings matching every filter given, then the blobs nothing uses.
 
-    With no filter only unused blobs go. ``vacuum`` gives the space back to the disk.
+    With no filter only unused blobs go. ``unused`` selects the recordings the last strict
+    run did not replay (its play counts are in the cassette). ``vacuum`` gives the space
+    back to the disk.
     """
     result = PruneResult()
     where: list[str] = []
@@ -150,6 +154,14 @@ def prune(
         params.append(time.time() - older_than_days * 86400)
     if errors_only:
         where.append("outcome = 'error'")
+    if unused:
+        plays = store.plays()
+        if not plays:
+            raise CassetteError(f"cassette {store.path} keeps no play counts yet: run the tests that replay it "
+                                "with --tarash-strict (or use_cassette(..., strict=True)) first")
+        never = [i for i, n in plays.items() if n == 0]
+        where.append(f"id IN ({','.join('?' * len(never))})" if never else "0")
+        params.extend(never)
     if where:
         ids = [r["id"] for r in store.query(f"SELECT id FROM recordings WHERE {' AND '.join(where)}", params)]
         result.recordings = len(ids)

@@ -66,7 +66,7 @@ def replay_recording(
                 pass
         timeline = decode_timeline(kind, recording["timeline"], response)
         duration = seconds(recording["duration"] or 0.0, "the recorded duration")
-    session.note_replayed(duration)
+    session.note_replayed(recording["id"], duration)
     stats.count("replayed")
 
     speed = cassette.speed_factor

@@ -41,6 +41,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 ENV_CASSETTE = "TARASH_CASSETTE"
 ENV_RECORD_MODE = "TARASH_RECORD_MODE"
 ENV_REPEATS = "TARASH_CASSETTE_REPEATS"
+ENV_MAX_AGE = "TARASH_CASSETTE_MAX_AGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
         env_path or None,
         env_value(ENV_RECORD_MODE) or None,
         env_flag(ENV_REPEATS),
+        env_value(ENV_MAX_AGE) or None,
     )
     if merged is None:
         return None
@@ -103,8 +105,16 @@ def _merge(
     env_path: str | None,
     env_mode: str | None,
     env_repeats: bool = False,
+    env_max_age: str | None = None,
 ) -> CassetteConfig | None:
     values: dict[str, Any] = {}
+    if env_max_age:
+        from .lifecycle import parse_max_age
+
+        try:
+            values["max_age"] = parse_max_age(env_max_age, source=ENV_MAX_AGE)
+        except ValueError as error:
+            raise CassetteError(str(error)) from None
     if env_repeats:
         values["allow_playback_repeats"] = True
     if env_path:
@@ -151,7 +161,10 @@ class CassetteScope:
         _scope.reset(self._tokens.pop())
         session = self._sessions.pop()
         if session is not None:
+            strict = session.strict_failure() if self.config.strict and exc_type is None else None
             session.close()
+            if strict is not None:
+                raise strict
             failures = session.write_failures
             if failures and exc_type is None:
                 more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""

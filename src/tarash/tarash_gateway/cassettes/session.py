@@ -27,6 +27,7 @@ from typing import Any
 from ..exceptions import CassetteError, RecordingNotFoundError
 from .codec import MediaSlot
 from .config import CassetteConfig, RecordMode
+from .lifecycle import describe_age, is_expired, unplayed
 from .matching import (
     Candidate,
     canonical_json,
@@ -98,6 +99,11 @@ class CassetteSession:
         #: Why recordings could not be written (disk full, read-only ...): the calls still
         #: returned what the provider answered; ``use_cassette`` raises these at its exit.
         self.write_failures: list[str] = []
+        #: How many times each recording was replayed in this session (strict replay).
+        self.played: dict[int, int] = {}
+        #: The last recording id the file held when this session opened it.
+        self.held_up_to = 0
+        self._warned: set[int] = set()
         self._lock = threading.RLock()
         self._counts: dict[str, int] = {}
         self._slow: dict[tuple[str, ...], dict[str, list[int]]] = {}
@@ -128,6 +134,7 @@ class CassetteSession:
             store = CassetteStore.open(self.file, create=create, display=self.path)
             if self.existed is None:
                 self.existed = store.has_recordings()
+                self.held_up_to = store.max_recording_id()
             self._store = store
 
     def close(self) -> None:
@@ -202,17 +209,19 @@ class CassetteSession:
     # -- recording ---------------------------------------------------------------------
 
     def record(
-        self, match: Match, cassette: CassetteConfig, prepared: Prepared, fetched: dict[str, BlobSource] | None = None
+        self, match: Match, cassette: CassetteConfig, prepared: Prepared, fetched: dict[str, BlobSource] | None = None,
+        replace: int | None = None,
     ) -> int | None:
         """Write one recording (blocking); returns its id, or ``None`` when it could not be
         written.
 
         The provider has answered (and been paid) by now, so a failed write never costs
         the caller the response: it is logged once, kept in :attr:`write_failures`, and
-        ``use_cassette`` raises it when its block exits.
+        ``use_cassette`` raises it when its block exits. ``replace`` is an expired
+        recording this one takes the place of.
         """
         try:
-            return self._write(match, cassette, prepared, fetched)
+            return self._write(match, cassette, prepared, fetched, replace)
         except CassetteError as error:
             with self._lock:
                 self.write_failures.append(str(error))
@@ -224,7 +233,8 @@ class CassetteSession:
             return None
 
     def _write(
-        self, match: Match, cassette: CassetteConfig, prepared: Prepared, fetched: dict[str, BlobSource] | None
+        self, match: Match, cassette: CassetteConfig, prepared: Prepared, fetched: dict[str, BlobSource] | None,
+        replace: int | None,
     ) -> int:
         if not self.ready(create=True):
             self.open(True)
@@ -255,18 +265,94 @@ class CassetteSession:
             "recorded_ts": now,
         }
         replace_before = self.started if cassette.record_mode is RecordMode.ALL else None
-        recording_id, _ = self._store.add_recording(row, blobs=blobs, media=media, replace_before=replace_before)
+        recording_id, _ = self._store.add_recording(row, blobs=blobs, media=media, replace_before=replace_before,
+                                                    replace=replace)
         with self._lock:
             self.recorded += 1
             for match_on, index in self._slow.items():
-                index.setdefault(match_key(match.canonical, match_on, ""), []).append(recording_id)
+                ids = index.setdefault(match_key(match.canonical, match_on, ""), [])
+                if replace in ids:
+                    ids[ids.index(replace)] = recording_id
+                else:
+                    ids.append(recording_id)
         return recording_id
 
-    def note_replayed(self, duration: float) -> None:
+    def note_replayed(self, recording_id: int, duration: float) -> None:
         """Count one replayed call, which took ``duration`` seconds when it was recorded."""
         with self._lock:
             self.replayed += 1
             self.replayed_seconds += duration
+            self.played[recording_id] = self.played.get(recording_id, 0) + 1
+
+    # -- expiry and strict replay --------------------------------------------------------
+
+    def expired(self, recording: dict[str, Any], cassette: CassetteConfig) -> str | None:
+        """Why ``recording`` is expired under ``cassette.max_age``, or ``None``."""
+        if cassette.max_age is None:
+            return None
+        now = time.time()
+        if not is_expired(recording, now, cassette.max_age):
+            return None
+        return (f"recording #{recording['id']} ({recording['provider']}/{recording['model']}) of cassette "
+                f"{self.path} is {describe_age(recording, now)}, older than max_age={_days(cassette.max_age)}")
+
+    def warn_expired(self, recording: dict[str, Any], reason: str) -> None:
+        with self._lock:
+            if recording["id"] in self._warned:
+                return
+            self._warned.add(recording["id"])
+        log.warning("%s; replayed anyway (on_expired='warn'). Record it afresh with on_expired='rerecord' and "
+                    "record_mode='new_episodes', or prune it: tarash cassette ls --expired", reason)
+
+    def expired_error(self, reason: str, cassette: CassetteConfig) -> CassetteError:
+        if cassette.on_expired == "rerecord":
+            return CassetteError(f"{reason}; on_expired='rerecord' records it afresh only with "
+                                 f"record_mode='new_episodes', and this cassette's is {cassette.record_mode.value!r}")
+        return CassetteError(f"{reason} (on_expired='error'); record it afresh with on_expired='rerecord' and "
+                             "record_mode='new_episodes', or raise max_age")
+
+    def strict_failure(self) -> CassetteError | None:
+        """At the end of a strict block: the recordings it held and did not replay.
+
+        The play counts are kept in the cassette, where it can be written, for
+        ``tarash cassette prune --unused``.
+        """
+        if self._store is None:
+            self.open(False)  # a block that made no call: what did the cassette hold?
+        store = self._store
+        held = [] if store is None else [r["id"] for r in store.query(
+            "SELECT id FROM recordings WHERE id <= ? ORDER BY id", (self.held_up_to,))]
+        missed = unplayed(held, self.played)
+        if store is not None and held:
+            try:
+                store.save_plays(self.played, held, datetime.now(UTC).isoformat(timespec="seconds"))
+            except CassetteError as error:
+                log.warning("the play counts of this strict run were not kept: %s", error)
+        if not missed and (self.replayed or self.recorded):
+            return None
+        if not missed:
+            return CassetteError(f"strict replay: nothing was replayed from cassette {self.path}"
+                                 + ("" if held else " (it holds no recordings)"))
+        rows = store.query(f"SELECT id, provider, model, request FROM recordings WHERE id IN "
+                           f"({','.join('?' * len(missed[:10]))})", missed[:10]) if store is not None else []
+        named = "; ".join(f"#{r['id']} {r['provider']}/{r['model']} {_prompt(r['request'])}" for r in rows)
+        more = f" and {len(missed) - 10} more" if len(missed) > 10 else ""
+        return CassetteError(
+            f"strict replay: {len(missed)} of the {len(held)} recording(s) of cassette {self.path} were not "
+            f"replayed: {named}{more}. Remove them with tarash cassette prune --unused {self.path}")
+
+
+def _days(age: Any) -> str:
+    days = age.total_seconds() / 86400
+    return f"{days:g} day(s)" if days >= 1 else f"{age.total_seconds() / 3600:g} hour(s)"
+
+
+def _prompt(request: str) -> str:
+    try:
+        prompt = json.loads(request).get("request", {}).get("prompt")
+    except (ValueError, AttributeError):
+        return ""
+    return f"prompt {prompt[:40]!r}" if isinstance(prompt, str) else ""
 
 
 _shared: dict[str, CassetteSession] = {}

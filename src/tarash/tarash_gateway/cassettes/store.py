@@ -109,14 +109,19 @@ def m001_initial(db: Database) -> None:
     db.table("http_interactions").create_index(["fingerprint"], unique=True)
 
 
+def m002_plays(db: Database) -> None:
+    """How often the last strict run replayed each recording (``prune --unused``)."""
+    db.table("plays").create({"recording_id": int, "plays": int, "run_at": str}, pk="recording_id")
+
+
 #: The schema's migrations, oldest first; the schema version is their number.
-_STEPS = (m001_initial,)
+_STEPS = (m001_initial, m002_plays)
 _MIGRATIONS = Migrations("tarash-cassette")
 for _step in _STEPS:
     _MIGRATIONS()(_step)
 _KNOWN = [step.__name__ for step in _STEPS]
 SCHEMA_VERSION = len(_STEPS)
-_TABLES = ("recordings", "blobs", "media", "http_interactions")
+_TABLES = ("recordings", "blobs", "media", "http_interactions", "plays")
 
 
 @dataclass(slots=True)
@@ -200,6 +205,8 @@ class CassetteStore:
         self._pid = os.getpid()
         self._wrote = False
         self._wal_checked = False
+        #: The file's schema version: older ones are read as they are (see :meth:`upgrade`).
+        self.version = SCHEMA_VERSION
         #: Whether connections open the file read-only (set by :meth:`check`): a replay
         #: writes nothing, so it works on read-only files, directories and mounts.
         self.readonly = False
@@ -368,10 +375,14 @@ class CassetteStore:
         stay usable until :meth:`close`.
         """
         with self._lock:
-            if self.readonly and _writable(self.file):
-                self.readonly = False
-                self._generation += 1
-        return not self.readonly
+            if not (self.readonly and _writable(self.file)):
+                return not self.readonly
+            self.readonly = False
+            self._generation += 1
+        if self.version < SCHEMA_VERSION:
+            self.check(create=True)  # migrate the older schema, now that it can be written
+            self.version = SCHEMA_VERSION
+        return True
 
     def _migrate(self, db: Database, *, create: bool) -> None:
         app_id, version = self._header(db)
@@ -381,6 +392,9 @@ class CassetteStore:
         if not create:
             if app_id == 0:
                 raise CassetteError(f"{self.path} is an empty file, not a cassette yet")
+            if version >= 1 and self.readonly:
+                self.version = version  # an older schema reads as it is; writing upgrades it
+                return
             raise CassetteError(
                 f"cassette {self.path} has schema version {version}, this tarash-gateway writes "
                 f"{SCHEMA_VERSION}; open it once for recording to upgrade it"
@@ -458,13 +472,16 @@ class CassetteStore:
         blobs: list[BlobSource] = (),  # type: ignore[assignment]
         media: list[dict[str, Any]] = (),  # type: ignore[assignment]
         replace_before: float | None = None,
+        replace: int | None = None,
     ) -> tuple[int, int]:
         """Store one recording with its media in one transaction; returns ``(id, seq)``.
 
         The recording takes the next ``seq`` of its key, allocated inside the
         transaction, so concurrent writers of equal requests never collide. With
         ``replace_before`` (a ``time.time()``), recordings of the same key made before
-        then are deleted first (record mode ``all``).
+        then are deleted first (record mode ``all``). With ``replace`` (a recording id of
+        the same key), that recording gives way to this one, which takes its ``seq`` (an
+        expired recording recorded afresh keeps its place among its key's recordings).
         """
         with self.transaction("recording") as db:
             if replace_before is not None:
@@ -474,7 +491,16 @@ class CassetteStore:
                     marks = ",".join("?" * len(old))
                     db.execute(f"DELETE FROM media WHERE recording_id IN ({marks})", old)
                     db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", old)
-            seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM recordings WHERE key = ?", (row["key"],)).fetchone()[0]
+            kept = None
+            if replace is not None:
+                kept = db.execute("SELECT seq FROM recordings WHERE id = ? AND key = ?", (replace, row["key"])).fetchone()
+                db.execute("DELETE FROM media WHERE recording_id = ?", (replace,))
+                db.execute("DELETE FROM recordings WHERE id = ? AND key = ?", (replace, row["key"]))
+            if kept is not None:
+                seq = kept[0]
+            else:
+                seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM recordings WHERE key = ?",
+                                 (row["key"],)).fetchone()[0]
             for blob in blobs:
                 self._put_blob(db, blob)
             recording_id = db.table("recordings").insert({**row, "seq": seq}).last_pk
@@ -488,8 +514,25 @@ class CassetteStore:
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
                 db.execute(f"DELETE FROM media WHERE recording_id IN ({marks})", chunk)
+                db.execute(f"DELETE FROM plays WHERE recording_id IN ({marks})", chunk)
                 db.execute(f"DELETE FROM recordings WHERE id IN ({marks})", chunk)
         return len(ids)
+
+    def max_recording_id(self) -> int:
+        return self.query("SELECT coalesce(max(id), 0) AS n FROM recordings")[0]["n"]
+
+    def save_plays(self, plays: dict[int, int], held: list[int], run_at: str) -> None:
+        """Keep how often a strict run replayed each recording it ``held`` (the last run wins)."""
+        with self.transaction("keeping play counts") as db:
+            db.execute("DELETE FROM plays")
+            db.table("plays").insert_all(
+                [{"recording_id": i, "plays": plays.get(i, 0), "run_at": run_at} for i in held], pk="recording_id")
+
+    def plays(self) -> dict[int, int]:
+        """The play counts the last strict run kept (empty when none was kept)."""
+        if self.version < 2:
+            return {}
+        return {r["recording_id"]: r["plays"] for r in self.query("SELECT recording_id, plays FROM plays")}
 
     # -- blobs and media ---------------------------------------------------------------
 

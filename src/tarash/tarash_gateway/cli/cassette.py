@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,13 +67,17 @@ def cassette_group() -> None:
 
 @cassette_group.command("ls")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-def ls(paths: tuple[Path, ...]) -> None:
+@click.option("--expired", is_flag=True, help="List the recordings older than --max-age instead.")
+@click.option("--max-age", "max_age", metavar="AGE", envvar="TARASH_CASSETTE_MAX_AGE",
+              help="The age past which a recording is expired: days, or '30d', '12h' (env TARASH_CASSETTE_MAX_AGE).")
+def ls(paths: tuple[Path, ...], expired: bool, max_age: str | None) -> None:
     """List cassettes (default: the ``cassettes/`` directory) with their contents.
 
     \b
     Example:
         tarash cassette ls
         tarash cassette ls cassettes/ other/run.db
+        tarash cassette ls --expired --max-age 90
     """
     from ..cassettes.maintenance import summary
 
@@ -84,6 +89,9 @@ def ls(paths: tuple[Path, ...]) -> None:
     files = sorted({f for p in paths for f in ([p] if p.is_file() else p.rglob("*.db"))})
     if not files:
         click.echo("no cassettes found")
+        return
+    if expired:
+        _ls_expired(files, max_age)
         return
     click.echo(f"{'cassette':40} {'recordings':>10} {'errors':>6} {'http':>6} {'blobs':>6} {'size':>10}")
     for file in files:
@@ -100,6 +108,26 @@ def ls(paths: tuple[Path, ...]) -> None:
             f"{str(file):40} {s['recordings']:>10} {s['errors']:>6} {s['http_interactions']:>6} "
             f"{s['blobs']:>6} {_size(s['file_bytes']):>10}"
         )
+
+
+def _ls_expired(files: list[Path], max_age: str | None) -> None:
+    from ..cassettes.lifecycle import describe_age, is_expired, parse_max_age
+
+    try:
+        age = parse_max_age(max_age, source="--max-age")
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if age is None:
+        raise click.UsageError("--expired needs --max-age (or TARASH_CASSETTE_MAX_AGE)")
+    now, found = time.time(), 0
+    for file in files:
+        with _opened(file) as store:
+            for row in store.query("SELECT id, provider, model, outcome, recorded_at, recorded_ts FROM recordings"):
+                if is_expired(row, now, age):
+                    found += 1
+                    click.echo(f"{file}  #{row['id']:<6} {row['provider']}/{row['model']:30} {row['outcome']:8} "
+                               f"{row['recorded_at']}  {describe_age(row, now)}")
+    click.echo(f"{found} expired recording(s) in {len(files)} cassette(s)")
 
 
 @cassette_group.command()
@@ -193,10 +221,11 @@ def verify(paths: tuple[Path, ...]) -> None:
 @click.option("--model", help="Only recordings of this model.")
 @click.option("--older-than", "older_than", type=float, metavar="DAYS", help="Only recordings older than DAYS.")
 @click.option("--errors", is_flag=True, help="Only recorded errors.")
+@click.option("--unused", is_flag=True, help="Only recordings the last strict run (--tarash-strict) did not replay.")
 @click.option("--dry-run", is_flag=True, help="Say what would go, delete nothing.")
 @click.option("--vacuum", is_flag=True, help="Give the freed space back to the disk.")
 def prune(path: Path, provider: str | None, model: str | None, older_than: float | None, errors: bool,
-          dry_run: bool, vacuum: bool) -> None:
+          unused: bool, dry_run: bool, vacuum: bool) -> None:
     """Delete recordings matching every filter given, then blobs nothing uses.
 
     With no filter, only unused blobs are deleted.
@@ -209,7 +238,7 @@ def prune(path: Path, provider: str | None, model: str | None, older_than: float
 
     with _opened(path) as store, _library_errors():
         result = prune_store(store, provider=provider, model=model, older_than_days=older_than, errors_only=errors,
-                             dry_run=dry_run, vacuum=vacuum)
+                             unused=unused, dry_run=dry_run, vacuum=vacuum)
     verb = "would delete" if dry_run else "deleted"
     click.echo(f"{verb} {result.recordings} recording(s) and {result.blobs} unused blob(s) ({_size(result.blob_bytes)})")
 
