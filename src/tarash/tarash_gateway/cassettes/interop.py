@@ -279,22 +279,18 @@ def _import_recording(store: CassetteStore, line: dict[str, Any], occurrences: C
     # Idempotent, yet lossless when merging: the n-th copy of a recording in the export is
     # skipped only if the cassette already holds n equal recordings of that request.
     # Equal by content, not by spelling: an export sorts its keys, the cassette keeps them as written.
-    identity = _content_identity(line["key"], row)
+    from .merge import recording_identity
+
+    identity = recording_identity({**row, "key": line["key"]})
     occurrences[identity] += 1
     held = store.query("SELECT outcome, response, error, timeline FROM recordings WHERE key = ?", (line["key"],))
-    if sum(_content_identity(line["key"], existing) == identity for existing in held) >= occurrences[identity]:
+    if sum(recording_identity({**existing, "key": line["key"]}) == identity for existing in held) >= occurrences[identity]:
         return 0  # already there: importing the same recordings twice adds nothing, whatever file they came from
     # a different recording of the same request (merging cassettes): kept, after the others
     media = [{"slot": m["slot"], "url": m.get("url"), "hash": m["sha256"], "content_type": m.get("content_type")}
              for m in line.get("media") or []]
     store.add_recording(row, media=media)
     return 1
-
-
-def _content_identity(key: str, row: dict[str, Any]) -> str:
-    """What makes two recordings of one request the same: outcome, response, error, timeline."""
-    values = [row["outcome"], *(None if row[k] is None else json.loads(row[k]) for k in ("response", "error", "timeline"))]
-    return json.dumps([key, *values], sort_keys=True, separators=(",", ":"))
 
 
 def _import_http(store: CassetteStore, line: dict[str, Any], occurrences: Counter[str]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from . import git as _git  # noqa: F401 - registers diff, textconv, merge, git-setup, summary
 from .cassette import cassette_group
 from .simulate import simulate_command
 
