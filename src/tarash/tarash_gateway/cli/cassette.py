@@ -19,6 +19,7 @@ import click
 
 from ..cassettes.store import CassetteStore
 from ..exceptions import CassetteError
+from .serve import serve_command
 
 __all__ = ["cassette_group"]
 
@@ -315,3 +316,4 @@ def _output(output: Path) -> Iterator[Any]:
         yield handle
 
 
+cassette_group.add_command(serve_command)
