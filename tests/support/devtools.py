@@ -5,15 +5,17 @@ a video read its metadata (`readyState`, `duration`) is known only inside the pa
 This talks to Chromium over `--remote-debugging-pipe` (JSON messages, NUL-separated,
 on file descriptors 3 and 4), so it needs no websocket library and no port.
 
-    with Page(f"{server.url}?outcome=error") as page:
+    with Page(server.url) as page:
         page.wait_for("document.readyState === 'complete'")
         widths = page.evaluate("[...document.images].map(i => i.naturalWidth)")
         page.screenshot(tmp_path / "page.png")
+        page.goto(f"{server.url}?outcome=error")  # the same browser, another page
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -29,6 +31,13 @@ from .chromium import FLAGS, chromium
 __all__ = ["Page"]
 
 
+def _above_9(fd: int) -> int:
+    """The same pipe end on a number above 9, so putting one end on 3 or 4 never overwrites the other."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return high
+
+
 class Page:
     """One headless Chromium showing one page; closed (process and profile) on exit."""
 
@@ -41,11 +50,13 @@ class Page:
         self._profile = tempfile.TemporaryDirectory(prefix="tarash-chromium-")
         to_browser, self._write = os.pipe()
         self._read, from_browser = os.pipe()
+        to_browser, from_browser = _above_9(to_browser), _above_9(from_browser)
         command = [chromium(), *FLAGS, f"--user-data-dir={self._profile.name}", "--remote-debugging-pipe",
                    f"--window-size={self.width},{self.height}", "about:blank"]
-        # The shell puts the pipes on 3 and 4, where Chromium expects them, then becomes Chromium.
+        # bash (dash takes one-digit descriptors only) puts the pipes on 3 and 4, where Chromium
+        # expects them, then becomes Chromium.
         self._process = subprocess.Popen(
-            ["sh", "-c", f'exec "$0" "$@" 3<&{to_browser} 4>&{from_browser}', *command],
+            ["bash", "-c", f'exec "$0" "$@" 3<&{to_browser} 4>&{from_browser}', *command],
             pass_fds=(to_browser, from_browser), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -98,6 +109,13 @@ class Page:
             if not data:
                 raise AssertionError(f"chromium exited (status {self._process.poll()}) during {method}")
             self._buffer += data
+
+    def goto(self, url: str) -> None:
+        """Load another page in the same browser, and wait until it has loaded."""
+        self.url = url
+        self.evaluate("window.__left = true")
+        self._call("Page.navigate", {"url": url}, session=True)
+        self.wait_for("!window.__left && document.readyState === 'complete'")
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (promises are awaited)."""

@@ -51,4 +51,8 @@ def serve_command(path: Path, host: str, port: int, open_browser: bool) -> None:
     click.echo(f"Browsing {path} (read-only) at {server.url}   Ctrl-C stops.")
     if open_browser:
         webbrowser.open(server.url)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:  # the server shut down cleanly first, then passed Ctrl-C on
+        pass
+    click.echo("stopped")
