@@ -45,10 +45,10 @@ def record(path: Path, sim: Any) -> None:
     close_cassettes()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cassette(tmp_path_factory: pytest.TempPathFactory, simulator: Any) -> Path:
     """``run.db``: #1 video, #2 image, #3 error, #4 video recorded 40 days ago; raw HTTP too."""
-    path = tmp_path_factory.mktemp("browser") / "run.db"
+    path = tmp_path_factory.mktemp("browser") / "run.db"  # recorded once for every browser test
     record(path, simulator)
     store = CassetteStore.open(path, create=False)
     try:
@@ -66,7 +66,7 @@ def file_state(path: Path) -> tuple[str, list[str]]:
     return hashlib.sha256(path.read_bytes()).hexdigest(), sorted(p.name for p in path.parent.iterdir())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(cassette: Path) -> Iterator[BrowserServer]:
     before = file_state(cassette)
     with BrowserServer(cassette, port=0) as running:
@@ -74,7 +74,7 @@ def server(cassette: Path) -> Iterator[BrowserServer]:
     assert file_state(cassette) == before, "serving the cassette changed its file or its directory"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def blobs(cassette: Path) -> dict[str, dict[str, Any]]:
     """The cassette's media blobs by content type: ``{"video/mp4": {"hash", "data"}, ...}``."""
     conn = sqlite3.connect(f"file:{cassette}?immutable=1", uri=True)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tarash.tarash_gateway.browser.ranges import ByteRange, RangeNotSatisfiable, media_kind, parse_range, safe_content_type
+from tarash.tarash_gateway.browser.ranges import (
+    ByteRange,
+    RangeNotSatisfiable,
+    media_kind,
+    parse_range,
+    safe_content_type,
+)
 
 
 @pytest.mark.parametrize("header, expected", [

@@ -28,7 +28,7 @@ def test_the_recordings_page_lists_every_recording_newest_first_with_its_media(h
     assert page.status_code == 200
     assert shown_ids(page.text) == [4, 3, 2, 1]
     assert f'<img class="tarash-thumb" src="/-/tarash/blobs/{blobs["image/png"]["hash"]}"' in page.text
-    assert f'<video class="tarash-video" src="/-/tarash/blobs/{blobs["video/mp4"]["hash"]}" controls' in page.text
+    assert f'<video class="tarash-video" src="/-/tarash/blobs/{blobs["video/mp4"]["hash"]}#t=0.5" controls' in page.text
     assert "GenerationFailedError" in page.text
 
 
@@ -183,3 +183,11 @@ def test_the_recordings_table_of_datasette_has_facets_and_links_to_the_blobs(htt
     assert "Browse recordings with their media and timelines" in table
     media = http.get("/run/media").text
     assert f'href="/-/tarash/blobs/{blobs["video/mp4"]["hash"]}"' in media
+
+
+def test_a_blob_is_named_by_its_hash_so_a_cached_copy_stays_valid(http, blobs):
+    digest = blobs["image/png"]["hash"]
+    first = http.get(f"/-/tarash/blobs/{digest}")
+    assert first.headers["etag"] == f'"{digest}"'
+    again = http.get(f"/-/tarash/blobs/{digest}", headers={"If-None-Match": f'"{digest}"'})
+    assert again.status_code == 304 and again.content == b""

@@ -19,6 +19,8 @@ import fcntl
 import json
 import os
 import select
+import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -47,18 +49,18 @@ class Page:
         self._buffer = b""
 
     def __enter__(self) -> Page:
-        self._profile = tempfile.TemporaryDirectory(prefix="tarash-chromium-")
+        self._profile = tempfile.mkdtemp(prefix="tarash-chromium-")
         to_browser, self._write = os.pipe()
         self._read, from_browser = os.pipe()
         to_browser, from_browser = _above_9(to_browser), _above_9(from_browser)
-        command = [chromium(), *FLAGS, f"--user-data-dir={self._profile.name}", "--remote-debugging-pipe",
+        command = [chromium(), *FLAGS, f"--user-data-dir={self._profile}", "--remote-debugging-pipe",
                    f"--window-size={self.width},{self.height}", "about:blank"]
         # bash (dash takes one-digit descriptors only) puts the pipes on 3 and 4, where Chromium
         # expects them, then becomes Chromium.
         self._process = subprocess.Popen(
             ["bash", "-c", f'exec "$0" "$@" 3<&{to_browser} 4>&{from_browser}', *command],
             pass_fds=(to_browser, from_browser), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
         )
         os.close(to_browser)
         os.close(from_browser)
@@ -74,18 +76,25 @@ class Page:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            self._call("Browser.close")  # a clean exit takes Chromium's helper processes with it
+        except (AssertionError, OSError):
+            pass
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+        try:  # whatever of its process group is still there
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._process.wait()
         for fd in (self._write, self._read):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._profile.cleanup()
+        shutil.rmtree(self._profile, ignore_errors=True)
 
     def _call(self, method: str, params: dict[str, Any] | None = None, *, session: bool = False) -> dict[str, Any]:
         self._ids += 1

@@ -84,7 +84,8 @@ def _seconds(t: float) -> str:
 def timeline_svg(points: list[Point], *, duration: float | None, outcome: str, compact: bool = False) -> Markup:
     """The chart as SVG markup (``compact``: a small strip for a list, without axes)."""
     if not points:
-        return Markup('<p class="tarash-empty">no progress updates recorded</p>')
+        return Markup('<span class="tarash-empty">no updates</span>' if compact else
+                      '<p class="tarash-empty">no progress updates recorded</p>')
     width, height = (160, 28) if compact else (640, 200)
     left, right, top, bottom = (4, 8, 4, 4) if compact else (44, 16, 14, 34)
     end = max([p.t for p in points] + [duration or 0.0])
