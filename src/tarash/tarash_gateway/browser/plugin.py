@@ -29,7 +29,8 @@ from . import pages
 from .blobs import blob_view
 from .timeline import timeline_points, timeline_svg
 
-__all__ = ["PLUGIN", "cassette_name", "render_cell", "register_routes"]
+__all__ = ["PLUGIN", "asgi_wrapper", "cassette_name", "extra_css_urls", "menu_links", "register_routes", "render_cell",
+           "table_actions"]
 
 PLUGIN = "tarash-gateway"
 _BLOB_COLUMNS = {("media", "hash"), ("blobs", "hash"), ("http_interactions", "request_body"),
