@@ -7,7 +7,6 @@ command runs, so the rest of the CLI never loads Datasette.
 from __future__ import annotations
 
 import importlib.util
-import webbrowser
 from pathlib import Path
 
 import click
@@ -50,6 +49,8 @@ def serve_command(path: Path, host: str, port: int, open_browser: bool) -> None:
         raise click.ClickException(str(error)) from error
     click.echo(f"Browsing {path} (read-only) at {server.url}   Ctrl-C stops.")
     if open_browser:
+        import webbrowser
+
         webbrowser.open(server.url)
     try:
         server.serve_forever()
