@@ -13,7 +13,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from tarash.tarash_gateway.browser.server import BrowserServer, check_cassette, is_loopback
+from tarash.tarash_gateway.browser.server import BrowserServer, check_cassette, has_live_log, is_loopback
 from tarash.tarash_gateway.cli import main
 from tarash.tarash_gateway.exceptions import CassetteError
 
@@ -41,12 +41,22 @@ def test_a_file_that_is_not_a_cassette_is_refused_with_a_clear_error(tmp_path):
         check_cassette(tmp_path / "missing.db")
 
 
-def test_a_cassette_with_a_write_ahead_log_is_refused_rather_than_shown_without_it(cassette, tmp_path):
+def test_a_cassette_being_recorded_into_is_shown_with_its_write_ahead_log(cassette, tmp_path):
     copy = tmp_path / "live.db"
     shutil.copy(cassette, copy)
-    (tmp_path / "live.db-wal").write_bytes(b"\0" * 32)
-    with pytest.raises(CassetteError, match="write-ahead log"):
-        check_cassette(copy)
+    session = sqlite3.connect(copy)  # a recording session: its last write still in the log
+    try:
+        session.execute("PRAGMA journal_mode=WAL")
+        session.execute("PRAGMA wal_autocheckpoint=0")
+        session.execute("UPDATE recordings SET model = 'model-in-the-log' WHERE id = 1")
+        session.commit()
+        assert has_live_log(copy)
+        with BrowserServer(copy, port=0) as server:
+            page = httpx.get(server.url, timeout=10)
+        assert "model-in-the-log" in page.text
+        assert server.datasette.get_database("live").is_mutable  # opened mode=ro, not immutable
+    finally:
+        session.close()
 
 
 def test_serve_refuses_a_non_cassette_in_one_line(tmp_path):

@@ -3,7 +3,9 @@
 The cassette is checked first through a read-only connection (a tarash cassette of a
 schema this version reads, not a foreign or damaged file), then handed to Datasette
 as an *immutable* database: opened ``immutable=1``, so nothing the browser does can
-write to it, not even a journal. Served on 127.0.0.1 unless asked otherwise.
+write to it, not even a journal. A cassette with recordings in its write-ahead log (a
+session recording into it now) is opened ``mode=ro`` instead: still read-only, and it
+sees those recordings. Served on 127.0.0.1 unless asked otherwise.
 
 Example:
     >>> with BrowserServer("cassettes/run.db", port=0) as server:  # doctest: +SKIP
@@ -26,7 +28,7 @@ from typing import Any
 from ..cassettes.store import APPLICATION_ID, SCHEMA_VERSION, guard
 from ..exceptions import CassetteError
 
-__all__ = ["BrowserServer", "build_datasette", "check_cassette", "is_loopback"]
+__all__ = ["BrowserServer", "build_datasette", "check_cassette", "has_live_log", "is_loopback"]
 
 PACKAGE = Path(__file__).resolve().parent
 SETTINGS = {"truncate_cells_html": 160, "default_page_size": 50, "sql_time_limit_ms": 3000,
@@ -43,13 +45,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def has_live_log(path: Path) -> bool:
+    """Whether recordings may sit in the cassette's write-ahead log (a session is recording
+    into it, or one ended abruptly): an immutable view would not see them."""
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
 def check_cassette(path: Path) -> None:
     """Refuse, with a one-line ``CassetteError``, what the browser cannot show read-only."""
     if not path.is_file():
         raise CassetteError(f"cassette {path} does not exist")
     if any(c in str(path.resolve()) for c in "?#%"):
         raise CassetteError(f"{path}: the browser cannot open a file whose path holds '?', '#' or '%'; rename it")
-    conn = sqlite3.connect(f"file:{path.resolve()}?immutable=1", uri=True)
+    mode = "mode=ro" if has_live_log(path) else "immutable=1"
+    conn = sqlite3.connect(f"file:{path.resolve()}?{mode}", uri=True)
     try:
         with guard(str(path), "opening it read-only"):
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -62,11 +72,6 @@ def check_cassette(path: Path) -> None:
     if version != SCHEMA_VERSION:
         raise CassetteError(f"cassette {path} has schema version {version}, this tarash-gateway browses "
                             f"{SCHEMA_VERSION}; upgrade it with a recording session, or tarash-gateway")
-    wal = path.with_name(path.name + "-wal")
-    if wal.exists() and wal.stat().st_size > 0:
-        raise CassetteError(f"cassette {path} has recordings in its write-ahead log {wal.name} (a recording session "
-                            "is running, or ended abruptly); the read-only browser would not see them: end the "
-                            "session, or run tarash cassette verify once to fold them in")
 
 
 def build_datasette(path: Path) -> Any:
@@ -94,7 +99,10 @@ def build_datasette(path: Path) -> Any:
         }},
         "plugins": {plugin.PLUGIN: {"database": name}},
     }
-    return Datasette(immutables=[str(path.resolve())], metadata=metadata, settings=SETTINGS,
+    # Immutable unless recordings sit in the write-ahead log: then read-only (mode=ro), which
+    # reads the log too, and shows what a running session adds on the next reload.
+    opened = {"files" if has_live_log(path) else "immutables": [str(path.resolve())]}
+    return Datasette(**opened, metadata=metadata, settings=SETTINGS,
                      template_dir=str(PACKAGE / "templates"), static_mounts=[("-/tarash-static", str(PACKAGE / "static"))])
 
 

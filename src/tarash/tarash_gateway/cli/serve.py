@@ -38,7 +38,7 @@ def serve_command(path: Path, host: str, port: int, open_browser: bool) -> None:
     """
     if importlib.util.find_spec("datasette") is None:
         raise click.ClickException(INSTALL_HINT)
-    from ..browser.server import BrowserServer, is_loopback
+    from ..browser.server import BrowserServer, has_live_log, is_loopback
 
     if not is_loopback(host):
         click.echo(f"Warning: listening on {host}: anyone who can reach this machine can read the whole "
@@ -48,6 +48,9 @@ def serve_command(path: Path, host: str, port: int, open_browser: bool) -> None:
     except CassetteError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Browsing {path} (read-only) at {server.url}   Ctrl-C stops.")
+    if has_live_log(path):
+        click.echo("Note: recordings sit in its write-ahead log (a session is recording into it): opened read-only "
+                   "rather than immutable, so a reload shows what it adds.")
     if open_browser:
         import webbrowser
 
