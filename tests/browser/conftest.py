@@ -47,7 +47,8 @@ def record(path: Path, sim: Any) -> None:
 
 @pytest.fixture(scope="session")
 def cassette(tmp_path_factory: pytest.TempPathFactory, simulator: Any) -> Path:
-    """``run.db``: #1 video, #2 image, #3 error, #4 video recorded 40 days ago; raw HTTP too."""
+    """``run.db``: #1 video, #2 image, #3 error, #4 video recorded 40 days ago (and an edited
+    media row); raw HTTP too."""
     path = tmp_path_factory.mktemp("browser") / "run.db"  # recorded once for every browser test
     record(path, simulator)
     store = CassetteStore.open(path, create=False)
@@ -56,6 +57,9 @@ def cassette(tmp_path_factory: pytest.TempPathFactory, simulator: Any) -> Path:
         store.put_blobs([HTML_BLOB])
         with store.transaction("backdating") as db:  # the recorder stamps time.time(): age one recording
             db.execute("UPDATE recordings SET recorded_ts = recorded_ts - 40 * 86400 WHERE id = 4")
+            # an edited row: a media "hash" that is a path, which no page may point at
+            db.execute("INSERT INTO media (recording_id, slot, url, hash, content_type) "
+                       "VALUES (4, 'images/9', NULL, '../../run.db', 'image/png')")
     finally:
         store.close()
     return path

@@ -86,6 +86,14 @@ def test_an_error_recording_shows_the_error_beside_the_request(http):
     assert 'class="st-failed"' in page and 'class="end-error"' in page
 
 
+def test_a_media_row_whose_hash_is_not_a_hash_is_shown_damaged_and_linked_nowhere(http):
+    for url in ("/-/tarash", "/-/tarash/recordings/4"):
+        page = http.get(url).text
+        assert "images/9: damaged row (not a blob hash)" in page
+        assert "run.db&#34;" not in page and 'src="/-/tarash/blobs/..' not in page
+        assert "/-/tarash/blobs/../" not in page
+
+
 def test_a_recording_the_cassette_lacks_is_a_404(http):
     assert http.get("/-/tarash/recordings/999").status_code == 404
 
@@ -181,6 +189,10 @@ def test_the_recordings_table_of_datasette_has_facets_and_links_to_the_blobs(htt
     table = http.get("/run/recordings").text
     assert 'data-column="provider"' in table and 'data-column="outcome"' in table
     assert "Browse recordings with their media and timelines" in table
+    menu = table.split('<div class="nav-menu-inner">', 1)[1].split("</ul>", 1)[0]
+    assert '<a href="/-/tarash">Recordings</a>' in menu and '<a href="/-/tarash/http">HTTP interactions</a>' in menu
+    timeline = table.split('<td class="col-timeline', 1)[1].split("</td>", 1)[0]
+    assert '<svg class="tarash-timeline compact"' in timeline  # drawn, not the raw JSON
     media = http.get("/run/media").text
     assert f'href="/-/tarash/blobs/{blobs["video/mp4"]["hash"]}"' in media
 

@@ -49,7 +49,7 @@ async def _media(datasette: Any, db: Any, ids: list[int]) -> dict[int, list[dict
         f"WHERE m.recording_id IN ({','.join('?' * len(ids))}) ORDER BY m.recording_id, m.slot", ids)).rows
     for row in rows:
         found.setdefault(row["recording_id"], []).append(
-            media_item(dict(row), datasette.urls.path(f"/-/tarash/blobs/{row['hash']}")))
+            media_item(dict(row), datasette.urls.path("/-/tarash/blobs")))
     return found
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
+from ..cassettes.store import check_digest
+from ..exceptions import CassetteError
 from .ranges import media_kind, safe_content_type
 from .timeline import timeline_entries, timeline_points, timeline_svg
 
@@ -135,12 +137,21 @@ def _loads(raw: str | None) -> Any:
         return None
 
 
-def media_item(row: Mapping[str, Any], blob_url: str) -> dict[str, Any]:
-    """A captured media file (a ``media`` row joined with its blob) as the page shows it."""
-    content_type = row.get("content_type")
-    return {"slot": row.get("slot"), "url": row.get("url"), "hash": row.get("hash"), "size": row.get("size"),
-            "content_type": content_type, "served_as": safe_content_type(content_type),
-            "kind": media_kind(content_type) if row.get("size") is not None else "missing", "src": blob_url}
+def media_item(row: Mapping[str, Any], blob_path: str) -> dict[str, Any]:
+    """A captured media file (a ``media`` row joined with its blob) as the page shows it.
+
+    ``src`` is ``blob_path`` followed by the hash, and only for a valid hash: a page never
+    points anywhere a cassette chose (``"../../run.db"`` is shown as a damaged row).
+    """
+    content_type, digest = row.get("content_type"), row.get("hash")
+    try:
+        valid = bool(check_digest(digest, "a media row"))
+    except CassetteError:
+        valid = False
+    kind = "invalid" if not valid else media_kind(content_type) if row.get("size") is not None else "missing"
+    return {"slot": row.get("slot"), "url": row.get("url"), "hash": digest, "size": row.get("size"),
+            "content_type": content_type, "served_as": safe_content_type(content_type), "kind": kind,
+            "src": f"{blob_path}/{digest}" if valid else None}
 
 
 def recording_line(row: Mapping[str, Any], media: list[dict[str, Any]], now: float) -> dict[str, Any]:
