@@ -81,60 +81,92 @@ def _seconds(t: float) -> str:
     return f"{t:.0f} s" if t == int(t) else f"{t:.1f} s"
 
 
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """The chart's size, margins and time span: where a time and a percent are drawn."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    span: float
+
+    def x(self, t: float) -> float:
+        return round(self.left + (self.width - self.left - self.right) * t / self.span, 1)
+
+    def y(self, percent: float) -> float:
+        return round(self.top + (self.height - self.top - self.bottom) * (1 - min(max(percent, 0.0), 100.0) / 100), 1)
+
+
 def timeline_svg(points: list[Point], *, duration: float | None, outcome: str, compact: bool = False) -> Markup:
     """The chart as SVG markup (``compact``: a small strip for a list, without axes)."""
     if not points:
         return Markup('<span class="tarash-empty">no updates</span>' if compact else
                       '<p class="tarash-empty">no progress updates recorded</p>')
-    width, height = (160, 28) if compact else (640, 200)
-    left, right, top, bottom = (4, 8, 4, 4) if compact else (44, 16, 14, 34)
     end = max([p.t for p in points] + [duration or 0.0])
-    span = end if end > 0 else 1.0
-
-    def x(t: float) -> float:
-        return round(left + (width - left - right) * t / span, 1)
-
-    def y(percent: float) -> float:
-        return round(top + (height - top - bottom) * (1 - min(max(percent, 0.0), 100.0) / 100), 1)
-
-    parts = [f'<svg class="tarash-timeline{" compact" if compact else ""}" role="img" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+    size, margins = ((160, 28), (4, 8, 4, 4)) if compact else ((640, 200), (44, 16, 14, 34))
+    frame = _Frame(*size, *margins, span=end if end > 0 else 1.0)
+    parts = [f'<svg class="tarash-timeline{" compact" if compact else ""}" role="img" '
+             f'viewBox="0 0 {frame.width} {frame.height}" width="{frame.width}" height="{frame.height}" '
+             'xmlns="http://www.w3.org/2000/svg">',
              f"<title>{len(points)} progress update{'s' if len(points) != 1 else ''} over {_seconds(end)}</title>"]
     if not compact:
-        parts.extend(_axes(x, y, end, width, height, left, right, bottom))
-    level, coords = 0.0, []
-    for point in points:  # a step line: along at the old level, then up to the new one
-        coords.append(f"{x(point.t)},{y(level)}")
-        level = point.percent if point.percent is not None else level
-        coords.append(f"{x(point.t)},{y(level)}")
-    if duration is not None and duration > points[-1].t:
-        coords.append(f"{x(duration)},{y(level)}")
-    parts.append(f'<path class="line" d="M{" L".join(coords)}" fill="none"/>')
-    last = "error" if outcome == "error" else "response"
-    level = 0.0
-    for point in points:
-        level = point.percent if point.percent is not None else level
-        tip = f"{_seconds(point.t)}: {point.status or '?'}" + (f", {point.percent:g} %" if point.percent is not None else "")
-        parts.append(f'<circle class="st-{_css(point.status)}" cx="{x(point.t)}" cy="{y(level)}" '
-                     f'r="{2.5 if compact else 4.5}"><title>{escape(tip)}</title></circle>')
-    at = duration if duration is not None else points[-1].t
-    mark_top = min(max(y(level) - 7, 0), height - 14)
-    parts.append(f'<rect class="end-{last}" x="{x(at) - 3}" y="{mark_top}" width="6" height="14">'
-                 f"<title>{escape(f'{_seconds(at)}: {last}')}</title></rect>")
+        parts.extend(_axes(frame, end))
+    parts.append(_line(frame, points, duration))
+    parts.extend(_dots(frame, points, radius=2.5 if compact else 4.5))
+    parts.append(_end_mark(frame, points, duration, "error" if outcome == "error" else "response"))
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def _axes(x: Any, y: Any, end: float, width: int, height: int, left: int, right: int, bottom: int) -> list[str]:
+def _levels(points: list[Point]) -> list[float]:
+    """The percent drawn at each point: the last one reported (0 before any)."""
+    level, levels = 0.0, []
+    for point in points:
+        level = point.percent if point.percent is not None else level
+        levels.append(level)
+    return levels
+
+
+def _line(frame: _Frame, points: list[Point], duration: float | None) -> str:
+    coords, before = [], 0.0
+    for point, level in zip(points, _levels(points), strict=True):  # a step: along, then up
+        coords.extend([f"{frame.x(point.t)},{frame.y(before)}", f"{frame.x(point.t)},{frame.y(level)}"])
+        before = level
+    if duration is not None and duration > points[-1].t:
+        coords.append(f"{frame.x(duration)},{frame.y(before)}")
+    return f'<path class="line" d="M{" L".join(coords)}" fill="none"/>'
+
+
+def _dots(frame: _Frame, points: list[Point], *, radius: float) -> list[str]:
+    dots = []
+    for point, level in zip(points, _levels(points), strict=True):
+        tip = f"{_seconds(point.t)}: {point.status or '?'}" + (f", {point.percent:g} %" if point.percent is not None else "")
+        dots.append(f'<circle class="st-{_css(point.status)}" cx="{frame.x(point.t)}" cy="{frame.y(level)}" '
+                    f'r="{radius}"><title>{escape(tip)}</title></circle>')
+    return dots
+
+
+def _end_mark(frame: _Frame, points: list[Point], duration: float | None, ended: str) -> str:
+    at = duration if duration is not None else points[-1].t
+    top = min(max(frame.y(_levels(points)[-1]) - 7, 0), frame.height - 14)
+    return (f'<rect class="end-{ended}" x="{frame.x(at) - 3}" y="{top}" width="6" height="14">'
+            f"<title>{escape(f'{_seconds(at)}: {ended}')}</title></rect>")
+
+
+def _axes(frame: _Frame, end: float) -> list[str]:
     parts = []
+    left, right, base = frame.left, frame.width - frame.right, frame.height - frame.bottom
     for percent in (0, 50, 100):
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(percent)}" y2="{y(percent)}"/>'
-                     f'<text class="axis" x="{left - 6}" y="{y(percent) + 4}" text-anchor="end">{percent} %</text>')
+        y = frame.y(percent)
+        parts.append(f'<line class="grid" x1="{left}" x2="{right}" y1="{y}" y2="{y}"/>'
+                     f'<text class="axis" x="{left - 6}" y="{y + 4}" text-anchor="end">{percent} %</text>')
     step = _step(end)
-    ticks = int(end / step + 1e-9) if end > 0 else 0
-    for i in range(ticks + 1):
-        t = i * step
-        parts.append(f'<line class="tick" x1="{x(t)}" x2="{x(t)}" y1="{height - bottom}" y2="{height - bottom + 4}"/>'
-                     f'<text class="axis" x="{x(t)}" y="{height - bottom + 16}" text-anchor="middle">{_seconds(t)}</text>')
-    parts.append(f'<text class="axis" x="{width - right}" y="{height - 2}" text-anchor="end">seconds from the call</text>')
+    for i in range(int(end / step + 1e-9) + 1 if end > 0 else 1):
+        x = frame.x(i * step)
+        parts.append(f'<line class="tick" x1="{x}" x2="{x}" y1="{base}" y2="{base + 4}"/>'
+                     f'<text class="axis" x="{x}" y="{base + 16}" text-anchor="middle">{_seconds(i * step)}</text>')
+    parts.append(f'<text class="axis" x="{right}" y="{frame.height - 2}" text-anchor="end">seconds from the call</text>')
     return parts
