@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from tarash.tarash_gateway.browser.server import BrowserServer, check_cassette, has_live_log, is_loopback
+from tarash.tarash_gateway.cassettes import CassetteStore
 from tarash.tarash_gateway.cli import main
 from tarash.tarash_gateway.exceptions import CassetteError
 
@@ -130,3 +134,29 @@ def test_a_damaged_blob_never_arrives_whole_nor_in_ranges(damaged, blobs):
         assert ranged.status_code == 500 and "does not match its hash" in ranged.text
         image = client.get(url.replace(digest, blobs["image/png"]["hash"]))
         assert image.status_code == 200 and image.content == blobs["image/png"]["data"]
+
+
+def test_an_empty_cassette_says_it_holds_nothing(tmp_path):
+    path = tmp_path / "empty.db"
+    CassetteStore.open(path, create=True).close()
+    with BrowserServer(path, port=0) as server, httpx.Client(timeout=10) as client:
+        assert "No recording in this cassette." in client.get(server.url).text
+        assert "This cassette holds no raw HTTP interactions." in client.get(server.url + "/http").text
+
+
+def test_recordings_come_fifty_to_a_page_keeping_the_filters(tmp_path):
+    path = tmp_path / "many.db"
+    store = CassetteStore.open(path, create=True)
+    try:
+        for n in range(1, 71):  # 56 of fal
+            store.add_recording({"key": f"k{n}", "kind": "image", "provider": "fal" if n % 5 else "openai",
+                                 "model": "m", "request": json.dumps({"request": {"prompt": f"prompt {n}"}}),
+                                 "outcome": "response", "response": "{}", "timeline": "[]", "duration": 0.0,
+                                 "recorded_at": "2026-01-01T00:00:00+00:00", "recorded_ts": time.time()})
+    finally:
+        store.close()
+    with BrowserServer(path, port=0) as server, httpx.Client(timeout=10) as client:
+        first = client.get(server.url + "?provider=fal").text
+        assert "page 1 of 2" in first and 'href="/-/tarash?provider=fal&amp;page=2">older</a>' in first
+        second = client.get(server.url + "?provider=fal&page=2").text
+        assert [int(n) for n in re.findall(r'href="/-/tarash/recordings/(\d+)"', second)] == [7, 6, 4, 3, 2, 1]
