@@ -17,6 +17,7 @@ sandboxing ``Content-Security-Policy``, so no blob runs as a page of this origin
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -44,6 +45,25 @@ log = logging.getLogger("tarash.browser")
 
 #: Hashes each server has read in full and found right, per Datasette instance.
 _verified: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
+def _open_blob(db: Any, rowid: int, offset: int) -> tuple[sqlite3.Connection, sqlite3.Blob]:
+    """A connection of its own, opened as Datasette opens the cassette (never for writing),
+    and the blob's handle at ``offset``."""
+    mode = "mode=ro" if db.is_mutable else "immutable=1"
+    conn = sqlite3.connect(f"file:{db.path}?{mode}", uri=True, check_same_thread=False)
+    try:
+        blob = conn.blobopen("blobs", "data", rowid, readonly=True)
+        blob.seek(offset)
+    except BaseException:
+        conn.close()
+        raise
+    return conn, blob
+
+
+def _close(conn: sqlite3.Connection, blob: sqlite3.Blob) -> None:
+    blob.close()
+    conn.close()
 
 
 def _read(conn: sqlite3.Connection, rowid: int, offset: int, size: int) -> bytes:
@@ -78,17 +98,22 @@ class BlobResponse(Response):  # type: ignore[misc]  # Datasette's Response has 
             return
         hasher = hashlib.sha256() if self.verify else None
         position, end, pending = self.span.start, self.span.end + 1, b""
-        while position < end:
-            chunk = await self.db.execute_fn(functools.partial(_read, rowid=self.rowid, offset=position,
-                                                               size=min(CHUNK, end - position)))
-            if not chunk:
-                break
-            position += len(chunk)
-            if hasher is not None:
-                hasher.update(chunk)
-            if pending:
-                await send({"type": "http.response.body", "body": pending, "more_body": True})
-            pending = chunk
+        # One connection and one blob handle for the whole answer: SQLite finds the bytes at
+        # an offset by walking the blob's overflow pages, so reopening per chunk is quadratic.
+        conn, blob = await asyncio.to_thread(_open_blob, self.db, self.rowid, position)
+        try:
+            while position < end:
+                chunk = await asyncio.to_thread(blob.read, min(CHUNK, end - position))
+                if not chunk:
+                    break
+                position += len(chunk)
+                if hasher is not None:
+                    hasher.update(chunk)
+                if pending:
+                    await send({"type": "http.response.body", "body": pending, "more_body": True})
+                pending = chunk
+        finally:
+            await asyncio.to_thread(_close, conn, blob)
         if position < end or (hasher is not None and hasher.hexdigest() != self.digest):
             log.error("blob %s... in the cassette does not match its hash (damaged: run tarash cassette verify); "
                       "its last bytes were withheld", self.digest[:12])
