@@ -27,7 +27,7 @@ def test_the_recordings_page_shows_a_decoded_thumbnail_and_a_playable_video(page
     assert len(durations) == 2 and all(3.5 < d < 4.5 for d in durations)  # the 4 s stock clip's metadata read
 
 
-def test_a_video_seeks_through_range_requests(page, server):
+def test_a_video_seeks(page, server):
     page.goto(server.url + "/recordings/1")
     page.wait_for("document.querySelector('video').readyState >= 1")
     at = page.evaluate("new Promise(done => { const v = document.querySelector('video');"
@@ -47,7 +47,7 @@ def test_choosing_a_filter_in_the_form_reloads_with_it(page, server):
     page.evaluate("window.__left = true; document.querySelector('select[name=provider]').value = 'openai';"
                   " document.querySelector('form.tarash-filters').submit()")
     page.wait_for("!window.__left && document.readyState === 'complete'")
-    assert page.evaluate("location.search") == "?provider=openai&model=&outcome=&kind=&newer_than=&older_than="
+    assert page.evaluate("location.search") == "?provider=openai"  # the empty fields dropped
     assert page.evaluate(f"{ROWS}.map(r => r.querySelector('strong').textContent)") == ["openai"]
 
 

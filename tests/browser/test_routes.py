@@ -53,6 +53,16 @@ def test_a_filter_shows_only_the_recordings_it_matches(http, query, ids):
     assert shown_ids(page.text) == ids
 
 
+def test_the_filter_forms_empty_fields_are_dropped_from_the_address(http):
+    answer = http.get("/-/tarash?provider=fal&model=&outcome=error&kind=&newer_than=&older_than=")
+    assert answer.status_code == 302 and answer.headers["location"] == "/-/tarash?provider=fal&outcome=error"
+
+
+def test_an_age_the_form_does_not_offer_is_still_shown_as_chosen(http):
+    page = http.get("/-/tarash?older_than=45").text
+    assert '<option value="45" selected>45 days</option>' in page
+
+
 @pytest.mark.parametrize("query", ["older_than=soon", "newer_than=-1", "older_than=nan", "page=0", "page=x"])
 def test_a_filter_that_cannot_be_used_is_a_400_naming_it(http, query):
     page = http.get(f"/-/tarash?{query}")

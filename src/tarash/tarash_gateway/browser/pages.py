@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from datasette.utils.asgi import BadRequest, NotFound, Response
 
@@ -66,6 +67,9 @@ async def recordings_page(request: Any, datasette: Any, db: Any) -> Response:
         filters = Filters.from_args(request.args)
     except FilterError as error:
         raise BadRequest(str(error)) from error
+    if any(value == "" for _, value in parse_qsl(request.query_string, keep_blank_values=True)):
+        # the filter form sends every field; the address to bookmark holds only those chosen
+        return Response.redirect(datasette.urls.path("/-/tarash") + filters.query())
     now = time.time()
     where, params = filters.where(now)
     total = (await db.execute(f"SELECT count(*) AS n FROM recordings WHERE {where}", params)).rows[0]["n"]
