@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -160,3 +161,13 @@ def test_recordings_come_fifty_to_a_page_keeping_the_filters(tmp_path):
         assert "page 1 of 2" in first and 'href="/-/tarash?provider=fal&amp;page=2">older</a>' in first
         second = client.get(server.url + "?provider=fal&page=2").text
         assert [int(n) for n in re.findall(r'href="/-/tarash/recordings/(\d+)"', second)] == [7, 6, 4, 3, 2, 1]
+
+
+def test_serve_on_a_port_in_use_is_a_one_line_error(cassette):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["cassette", "serve", str(cassette), "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot serve on 127.0.0.1:{port}: Address already in use\n"
