@@ -60,6 +60,7 @@ def cassette(tmp_path_factory: pytest.TempPathFactory, simulator: Any) -> Path:
             # an edited row: a media "hash" that is a path, which no page may point at
             db.execute("INSERT INTO media (recording_id, slot, url, hash, content_type) "
                        "VALUES (4, 'images/9', NULL, '../../run.db', 'image/png')")
+            db.execute("INSERT INTO plays (recording_id, plays, run_at) VALUES (1, 3, '2026-11-30T10:00:00+00:00')")
     finally:
         store.close()
     return path

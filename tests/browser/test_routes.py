@@ -88,6 +88,12 @@ def test_a_recording_shows_its_chart_its_request_and_its_response(http, blobs):
     assert f'src="/-/tarash/blobs/{blobs["video/mp4"]["hash"]}"' in page
 
 
+def test_a_recording_says_how_often_the_last_strict_run_replayed_it(http):
+    page = http.get("/-/tarash/recordings/1").text
+    assert "<dt>replays</dt><dd>3 in the last strict run (2026-11-30T10:00:00+00:00)</dd>" in page
+    assert "<dt>replays</dt>" not in http.get("/-/tarash/recordings/2").text
+
+
 def test_an_error_recording_shows_the_error_beside_the_request(http):
     page = http.get("/-/tarash/recordings/3").text
     assert "<h2>Error</h2>" in page

@@ -46,6 +46,19 @@ def test_a_file_that_is_not_a_cassette_is_refused_with_a_clear_error(tmp_path):
         check_cassette(tmp_path / "missing.db")
 
 
+def test_a_cassette_of_the_first_schema_is_browsed_and_a_newer_one_refused(cassette, tmp_path):
+    older, newer = tmp_path / "older.db", tmp_path / "newer.db"
+    for copy, edit in ((older, "DROP TABLE plays; PRAGMA user_version = 1"), (newer, "PRAGMA user_version = 99")):
+        shutil.copy(cassette, copy)
+        conn = sqlite3.connect(copy)
+        conn.executescript(edit)
+        conn.close()
+    with BrowserServer(older, port=0) as server, httpx.Client(timeout=10) as client:
+        assert client.get(server.url + "/recordings/1").status_code == 200
+    with pytest.raises(CassetteError, match="schema version 99, newer than this tarash-gateway understands"):
+        check_cassette(newer)
+
+
 def test_a_cassette_being_recorded_into_is_shown_with_its_write_ahead_log(cassette, tmp_path):
     copy = tmp_path / "live.db"
     shutil.copy(cassette, copy)

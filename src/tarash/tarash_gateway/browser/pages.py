@@ -94,8 +94,11 @@ async def recording_page(request: Any, datasette: Any, db: Any) -> Response:
     if not rows:
         raise NotFound(f"the cassette holds no recording #{recording_id}")
     media = await _media(datasette, db, [recording_id])
+    plays = (await db.execute("SELECT plays, run_at FROM plays WHERE recording_id = ?", [recording_id])).rows \
+        if await db.table_exists("plays") else []  # schema 2 on: what the last strict run replayed
     return await _render(datasette, request, "tarash_recording.html", {
         "database": db.name, "r": recording_detail(dict(rows[0]), media[recording_id], time.time()),
+        "plays": dict(plays[0]) if plays else None,
         "base": datasette.urls.path("/-/tarash"),
         "row_url": datasette.urls.row(db.name, "recordings", str(recording_id)),
     })

@@ -69,9 +69,9 @@ def check_cassette(path: Path) -> None:
         conn.close()
     if app_id != APPLICATION_ID or not {"recordings", "blobs", "media", "http_interactions"} <= tables:
         raise CassetteError(f"{path} is not a tarash cassette")
-    if version != SCHEMA_VERSION:
-        raise CassetteError(f"cassette {path} has schema version {version}, this tarash-gateway browses "
-                            f"{SCHEMA_VERSION}; upgrade it with a recording session, or tarash-gateway")
+    if not 1 <= version <= SCHEMA_VERSION:  # the pages read only what every version has
+        raise CassetteError(f"cassette {path} has schema version {version}, newer than this tarash-gateway "
+                            f"understands ({SCHEMA_VERSION}); upgrade tarash-gateway to browse it")
 
 
 def build_datasette(path: Path) -> Any:
