@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..exceptions import CassetteError
+from .lifecycle import recorded_time
 from .persister import encode_interactions, interaction_identity
 from .scrub import Scrubber
 from .store import CHUNK, SCHEMA_VERSION, BlobSource, CassetteStore
@@ -274,7 +275,8 @@ def _import_recording(store: CassetteStore, line: dict[str, Any], occurrences: C
         "request": json.dumps(line["request"], sort_keys=True, separators=(",", ":"), ensure_ascii=False),
         "outcome": line["outcome"], "response": dump(line.get("response")), "error": dump(line.get("error")),
         "timeline": dump(line.get("timeline") or []), "duration": line.get("duration"),
-        "library_version": line.get("library_version"), "recorded_at": line.get("recorded_at"), "recorded_ts": 0.0,
+        "library_version": line.get("library_version"), "recorded_at": line.get("recorded_at"),
+        "recorded_ts": recorded_time(line) or 0.0,  # when it was recorded, not imported
     }
     # Idempotent, yet lossless when merging: the n-th copy of a recording in the export is
     # skipped only if the cassette already holds n equal recordings of that request.
