@@ -9,8 +9,16 @@ a run recorded against the simulator, a proxy or a staging host replays anywhere
 what is generated.
 Media given as bytes or as a ``data:`` URI is represented by its sha256.
 
-The key is the sha256 of the canonical JSON, indexed in the cassette, so replay is one
-indexed ``SELECT``. A cassette with a narrower ``match_on`` compares only the chosen
+Secrets never take part in matching. The canonical request is stored with every secret
+scrubbed (``"token": "[REDACTED]"``, so ``tarash cassette show`` still says a token was
+sent); what calls are matched on is its :func:`identity`, which leaves every redacted
+field out. A recording made with ``provider_config={"auth": {"token": ...}}`` is found
+by a replay with another token or with none, and the miss explanation never lists a
+secret as a difference. Recordings stored before this rule (keyed with their
+``[REDACTED]`` fields) are found through :func:`legacy_keys`.
+
+The key is the sha256 of the identity's canonical JSON, indexed in the cassette, so
+replay is one indexed ``SELECT``. A cassette with a narrower ``match_on`` compares only the chosen
 fields (the slow path, see :mod:`.session`).
 
 Pure functions; nothing here does I/O.
@@ -20,12 +28,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .config import DEFAULT_MATCH_ON
-from .scrub import Scrubber
+from .scrub import REDACTED, Scrubber
 
 __all__ = [
     "Candidate",
@@ -34,6 +42,8 @@ __all__ = [
     "canonical_request",
     "differences",
     "explain_miss",
+    "identity",
+    "legacy_keys",
     "match_key",
     "project",
     "request_key",
@@ -74,13 +84,68 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def identity(canonical: dict[str, Any]) -> dict[str, Any]:
+    """What a canonical request is matched on: itself, less every redacted field.
+
+    A field whose value is ``[REDACTED]`` (or a list of them) is left out, and so is a
+    dict that held nothing else: ``{"auth": {"token": "[REDACTED]"}}`` and ``{}`` are
+    one identity.
+
+    Example:
+        >>> identity({"kind": "video", "provider_config": {"auth": {"token": "[REDACTED]"}, "region": "eu"}})
+        {'kind': 'video', 'provider_config': {'region': 'eu'}}
+    """
+    return {k: (_without_secrets(v) if k in ("provider_config", "request") else v) for k, v in canonical.items()}
+
+
+def _without_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        kept: dict[str, Any] = {}
+        for k, v in value.items():
+            if _redacted(v):
+                continue
+            inner = _without_secrets(v)
+            if isinstance(v, dict) and v and not inner:
+                continue  # held only secrets
+            kept[k] = inner
+        return kept
+    if isinstance(value, list):
+        return [_without_secrets(v) for v in value]
+    return value
+
+
+def _redacted(value: Any) -> bool:
+    return value == REDACTED or (isinstance(value, list) and bool(value) and all(v == REDACTED for v in value))
+
+
 def request_key(canonical: dict[str, Any]) -> str:
-    """The indexed key of a canonical request (sha256 of its canonical JSON)."""
-    return hashlib.sha256(canonical_json(canonical).encode()).hexdigest()
+    """The indexed key of a canonical request (sha256 of its identity's canonical JSON)."""
+    return hashlib.sha256(canonical_json(identity(canonical)).encode()).hexdigest()
+
+
+def legacy_keys(rows: Iterable[tuple[int, str, str]]) -> dict[str, list[int]]:
+    """Recording ids by today's key, for the stored recordings whose stored key is
+    another: those keyed before :func:`identity` left redacted fields out.
+
+    ``rows`` are ``(id, stored key, canonical JSON)`` as stored, oldest first; only rows
+    holding ``[REDACTED]`` can differ, so a caller may pass just those.
+    """
+    index: dict[str, list[int]] = {}
+    for recording_id, stored_key, text in rows:
+        if REDACTED not in text:
+            continue
+        try:
+            canonical = json.loads(text)
+        except ValueError:
+            continue  # damaged: never matched, reported by verify
+        if isinstance(canonical, dict) and (key := request_key(canonical)) != stored_key:
+            index.setdefault(key, []).append(recording_id)
+    return index
 
 
 def project(canonical: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any]:
-    """The fields of a canonical request that ``match_on`` compares (absent = ``None``)."""
+    """The fields of a canonical request's identity that ``match_on`` compares (absent = ``None``)."""
+    canonical = identity(canonical)
     out: dict[str, Any] = {}
     for field in match_on:
         head, _, rest = field.partition(".")

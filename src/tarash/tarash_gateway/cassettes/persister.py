@@ -18,8 +18,10 @@ files, on purpose:
   (by fingerprint), in one transaction, so several processes saving into one cassette
   keep everything (vcrpy's YAML keeps the last writer's). ``drop_unused_requests``
   therefore does not shrink the file; ``tarash cassette prune`` does.
-- secrets are scrubbed before the write: auth headers, secret query parameters and
-  secret keys in JSON and form bodies (see :mod:`.scrub`). A scrubbed query parameter
+- secrets are scrubbed before the write: auth headers, secret query parameters,
+  secret keys in JSON and form bodies, signed URLs and key shapes in text bodies of any
+  type (HTML, XML, plain text), and every secret the request sent wherever the
+  response quotes it (see :mod:`.scrub`). A scrubbed query parameter
   no longer matches the live request: match without it (vcrpy's
   ``filter_query_parameters`` or ``match_on``).
 - the ``serializer`` argument is ignored, and vcrpy's cassette metadata is not kept.
@@ -155,9 +157,12 @@ def encode_interactions(
     seen: Counter[str] = Counter()
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     for request, response in pairs:
-        # what the request carries (its auth header, its ?api_key=) is scrubbed from the response too
-        row, bodies = _encode_one(request, response, scrubber.learn(request.get("headers") or {},
-                                                                     request.get("uri") or ""))
+        request = {**request, "body": _bytes(request.get("body"))}
+        headers = request.get("headers") or {}
+        # what the request carries (its auth header, its ?api_key=, a secret field of its
+        # body) is scrubbed from the response too
+        learned = scrubber.learn(headers, request.get("uri") or "", request["body"], _header(headers, "content-type"))
+        row, bodies = _encode_one(request, response, learned)
         for blob in bodies:
             blobs.setdefault(blob.hash, blob)
         identity = interaction_identity(row["request"], row["request_body"], row["response"], row["response_body"])

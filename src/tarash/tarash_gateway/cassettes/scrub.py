@@ -3,14 +3,27 @@
 Scrubbed, replaced by ``[REDACTED]``:
 
 - values under secret-looking names, at any depth of a dict or list: ``api_key``,
-  ``apiKey``, ``x-api-key``, ``client_secret``, ``password``, ``access_token``,
-  ``authorization``, ``cookie``, ``signature`` ... (see :func:`is_secret_name`), plus the
-  names a cassette adds with ``secret_keys``;
-- the same names in URL query strings (``?api_key=...``, ``&key=...``, signed-URL
-  ``X-Amz-Signature``), in HTTP headers, and in JSON or form bodies;
-- every known secret value wherever it appears inside a string: the config's
-  ``api_key``, the values found under secret names in ``provider_config``, and the
-  cassette's ``secret_values``.
+  ``apiKey``, ``x-api-key``, ``client_secret``, ``password``, ``pwd``, ``passphrase``,
+  ``access_token``, ``authorization``, ``cookie``, ``signature``, ``jwt``, ``hmac``,
+  ``signing_key``, ``AccountKey``, ``Ocp-Apim-Subscription-Key`` ... (see
+  :func:`is_secret_name`), plus the names a cassette adds with ``secret_keys``;
+- the same names as parameters wherever they appear in text: URL query strings
+  (``?api_key=...``, Google's ``&key=...``), the signed-URL parameters of S3
+  (``X-Amz-Signature``, ``X-Amz-Credential``, ``X-Amz-Security-Token``, legacy
+  ``Signature`` and ``AWSAccessKeyId``), GCS (``X-Goog-Signature``,
+  ``X-Goog-Credential``), Azure SAS (``sig``), CloudFront (``Signature``,
+  ``Key-Pair-Id``, ``Policy``, ``_jwt``), Akamai (``hdnts=...~hmac=...``,
+  ``__token__``), HTML-escaped (``&amp;sig=...``) too, and ``AccountKey=`` in
+  connection strings;
+- the user (and password) of a URL: ``https://user:pw@host`` becomes
+  ``https://[REDACTED]:[REDACTED]@host``;
+- the known key formats of the providers and JWTs, wherever they appear (see
+  :mod:`.shapes`);
+- every known secret value wherever it appears inside a string or a body: the
+  config's ``api_key``, the cassette's ``secret_values``, and the values *learned*
+  from the call itself: whatever it sends under a secret name (in ``provider_config``,
+  the request's fields, headers, query strings, JSON and form bodies), so a provider's
+  answer that quotes the secret back is scrubbed too.
 
 Pure functions over plain values; nothing here does I/O.
 """
@@ -23,20 +36,30 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode
 
-__all__ = ["REDACTED", "Scrubber", "is_secret_name"]
+from .shapes import is_placeholder, redact_shapes
+
+__all__ = ["REDACTED", "Scrubber", "is_secret_name", "is_secret_parameter"]
 
 REDACTED = "[REDACTED]"
 _SECRET_PART = re.compile(
-    r"(?:^|_)(?:api_?key|apikey|secret|client_secret|password|passwd|token|access_token|refresh_token|"
-    r"id_token|auth|authorization|credentials?|private_key|access_key|session_key|cookie|set_cookie|"
-    r"signature|sig|x_amz_signature|x_amz_credential|x_amz_security_token|x_goog_signature|bearer)(?:$|_)"
+    r"(?:^|_)(?:api_?key|apikey|secret|client_secret|password|passwd|pwd|passphrase|token|access_token|"
+    r"refresh_token|id_token|auth|authorization|credentials?|private_key|access_key|session_key|signing_key|"
+    r"account_key|subscription_key|master_key|connection_string|cookie|set_cookie|signature|sig|jwt|hmac|"
+    r"x_amz_signature|x_amz_credential|x_amz_security_token|x_goog_signature|bearer)(?:$|_)"
 )
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-# Short words that are secrets only as a header or query-parameter name (Google's ?key=).
-_QUERY_ONLY = frozenset({"key", "code"})
+# camelCase and acronyms: apiKey -> api_Key, AWSAccessKeyId -> AWS_Access_Key_Id
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+# Short words that are secrets only as a header or parameter name (Google's ?key=,
+# CloudFront's Key-Pair-Id and Policy, Akamai's hdnts).
+_PARAMETER_ONLY = frozenset({"key", "code", "policy", "key_pair_id", "hdnts"})
 _MIN_SECRET_LENGTH = 4  # shorter "secrets" would redact ordinary text everywhere
+_MIN_LEARNED_LENGTH = 6  # a value learned from a field must also look like one
+# name=value in text: after the start, ?, &, &amp;, ;, ~ (Akamai), a space, a comma or (
+_PARAMETER = re.compile(r"(?:^|(?<=[?&;~\s,(]))(?P<name>[A-Za-z0-9_.%\-]+)=(?P<value>[^&;\s\"'<>#\\]*)")
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^/?#\s:@\"'<>]+)"
+                       r"(?::(?P<password>[^/?#\s@\"'<>]*))?@")
 
 
 def _normal(name: str) -> str:
@@ -56,38 +79,65 @@ def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
     return any(normal == _normal(e) for e in extra)
 
 
+def is_secret_parameter(name: str, extra: Iterable[str] = ()) -> bool:
+    """Whether a query-string, form or header name holds a secret: the secret names,
+    plus short ones that are secrets only there (``key``, ``Key-Pair-Id``, ``Policy``).
+
+    Example:
+        >>> is_secret_parameter("Key-Pair-Id"), is_secret_parameter("key_frame")
+        (True, False)
+    """
+    plain = unquote(name).lstrip("_") or name
+    return _normal(plain) in _PARAMETER_ONLY or is_secret_name(unquote(name), extra)
+
+
 class Scrubber:
-    """Scrubs one call's values with its known secret values and extra secret names."""
+    """Scrubs one call's values with its known secret values and extra secret names.
+
+    Example:
+        >>> scrubber = Scrubber.for_call("sk-live-123456", {"auth": {"token": "t-9876543"}})
+        >>> scrubber.text("401: bad token t-9876543 for https://u:pw@cdn.test/v.mp4?sig=abc&w=1")
+        '401: bad token [REDACTED] for https://[REDACTED]:[REDACTED]@cdn.test/v.mp4?sig=[REDACTED]&w=1'
+    """
 
     def __init__(self, values: Iterable[str | None] = (), names: Iterable[str] = ()) -> None:
         self.names = tuple(names)
-        kept = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LENGTH}
+        kept = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LENGTH and v != REDACTED}
         self.values = tuple(sorted(kept, key=len, reverse=True))
 
     @classmethod
     def for_call(cls, api_key: str | None, provider_config: Mapping[str, Any], extra_values: Iterable[str] = (),
-                 extra_names: Iterable[str] = ()) -> Scrubber:
+                 extra_names: Iterable[str] = (), request: Any = None) -> Scrubber:
+        """The scrubber of one call: its key, the cassette's values and names, and every
+        value the call sends under a secret name in ``provider_config`` or ``request``."""
         names = tuple(extra_names)
-        found = [api_key, *extra_values, *_secret_values(provider_config, names)]
-        return cls(found, names)
+        learned = [*_secret_values(provider_config, names), *_secret_values(request, names)]
+        return cls([api_key, *extra_values, *_learnable(learned)], names)
 
-    def learn(self, headers: Mapping[str, Any], url: str = "") -> Scrubber:
-        """This scrubber, also knowing the secret values a request carries in its headers
-        and query string (so an echo of them in a response is scrubbed too)."""
+    def learn(self, headers: Mapping[str, Any], url: str = "", body: bytes | None = None,
+              content_type: str = "") -> Scrubber:
+        """This scrubber, also knowing the secret values a request carries in its headers,
+        URL and body (so an echo of them in a response is scrubbed too)."""
         found: list[str] = []
         for name, values in headers.items():
-            if self._query_secret(str(name)):
-                for value in values if isinstance(values, list) else [values]:
-                    found.append(str(value))
-                    found.extend(part for part in str(value).split() if len(part) >= 8)
-        if "?" in url:
-            found.extend(v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if self._query_secret(k))
+            for value in values if isinstance(values, list) else [values]:
+                if self.parameter(str(name)):
+                    found.extend(_with_parts(str(value)))
+                else:
+                    found.extend(_text_secrets(str(value), self.names))
+        found.extend(_text_secrets(url, self.names))
+        if body:
+            found.extend(_body_secrets(body, content_type, self.names))
+        found = _learnable(found)
         if not found:
             return self
         return Scrubber((*self.values, *found), self.names)
 
     def secret(self, name: str) -> bool:
         return is_secret_name(name, self.names)
+
+    def parameter(self, name: str) -> bool:
+        return is_secret_parameter(name, self.names)
 
     def value(self, value: Any) -> Any:
         """A copy of a JSON-like value with every secret replaced."""
@@ -100,35 +150,31 @@ class Scrubber:
         return value
 
     def text(self, text: str) -> str:
+        """A string with known values, secret parameters, URL userinfo and key shapes redacted."""
         for secret in self.values:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if "?" in text and "=" in text and "http" in text:
-            if text.startswith(("http://", "https://")) and not _SPACE.search(text):
-                return self.url(text)
-            # URLs inside prose too: error messages and bodies echo signed input URLs
-            text = _EMBEDDED_URL.sub(lambda m: self.url(m.group(0)), text)
-        return text
+        return redact_shapes(self.url(text), REDACTED)
 
     def url(self, url: str) -> str:
-        """The URL with secret query parameters redacted (the rest kept as written)."""
-        parts = urlsplit(url)
-        if not parts.query:
-            return url
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-        if not any(self._query_secret(k) for k, _ in pairs):
-            return url
-        query = urlencode([(k, REDACTED if self._query_secret(k) else v) for k, v in pairs], safe="[]")
-        return urlunsplit(parts._replace(query=query))
+        """The text with secret parameters and URL userinfo redacted, the rest as written."""
+        if "=" in url:
+            url = _PARAMETER.sub(self._parameter_value, url)
+        if "@" in url and "://" in url:
+            url = _USERINFO.sub(_userinfo, url)
+        return url
 
-    def _query_secret(self, name: str) -> bool:
-        return _normal(name) in _QUERY_ONLY or self.secret(name)
+    def _parameter_value(self, match: re.Match[str]) -> str:
+        name, value = match.group("name"), match.group("value")
+        if not value or value == REDACTED or not self.parameter(name):
+            return match.group(0)
+        return f"{name}={REDACTED}"
 
     def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
         """HTTP headers (values as strings or lists of strings) with secrets redacted."""
         out: dict[str, Any] = {}
         for name, values in headers.items():
-            if self._query_secret(str(name)):
+            if self.parameter(str(name)):
                 out[name] = [REDACTED] * len(values) if isinstance(values, list) else REDACTED
             elif isinstance(values, list):
                 out[name] = [self.text(str(v)) for v in values]
@@ -140,8 +186,9 @@ class Scrubber:
         """A request or response body with secrets redacted; unchanged bytes when clean.
 
         JSON and form bodies are scrubbed by key; gzip and deflate bodies are
-        decompressed, scrubbed and compressed again; any other body has the known
-        secret values replaced.
+        decompressed, scrubbed and compressed again; text of any other type (HTML, XML,
+        plain text, or bytes of an unknown type that decode as UTF-8) is scrubbed as
+        text; binary bodies have the known secret values replaced.
         """
         if not body:
             return body
@@ -160,7 +207,7 @@ class Scrubber:
             try:
                 data = json.loads(body)
             except ValueError:
-                return self._raw(body)
+                return self._text_body(body)
             clean = self.value(data)
             return body if clean == data else json.dumps(clean, separators=(",", ":")).encode()
         if "x-www-form-urlencoded" in ctype:
@@ -168,9 +215,16 @@ class Scrubber:
                 pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
             except (UnicodeDecodeError, ValueError):
                 return self._raw(body)
-            if any(self._query_secret(k) for k, _ in pairs):
-                return urlencode([(k, REDACTED if self._query_secret(k) else v) for k, v in pairs]).encode()
-        return self._raw(body)
+            if any(self.parameter(k) for k, _ in pairs):
+                return urlencode([(k, REDACTED if self.parameter(k) else v) for k, v in pairs]).encode()
+        return self._text_body(body)
+
+    def _text_body(self, body: bytes) -> bytes:
+        text = _as_text(body)
+        if text is None:
+            return self._raw(body)
+        clean = self.text(text)
+        return body if clean == text else clean.encode("utf-8")
 
     def _raw(self, body: bytes) -> bytes:
         for secret in self.values:
@@ -180,32 +234,77 @@ class Scrubber:
         return body
 
 
+def _as_text(body: bytes) -> str | None:
+    """The body as text when it is UTF-8 text (no NUL bytes); else ``None`` (media)."""
+    if b"\x00" in body[:4096]:
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _userinfo(match: re.Match[str]) -> str:
+    hidden = REDACTED if match.group("password") is None else f"{REDACTED}:{REDACTED}"
+    return f"{match.group('scheme')}{hidden}@"
+
+
 def _textual(value: Any) -> bool:
     """A string, or a list of strings (how headers hold their values)."""
     return isinstance(value, str) or (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
-
-
-_SPACE = re.compile(r"\s")
-_EMBEDDED_URL = re.compile(r"https?://[^\s\"'<>()\[\]{}]+")
 
 
 def _redacted(value: Any) -> Any:
     return REDACTED if isinstance(value, str) else [REDACTED] * len(value)
 
 
+def _with_parts(text: str) -> list[str]:
+    """A secret, and its parts: ``Bearer sk-...`` also leaks its bare token."""
+    return [text, *(part for part in text.split() if len(part) >= 8)]
+
+
+def _learnable(values: Iterable[str]) -> list[str]:
+    return [v for v in values if len(v) >= _MIN_LEARNED_LENGTH and not is_placeholder(v)]
+
+
+def _text_secrets(text: str, names: tuple[str, ...]) -> list[str]:
+    """The secret parameter values and URL passwords written in a string."""
+    found: list[str] = []
+    if "=" in text:
+        found.extend(m.group("value") for m in _PARAMETER.finditer(text) if is_secret_parameter(m.group("name"), names))
+    if "@" in text and "://" in text:
+        for m in _USERINFO.finditer(text):
+            found.extend(v for v in (m.group("user"), m.group("password")) if v)
+    return found
+
+
+def _body_secrets(body: bytes, content_type: str, names: tuple[str, ...]) -> list[str]:
+    """The values a JSON or form request body sends under secret names."""
+    text = _as_text(body)
+    if text is None:
+        return []
+    if "json" in content_type.lower() or text[:1] in ("{", "["):
+        try:
+            return _secret_values(json.loads(text), names)
+        except ValueError:
+            return _text_secrets(text, names)
+    return _text_secrets(text, names)
+
+
 def _secret_values(value: Any, names: tuple[str, ...]) -> list[str]:
-    """The string values found under secret names, at any depth."""
+    """The string values found under secret names, at any depth, and the secret
+    parameters and URL passwords written in its strings."""
     found: list[str] = []
     if isinstance(value, Mapping):
         for k, v in value.items():
             if _textual(v) and is_secret_name(str(k), names):
                 for text in [v] if isinstance(v, str) else v:
-                    found.append(text)
-                    # "Bearer sk-..." also leaks its bare token
-                    found.extend(part for part in text.split() if len(part) >= 16)
+                    found.extend(_with_parts(text))
             else:
                 found.extend(_secret_values(v, names))
     elif isinstance(value, list | tuple):
         for v in value:
             found.extend(_secret_values(v, names))
+    elif isinstance(value, str):
+        found.extend(_text_secrets(value, names))
     return found

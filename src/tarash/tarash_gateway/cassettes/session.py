@@ -33,6 +33,7 @@ from .matching import (
     canonical_json,
     canonical_request,
     explain_miss,
+    legacy_keys,
     match_key,
     request_key,
 )
@@ -107,6 +108,7 @@ class CassetteSession:
         self._lock = threading.RLock()
         self._counts: dict[str, int] = {}
         self._slow: dict[tuple[str, ...], dict[str, list[int]]] = {}
+        self._legacy: dict[str, list[int]] | None = None
 
     def __repr__(self) -> str:
         return f"<CassetteSession {self.path} replayed={self.replayed} recorded={self.recorded}>"
@@ -146,7 +148,8 @@ class CassetteSession:
 
     def match(self, kind: str, config: Any, request: Any, cassette: CassetteConfig) -> Match:
         """The call's canonical request and keys; counts it as asked for once more."""
-        scrubber = Scrubber.for_call(config.api_key, config.provider_config, cassette.secret_values, cassette.secret_keys)
+        scrubber = Scrubber.for_call(config.api_key, config.provider_config, cassette.secret_values, cassette.secret_keys,
+                                     request=request.model_dump(exclude_defaults=True))
         canonical = canonical_request(kind, config, request, scrubber)
         key = request_key(canonical)
         mkey = match_key(canonical, cassette.match_on, key)
@@ -161,11 +164,29 @@ class CassetteSession:
             return None
         repeats = cassette.allow_playback_repeats
         if cassette.default_match:
-            return store.find(match.key, match.index, repeats=repeats)
+            found = store.find(match.key, match.index, repeats=repeats)
+            return found if found is not None else self._legacy_hit(store, match, repeats)
         ids = self._slow_ids(cassette.match_on).get(match.match_key, [])
         if match.index <= len(ids):
             return store.get(ids[match.index - 1])
         return store.get(ids[-1]) if repeats and ids else None
+
+    def _legacy_ids(self, store: CassetteStore, key: str) -> list[int]:
+        """Ids of recordings keyed before secrets were left out of keys (built once)."""
+        with self._lock:
+            if self._legacy is None:
+                self._legacy = legacy_keys((r["id"], r["key"], r["request"]) for r in store.query(
+                    "SELECT id, key, request FROM recordings WHERE instr(request, '[REDACTED]') > 0 ORDER BY id"))
+            return self._legacy.get(key, [])
+
+    def _legacy_hit(self, store: CassetteStore, match: Match, repeats: bool) -> dict[str, Any] | None:
+        ids = self._legacy_ids(store, match.key)
+        if not ids:
+            return None
+        index = match.index - store.count(match.key)  # after those stored under today's key
+        if 0 < index <= len(ids):
+            return store.get(ids[index - 1])
+        return store.get(ids[-1]) if repeats else None
 
     def _slow_ids(self, match_on: tuple[str, ...]) -> dict[str, list[int]]:
         """Recording ids grouped by their key under a narrower ``match_on`` (built once)."""
@@ -184,7 +205,7 @@ class CassetteSession:
         count, candidates = 0, []
         if store is not None:
             if cassette.default_match:
-                count = store.count(match.key)
+                count = store.count(match.key) + len(self._legacy_ids(store, match.key))
             else:
                 count = len(self._slow_ids(cassette.match_on).get(match.match_key, []))
             if not count:
