@@ -10,7 +10,7 @@ import pytest
 
 from tarash.tarash_gateway import use_cassette
 from tarash.tarash_gateway.cassettes import CassetteConfig
-from tarash.tarash_gateway.cassettes.scrub import REDACTED, Scrubber, is_secret_name
+from tarash.tarash_gateway.cassettes.scrub import REDACTED, Scrubber, is_secret_name, is_secret_parameter
 from tarash.tarash_gateway.models import VideoGenerationResponse
 
 from .conftest import config, request
@@ -18,14 +18,146 @@ from .conftest import config, request
 
 @pytest.mark.parametrize("name", ["api_key", "apiKey", "X-Api-Key", "Authorization", "client_secret", "password",
                                   "access_token", "refreshToken", "x-goog-api-key", "Cookie", "X-Amz-Signature",
-                                  "awsSecretAccessKey", "private_key", "auth_token"])
+                                  "awsSecretAccessKey", "private_key", "auth_token", "AccountKey",
+                                  "Ocp-Apim-Subscription-Key", "subscription_key", "passphrase", "pwd", "jwt", "hmac",
+                                  "signing_key", "AWSAccessKeyId", "X-Goog-Credential", "X-Amz-Security-Token",
+                                  "_jwt", "__token__", "connectionString"])
 def test_secret_names(name):
     assert is_secret_name(name)
 
 
-@pytest.mark.parametrize("name", ["prompt", "max_tokens", "author", "model", "keyframes", "size", "status"])
+@pytest.mark.parametrize("name", ["prompt", "max_tokens", "author", "model", "keyframes", "key_frame", "size",
+                                  "status", "tokenizer", "seed", "sha256", "se", "sp", "sv", "Expires", "policy_id"])
 def test_ordinary_names(name):
     assert not is_secret_name(name)
+    assert not is_secret_parameter(name)
+
+
+@pytest.mark.parametrize("name", ["key", "Key-Pair-Id", "Policy", "hdnts", "code"])
+def test_short_names_are_secrets_only_as_parameters(name):
+    assert is_secret_parameter(name) and not is_secret_name(name)
+
+
+SIGNED = [  # (URL as a provider or a CDN gives it, what must be gone)
+    ("https://dnznrvs05pmza.cloudfront.net/o.mp4?_jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "eyJ"),
+    ("https://d1.cloudfront.net/v.mp4?Expires=1700000000&Signature=Ab~cD-eF_gH&Key-Pair-Id=APKAEXAMPLE1",
+     "Ab~cD-eF_gH"),
+    ("https://d1.cloudfront.net/v.mp4?Policy=eyJTdGF0ZW1lbnQiOltdfQ__&Signature=zz9&Key-Pair-Id=APKAEXAMPLE1",
+     "APKAEXAMPLE1"),
+    ("https://cdn.test/v.mp4?jwt=tok.part.three&w=1", "tok.part.three"),
+    ("https://cdn.test/v.mp4?hmac=0a1b2c3d4e5f&w=1", "0a1b2c3d4e5f"),
+    ("https://x.akamaized.net/v.mp4?hdnts=exp=1700000000~acl=/*~hmac=9f8e7d6c5b4a", "9f8e7d6c5b4a"),
+    ("https://x.akamaized.net/v.mp4?__token__=exp=1700000000~acl=/*~hmac=9f8e7d6c5b4a", "9f8e7d6c5b4a"),
+    ("https://acct.blob.core.windows.net/c/v.mp4?sv=2022-11-02&se=2026-01-01T00%3A00Z&sp=r&sig=AbC%2BdEf%3D",
+     "AbC%2BdEf"),
+    ("https://storage.googleapis.com/b/o.png?X-Goog-Algorithm=GOOG4-RSA-SHA256&X-Goog-Credential=svc%40p.iam"
+     "&X-Goog-Signature=5eed0fdeadbeef", "5eed0fdeadbeef"),
+    ("https://storage.googleapis.com/b/o.png?X-Goog-Credential=svc%40p.iam%2F20260101&X-Goog-Expires=900",
+     "svc%40p.iam"),
+    ("https://b.s3.amazonaws.com/o.mp4?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20260101&X-Amz-Signature=c0ffee42"
+     "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr", "IQoJb3JpZ2luX2VjEJr"),
+    ("https://b.s3.amazonaws.com/o.mp4?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=vjbyPxybdZaNmGa%2B&Expires=1",
+     "AKIAIOSFODNN7EXAMPLE"),
+    ("https://b.s3.amazonaws.com/o.mp4?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=vjbyPxybdZaNmGa%2B&Expires=1",
+     "vjbyPxybdZaNmGa"),
+    ("https://alice:s3cr3t-pw@media.test/o.mp4", "s3cr3t-pw"),
+    ("https://alice:s3cr3t-pw@media.test/o.mp4", "alice"),
+    ("https://ghp-T0KEN-as-user@media.test/o.mp4", "ghp-T0KEN-as-user"),
+]
+
+
+@pytest.mark.parametrize(("url", "secret"), SIGNED)
+def test_signed_url_parameters_and_userinfo_are_redacted_where_they_stand(url, secret):
+    for context in (url, f"could not fetch {url} (HTTP 403)", f'<a href="{url.replace("&", "&amp;")}">video</a>'):
+        scrubbed = Scrubber().text(context)
+        assert secret not in scrubbed, scrubbed
+        assert REDACTED in scrubbed
+    assert Scrubber().value({"output": [url]})["output"][0] == Scrubber().text(url)
+
+
+def test_what_is_not_secret_in_a_signed_url_is_kept_as_written():
+    url = "https://acct.blob.core.windows.net/c/v.mp4?sv=2022-11-02&se=2026-01-01T00%3A00Z&sp=r&sig=AbC%2BdEf%3D"
+    assert Scrubber().text(url) == f"https://acct.blob.core.windows.net/c/v.mp4?sv=2022-11-02&se=2026-01-01T00%3A00Z&sp=r&sig={REDACTED}"
+    assert Scrubber().text("https://alice:pw@h.test:8443/a") == f"https://{REDACTED}:{REDACTED}@h.test:8443/a"
+    connection = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFy==;EndpointSuffix=core.windows.net"
+    assert Scrubber().text(connection) == connection.replace("Zm9vYmFy==", REDACTED)
+
+
+@pytest.mark.parametrize("text", [
+    "max_tokens=5&keyframes=3&key_frame=2&seed=42&prompt=a%20cat",
+    "mail bob@example.com or see https://example.com/@bob and https://example.com?email=bob@example.com",
+    "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 of the video",
+    "https://127.0.0.1:8080/media/clip.mp4?w=1280&h=720",
+    "a skyline at dusk, sk-etch style, key art, tokens of light",
+])
+def test_ordinary_text_is_left_alone(text):
+    assert Scrubber().text(text) == text
+    assert Scrubber().value({"prompt": text, "max_tokens": 10, "seed": 7, "keyframes": [text]}) == {
+        "prompt": text, "max_tokens": 10, "seed": 7, "keyframes": [text]}
+
+
+KEYS = {  # the providers' key formats (made-up values of the real shapes)
+    "OpenAI": "sk-proj-Q3vT8mZk2Lp9Xr4Wb7Nc1Hd5Fs6Gj0Ay",
+    "OpenAI legacy / Stability": "sk-4kPz9QmX2vLr7TbN1wYc8HdFs3Gj6Aue0KoIiUu5Rr",
+    "fal": "1f0e2d3c-4b5a-4978-8695-a4b3c2d1e0f9:0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    "Replicate": "r8_Ab3De5Gh7Jk9Mn1Pq3St5Vw7Yz9Bc1Df3Gh5Jk",
+    "Google": "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+    "xAI": "xai-Zq8Wm3Kp7Lr2Tb9Nc4Hd1Fs6Gj0Ay5Ue3Io8",
+    "Runway": "key_" + "0123456789abcdef" * 8,
+    "JWT": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEiLCJleHAiOjE3MDB9.8kWqv2sX0m",
+}
+
+
+@pytest.mark.parametrize("provider", sorted(KEYS))
+def test_provider_key_formats_are_redacted_wherever_they_appear(provider):
+    key = KEYS[provider]
+    text = f"error 401: the key {key} is not valid"
+    assert Scrubber().text(text) == f"error 401: the key {REDACTED} is not valid"
+    assert key.encode() not in Scrubber().body(f"<html><p>{key}</p></html>".encode(), "text/html")
+
+
+def test_secrets_sent_in_request_fields_are_learned_and_their_echoes_scrubbed():
+    request = {"prompt": "p", "extra_params": {"webhook_secret": "whsec-Echo-0001", "seed": 3},
+               "image_url": "https://b.test/i.png?X-Amz-Signature=EchoSig-0002&w=1"}
+    provider_config = {"AccountKey": "acct-Echo-0003", "Ocp-Apim-Subscription-Key": "apim-Echo-0004",
+                       "subscription_key": "sub-Echo-0005", "passphrase": "pass-Echo-0006", "pwd": "pwd-Echo-0007",
+                       "jwt": "jwt-Echo-0008", "hmac": "hmac-Echo-0009", "signing_key": "sign-Echo-0010"}
+    scrubber = Scrubber.for_call(None, provider_config, request=request)
+    echoes = ("whsec-Echo-0001", "EchoSig-0002", *provider_config.values())
+    body = "; ".join(f"invalid value {e!s}" for e in echoes)
+    scrubbed = scrubber.value({"error": {"message": body}})["error"]["message"]
+    assert not any(e in scrubbed for e in echoes), scrubbed
+    assert scrubber.value(provider_config) == dict.fromkeys(provider_config, REDACTED)
+
+
+def test_a_request_body_teaches_the_persister_what_the_response_may_echo():
+    learned = Scrubber().learn({"Content-Type": ["application/json"]}, "https://api.test/v1",
+                               b'{"input": {"client_secret": "cs-Body-77665544"}}', "application/json")
+    assert learned.text("bad client_secret cs-Body-77665544") == f"bad client_secret {REDACTED}"
+    form = Scrubber().learn({}, "", b"password=pw-Form-1234&user=me", "application/x-www-form-urlencoded")
+    assert form.text("echo pw-Form-1234") == f"echo {REDACTED}"
+
+
+def test_short_or_placeholder_values_under_secret_names_are_not_learned():
+    scrubber = Scrubber.for_call(None, {"auth": {"type": "none", "token": "<TOKEN>"}, "auth_mode": "bearer"})
+    assert scrubber.values == ()
+    assert scrubber.text("none of the bearer tokens") == "none of the bearer tokens"
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "text/plain", "application/xml", "", "application/x-unknown"])
+def test_signed_urls_inside_text_bodies_of_any_type_are_scrubbed(content_type):
+    body = (b'<?xml version="1.0"?><r><u>https://b.s3.amazonaws.com/o.mp4?X-Amz-Signature=BodySig-4242'
+            b'&amp;X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F1</u><p>https://u:BodyPw-99@h.test/x</p></r>')
+    clean = Scrubber().body(body, content_type)
+    for secret in (b"BodySig-4242", b"AKIAIOSFODNN7EXAMPLE", b"BodyPw-99"):
+        assert secret not in clean
+    assert clean.startswith(b'<?xml version="1.0"?><r><u>https://b.s3.amazonaws.com/o.mp4?X-Amz-Signature=')
+
+
+def test_binary_bodies_are_never_rewritten_as_text():
+    media = b"\x00\x00\x00\x18ftypmp42" + b"?X-Amz-Signature=abc&" + bytes(range(256))
+    assert Scrubber().body(media, "video/mp4") == media
+    assert Scrubber(["ftypmp42"]).body(media, "video/mp4") == media.replace(b"ftypmp42", REDACTED.encode())
 
 
 def test_values_are_scrubbed_at_any_depth_and_wherever_a_known_secret_appears():

@@ -264,7 +264,10 @@ def _with_parts(text: str) -> list[str]:
 
 
 def _learnable(values: Iterable[str]) -> list[str]:
-    return [v for v in values if len(v) >= _MIN_LEARNED_LENGTH and not is_placeholder(v)]
+    """Learned values worth replacing everywhere: not placeholders, not plain words
+    (``"auth_mode": "bearer"`` must not redact every "bearer" of a response)."""
+    return [v for v in values if len(v) >= _MIN_LEARNED_LENGTH and not is_placeholder(v)
+            and not (v.isalpha() and v.islower())]
 
 
 def _text_secrets(text: str, names: tuple[str, ...]) -> list[str]:

@@ -95,7 +95,7 @@ SHAPES: tuple[Shape, ...] = (
     Shape("OpenAI key", r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{20,}", _random_tail("sk-")),
     Shape("OpenAI or Stability key", r"sk-[A-Za-z0-9]{20,}", _random_tail("sk-")),
     Shape("fal key", r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{32,}"),
-    Shape("Replicate token", r"r8_[A-Za-z0-9]{37}"),
+    Shape("Replicate token", r"r8_[A-Za-z0-9]{32,40}"),
     Shape("Google API key", r"AIza[0-9A-Za-z_\-]{35}"),
     Shape("xAI key", r"xai-[A-Za-z0-9]{20,}", _random_tail("xai-")),
     Shape("Runway key", r"key_[0-9a-f]{64,}"),

@@ -316,4 +316,38 @@ def _output(output: Path) -> Iterator[Any]:
         yield handle
 
 
+
+
+@cassette_group.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def scan(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Look for secrets in cassettes, JSONL exports, vcrpy YAML and HAR files.
+
+    Exits 1 naming each place (file, table and row or line, field) that holds a
+    provider key, a JWT, an unredacted signed-URL parameter, a URL password, an
+    Authorization header with a real value, or a random-looking value under a
+    secret-looking name; 2 when a file cannot be read; 0 when all are clean.
+    Directories are searched for .db, .jsonl, .yaml, .yml and .har files.
+
+    \b
+    Example:
+        tarash cassette scan cassettes/
+        tarash cassette scan run.db export.jsonl --json
+    """
+    from ..cassettes.scan import scan_paths
+
+    report = scan_paths(paths)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        for finding in report.findings:
+            click.echo(str(finding))
+        for error in report.errors:
+            click.echo(f"Error: {error}", err=True)
+        click.echo(report.summary())
+    if not report.clean:
+        sys.exit(2 if report.errors else 1)
+
+
 cassette_group.add_command(serve_command)
