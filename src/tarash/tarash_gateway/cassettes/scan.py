@@ -178,11 +178,6 @@ def scan_value(value: Any, path: str = "", name: str = "", *, parameter: bool = 
 
 
 def _scan_string(value: str, path: str, name: str, parameter: bool = False) -> Iterator[tuple[str, str, str]]:
-    found = False
-    if _secret(name, parameter):
-        for kind, secret in _named(name, value):
-            found = True
-            yield path, kind, secret
     if value[:1] in ("{", "[") and len(value) <= _MAX_JSON_STRING:
         try:
             inner = json.loads(value)
@@ -191,8 +186,12 @@ def _scan_string(value: str, path: str, name: str, parameter: bool = False) -> I
         if isinstance(inner, dict | list):
             yield from scan_value(inner, path)
             return
-    if not found:
-        for kind, secret in scan_text(value):
+    found = False
+    for kind, secret in scan_text(value):  # a known shape says more than its name
+        found = True
+        yield path, kind, secret
+    if not found and _secret(name, parameter):
+        for kind, secret in _named(name, value):
             yield path, kind, secret
 
 
