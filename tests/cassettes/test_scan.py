@@ -16,7 +16,8 @@ import yaml
 from click.testing import CliRunner
 
 from tarash.tarash_gateway import generate_video, use_cassette
-from tarash.tarash_gateway.cassettes.scan import scan_paths, scan_text, scan_value
+from tarash.tarash_gateway.cassettes.scan import scan_paths
+from tarash.tarash_gateway.cassettes.scan_rules import scan_text, scan_value
 from tarash.tarash_gateway.cli import main
 
 from .conftest import config, request
