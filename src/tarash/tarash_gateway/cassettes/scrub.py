@@ -30,6 +30,7 @@ Pure functions over plain values; nothing here does I/O.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import re
@@ -62,8 +63,14 @@ _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^/?#
                        r"(?::(?P<password>[^/?#\s@\"'<>]*))?@")
 
 
+@functools.lru_cache(maxsize=8192)  # the same few hundred names, asked about for every value
 def _normal(name: str) -> str:
     return _CAMEL.sub("_", name).replace("-", "_").lower()
+
+
+@functools.lru_cache(maxsize=8192)
+def _secret_normal(normal: str) -> bool:
+    return _SECRET_PART.search(normal) is not None
 
 
 def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
@@ -74,7 +81,7 @@ def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
         (True, False, False)
     """
     normal = _normal(name)
-    if _SECRET_PART.search(normal):
+    if _secret_normal(normal):
         return True
     return any(normal == _normal(e) for e in extra)
 
@@ -87,8 +94,8 @@ def is_secret_parameter(name: str, extra: Iterable[str] = ()) -> bool:
         >>> is_secret_parameter("Key-Pair-Id"), is_secret_parameter("key_frame")
         (True, False)
     """
-    plain = unquote(name).lstrip("_") or name
-    return _normal(plain) in _PARAMETER_ONLY or is_secret_name(unquote(name), extra)
+    plain = unquote(name) if "%" in name else name
+    return _normal(plain.lstrip("_") or plain) in _PARAMETER_ONLY or is_secret_name(plain, extra)
 
 
 class Scrubber:
