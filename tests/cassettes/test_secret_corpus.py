@@ -246,7 +246,9 @@ def _record_gateway(workdir: Path, db: Path, echo: Echo, raw: list[bytes]) -> No
                 generate_video(config, VideoGenerationRequest(prompt=prompt))
             with pytest.raises(HTTPError):
                 generate_video(config, VideoGenerationRequest(prompt="fail", extra_params={"webhook_secret": FIELD_SECRET}))
-            raw.extend(p.read_bytes() for p in sorted(workdir.glob("corpus.db*")))  # the -wal while it is open
+            open_files = sorted(workdir.glob("corpus.db*"))  # the -wal while the cassette is open
+            assert workdir / "corpus.db-wal" in open_files
+            raw.extend(p.read_bytes() for p in open_files)
     finally:
         unregister_provider(PROVIDER)
 
