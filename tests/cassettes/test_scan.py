@@ -129,13 +129,17 @@ def test_text_blobs_are_streamed_and_scanned_across_chunks_while_media_is_skippe
         for data, ctype in ((bytes(big), "text/plain"), (gz, "application/json"), (media, "video/mp4")):
             conn.execute("INSERT INTO blobs (hash, size, content_type, data) VALUES (?, ?, ?, ?)",
                          (hashlib.sha256(data).hexdigest(), len(data), ctype, data))
+        conn.execute("INSERT INTO http_interactions (fingerprint, method, uri, request, response, request_body, "
+                     "response_body, recorded_at) VALUES ('f#1', 'GET', 'https://api.test/', '{}', '{}', NULL, ?, '')",
+                     (hashlib.sha256(gz).hexdigest(),))
     conn.close()
     code, out = tarash(str(cassette))
     assert code == 1
     found = [line for line in out.splitlines() if ": blobs " in line]
     assert len(found) == 2, out
     assert any(f"blobs {hashlib.sha256(bytes(big)).hexdigest()}: data: Replicate token" in x for x in found)
-    assert any(f"blobs {hashlib.sha256(gz).hexdigest()}: data: Google API key" in x for x in found)
+    assert any(f"blobs {hashlib.sha256(gz).hexdigest()} (response body of http_interactions #1): data: Google API key"
+               in x for x in found)
 
 
 def test_jsonl_exports_and_har_files_name_their_lines_and_fields(cassette, tmp_path):

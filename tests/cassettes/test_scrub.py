@@ -256,3 +256,13 @@ def test_response_bytes_are_kept_raw_not_base64(face, acme, db):
     with use_cassette(db, record_mode="none"):
         replayed = face.video(config(), request())
     assert isinstance(replayed, VideoGenerationResponse) and replayed.video["content"] == payload
+
+
+def test_the_examples_in_the_docstrings_hold():
+    import doctest
+
+    from tarash.tarash_gateway.cassettes import matching, scrub, shapes
+
+    for module in (scrub, shapes, matching):
+        result = doctest.testmod(module)
+        assert result.attempted and not result.failed, module.__name__

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -238,7 +239,21 @@ def _scan_table(conn: sqlite3.Connection, path: Path, table: str) -> Iterator[Fi
         for column in blobs:
             chunks = _blob_chunks(conn, table, column, rowid)
             for kind, secret in scan_bytes(chunks, str(row.get("content_type") or "")):
-                yield Finding(str(path), place, column, kind, _preview(secret))
+                used = _blob_users(conn, row.get("hash")) if table == "blobs" else ""
+                yield Finding(str(path), place + used, column, kind, _preview(secret))
+
+
+def _blob_users(conn: sqlite3.Connection, digest: Any) -> str:
+    """`` (response body of http_interactions #3)``: what holds a cassette blob."""
+    users: list[str] = []
+    with contextlib.suppress(sqlite3.Error):  # a file without those tables
+        for side in ("request", "response"):
+            users += [f"{side} body of http_interactions #{r[0]}" for r in conn.execute(
+                f"SELECT id FROM http_interactions WHERE {side}_body = ? ORDER BY id LIMIT 3", (digest,))]
+    with contextlib.suppress(sqlite3.Error):
+        users += [f"media of recordings #{r[0]}" for r in conn.execute(
+            "SELECT recording_id FROM media WHERE hash = ? ORDER BY recording_id LIMIT 3", (digest,))]
+    return f" ({', '.join(users)})" if users else ""
 
 
 def _blob_chunks(conn: sqlite3.Connection, table: str, column: str, rowid: int) -> Iterator[bytes]:
