@@ -89,6 +89,7 @@ def test_what_is_not_secret_in_a_signed_url_is_kept_as_written():
     "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 of the video",
     "https://127.0.0.1:8080/media/clip.mp4?w=1280&h=720",
     "a skyline at dusk, sk-etch style, key art, tokens of light",
+    "the job failed with code=429 (key=retry later)",
 ])
 def test_ordinary_text_is_left_alone(text):
     assert Scrubber().text(text) == text

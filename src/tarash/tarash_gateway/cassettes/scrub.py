@@ -174,7 +174,7 @@ class Scrubber:
 
     def _parameter_value(self, match: re.Match[str]) -> str:
         name, value = match.group("name"), match.group("value")
-        if not value or value == REDACTED or not self.parameter(name):
+        if not value or value == REDACTED or not _secret_parameter(match, self.names):
             return match.group(0)
         return f"{name}={REDACTED}"
 
@@ -252,6 +252,16 @@ def _as_text(body: bytes) -> str | None:
         return None
 
 
+def _secret_parameter(match: re.Match[str], names: tuple[str, ...]) -> bool:
+    """Whether a ``name=value`` match holds a secret. Short names (``key``, ``code``)
+    count only in a query string (after ``?``, ``&``, ``;``, ``~``), not in prose:
+    ``"failed with code=429"`` keeps its code."""
+    start = match.start()
+    in_query = start > 0 and match.string[start - 1] in "?&;~"
+    name = match.group("name")
+    return is_secret_parameter(name, names) if in_query else is_secret_name(name, names)
+
+
 def _userinfo(match: re.Match[str]) -> str:
     hidden = REDACTED if match.group("password") is None else f"{REDACTED}:{REDACTED}"
     return f"{match.group('scheme')}{hidden}@"
@@ -282,7 +292,7 @@ def _text_secrets(text: str, names: tuple[str, ...]) -> list[str]:
     """The secret parameter values and URL passwords written in a string."""
     found: list[str] = []
     if "=" in text and (_LEAD.search(text) or _PARAMETER.match(text)):
-        found.extend(m.group("value") for m in _PARAMETER.finditer(text) if is_secret_parameter(m.group("name"), names))
+        found.extend(m.group("value") for m in _PARAMETER.finditer(text) if _secret_parameter(m, names))
     if "@" in text and "://" in text:
         for m in _USERINFO.finditer(text):
             found.extend(v for v in (m.group("user"), m.group("password")) if v)
