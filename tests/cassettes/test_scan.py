@@ -206,3 +206,23 @@ def test_the_pre_commit_hook_runs_this_command_on_cassette_files():
     for path in ("src/tarash/cassettes.py", "mkdocs.yml", "cassettes/README.md", "run.db"):
         assert not files.search(path), path
     assert CliRunner().invoke(main, hook["entry"].split()[1:] + ["--help"]).exit_code == 0
+
+
+def test_pages_left_in_a_wal_file_are_searched_too(cassette):
+    wal = cassette.with_name(cassette.name + "-wal")
+    assert not wal.exists()  # a closed cassette is one self-contained file
+    conn = sqlite3.connect(cassette)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("INSERT INTO blobs (hash, size, content_type, data) VALUES (?, 5, 'text/plain', ?)",
+                 ("1" * 64, f"leak {KEYS['xAI']}".encode()))
+    conn.commit()
+    try:
+        assert wal.stat().st_size > 0
+        code, out = tarash(str(cassette))
+        assert code == 1
+        assert f"{wal}: raw pages: xAI key" in out
+        code, out = tarash(str(wal))
+        assert code == 1 and f"{wal}: raw pages: xAI key" in out
+    finally:
+        conn.close()

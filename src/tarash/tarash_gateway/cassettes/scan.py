@@ -120,6 +120,11 @@ def _scan_file(path: Path) -> Iterator[Finding]:
     suffix = path.suffix.lower()
     if head.startswith(b"SQLite format 3\x00"):
         yield from _scan_db(path)
+        wal = path.with_name(path.name + "-wal")
+        if wal.is_file():  # pages not yet merged into the file (a reader may not see them)
+            yield from _scan_raw(wal)
+    elif path.name.endswith(("-wal", "-journal")) or head.startswith((b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")):
+        yield from _scan_raw(path)
     elif suffix == ".jsonl":
         yield from _scan_jsonl(path)
     elif suffix in (".yaml", ".yml"):
@@ -132,6 +137,14 @@ def _scan_file(path: Path) -> Iterator[Finding]:
         raise ValueError("not an SQLite database")
     else:
         yield from _scan_lines(path)
+
+
+def _scan_raw(path: Path) -> Iterator[Finding]:
+    """A SQLite ``-wal`` or journal: its raw pages, searched as text (each secret once)."""
+    with path.open("rb") as handle:
+        chunks = iter(lambda: handle.read(_CHUNK), b"")
+        for kind, secret in scan_text_stream(chunk.decode("latin-1") for chunk in chunks):
+            yield Finding(str(path), "raw pages", "", kind, _preview(secret))
 
 
 def _scan_lines(path: Path) -> Iterator[Finding]:
