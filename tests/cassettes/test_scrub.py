@@ -267,3 +267,11 @@ def test_the_examples_in_the_docstrings_hold():
     for module in (scrub, shapes, matching):
         result = doctest.testmod(module)
         assert result.attempted and not result.failed, module.__name__
+
+
+def test_a_base64_image_that_happens_to_hold_a_key_prefix_is_left_intact():
+    import os
+
+    noise = base64.b64encode(os.urandom(3000)).decode()
+    image = noise[:1000] + "+" + KEYS["Google"] + "/" + noise[1000:] + "+AKIAIOSFODNN7EXAMPLE+" + noise[:50]
+    assert Scrubber().value({"b64_json": image}) == {"b64_json": image}

@@ -21,7 +21,11 @@ from dataclasses import dataclass
 
 __all__ = ["SHAPES", "Shape", "find_shapes", "is_placeholder", "looks_random", "redact_shapes"]
 
-_END = r"(?![A-Za-z0-9_\-])"  # a key never ends in the middle of a word
+# A key never starts or ends in the middle of a word, nor inside base64 (+ and /): a
+# 2 MB base64 image holds "AIza" a few times, and must never be redacted. A JWT holds
+# dots, which base64 never does, so it may follow a slash (/verify/eyJ...).
+_WORD_CHARS = "A-Za-z0-9_\\-"
+_BASE64_CHARS = _WORD_CHARS + "+/"
 
 
 def looks_random(value: str, *, min_length: int = 8, min_bits: float = 3.0) -> bool:
@@ -91,6 +95,7 @@ class Shape:
     check: Callable[[str], bool] | None = None
     anchor: str | None = None
     back: int = 0
+    edges: str = _BASE64_CHARS
 
     def accepts(self, value: str) -> bool:
         return self.check is None or self.check(value)
@@ -106,24 +111,26 @@ SHAPES: tuple[Shape, ...] = (
     Shape("Google API key", r"AIza[0-9A-Za-z_\-]{35}"),
     Shape("xAI key", r"xai-[A-Za-z0-9]{20,}", _random_tail("xai-")),
     Shape("Runway key", r"key_[0-9a-f]{64,}"),
-    Shape("JWT", r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", _jwt),
+    Shape("JWT", r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*", _jwt, edges=_WORD_CHARS),
     Shape("AWS access key id", r"(?:AKIA|ASIA)[0-9A-Z]{16}"),
 )
 
-_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-_COMPILED = tuple((shape, re.compile(shape.pattern + _END), re.compile(shape.anchor) if shape.anchor else None)
-                  for shape in SHAPES)
+_COMPILED = tuple(
+    (shape, re.compile(f"{shape.pattern}(?![{shape.edges}])"), re.compile(f"[{shape.edges}]"),
+     re.compile(shape.anchor) if shape.anchor else None)
+    for shape in SHAPES
+)
 
 
 def _candidates(text: str) -> Iterator[tuple[Shape, int, int]]:
-    for shape, full, anchor in _COMPILED:
+    for shape, full, edge, anchor in _COMPILED:
         if anchor is None:
             matches: Iterator[re.Match[str] | None] = full.finditer(text)
         else:
             matches = (full.match(text, a.start() - shape.back) for a in anchor.finditer(text) if a.start() >= shape.back)
         for match in matches:
-            if match is None or (match.start() and text[match.start() - 1] in _WORD):
-                continue  # a key never starts in the middle of a word
+            if match is None or (match.start() and edge.match(text, match.start() - 1)):
+                continue
             if shape.accepts(match.group(0)):
                 yield shape, match.start(), match.end()
 
