@@ -316,8 +316,6 @@ def _output(output: Path) -> Iterator[Any]:
         yield handle
 
 
-
-
 @cassette_group.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
