@@ -226,3 +226,20 @@ def test_pages_left_in_a_wal_file_are_searched_too(cassette):
         assert code == 1 and f"{wal}: raw pages: xAI key" in out
     finally:
         conn.close()
+
+
+def test_binary_yaml_bodies_are_decoded_and_their_json_fields_named(tmp_path):
+    body = json.dumps({"data": [{"url": SIGNED["sig"]}]}, indent=2).encode()
+    zipped = gzip.compress(json.dumps({"detail": f"key {KEYS['Google']}"}).encode())
+    path = tmp_path / "vcr.yaml"
+    path.write_text(yaml.dump({"interactions": [
+        {"request": {"uri": "https://api.test/a", "body": None, "headers": {}},
+         "response": {"body": {"string": body}}},
+        {"request": {"uri": "https://api.test/b", "body": None, "headers": {}},
+         "response": {"body": {"string": zipped}}},
+    ]}))
+    assert "!!binary" in path.read_text()
+    code, out = tarash(str(path))
+    assert code == 1
+    assert "interactions[0].response.body.string.data[0].url: secret parameter sig" in out
+    assert "interactions[1].response.body.string: Google API key" in out

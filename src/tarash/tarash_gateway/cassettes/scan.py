@@ -206,11 +206,27 @@ def _yaml_node(node: Any, path: str, name: str, seen: set[int]) -> Iterator[tupl
             raw = base64.b64decode("".join(str(node.value).split()), validate=True)
         except (binascii.Error, ValueError):
             return
+        text = _small_json(raw)
+        if text is not None:  # a JSON body: its fields named
+            yield from ((line, where, kind, secret) for where, kind, secret in scan_string(text, path, name))
+            return
         for kind, secret in scan_bytes([raw], ""):
             yield line, path, kind, secret
     else:
         for where, kind, secret in scan_string(str(node.value), path, name):
             yield line, where, kind, secret
+
+
+def _small_json(raw: bytes) -> str | None:
+    """``raw`` as text when it is a JSON document of at most 16 MiB."""
+    if len(raw) > 16 << 20 or raw.lstrip()[:1] not in (b"{", b"["):
+        return None
+    try:
+        text = raw.decode("utf-8")
+        json.loads(text)
+    except ValueError:
+        return None
+    return text
 
 
 def _scan_db(path: Path) -> Iterator[Finding]:

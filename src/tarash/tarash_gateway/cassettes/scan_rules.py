@@ -105,7 +105,7 @@ def scan_value(value: Any, path: str = "", name: str = "", *, parameter: bool = 
 
 
 def scan_string(value: str, path: str, name: str, parameter: bool = False) -> Iterator[tuple[str, str, str]]:
-    if value[:1] in ("{", "[") and len(value) <= _MAX_JSON_STRING:
+    if value.lstrip()[:1] in ("{", "[") and len(value) <= _MAX_JSON_STRING:
         try:
             inner = json.loads(value)
         except ValueError:
