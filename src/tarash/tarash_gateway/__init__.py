@@ -1,13 +1,13 @@
 """tarash-gateway: one API for AI video and image generation, with record, replay, mock and fallback.
 
-::
+```python
+from tarash.tarash_gateway import generate_video
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+from tarash.tarash_gateway.mock import MockConfig
 
-    from tarash.tarash_gateway import generate_video
-    from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
-    from tarash.tarash_gateway.mock import MockConfig
-
-    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", mock=MockConfig(enabled=True))
-    response = generate_video(config, VideoGenerationRequest(prompt="A cat playing piano"))
+config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", mock=MockConfig(enabled=True))
+response = generate_video(config, VideoGenerationRequest(prompt="A cat playing piano"))
+```
 """
 
 from importlib.metadata import PackageNotFoundError, version

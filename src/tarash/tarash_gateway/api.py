@@ -1,4 +1,4 @@
-"""The public calls: ``generate_video``, ``generate_image`` and their async twins."""
+"""The public calls: `generate_video`, `generate_image` and their async twins."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def generate_video(
 ) -> VideoGenerationResponse:
     """Generate a video through the stack (fallback, middleware, record, mock or provider).
 
-    Example:
+    Examples:
         >>> config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", mock=MockConfig())
         >>> generate_video(config, VideoGenerationRequest(prompt="a cat")).is_mock
         True
@@ -68,7 +68,7 @@ async def generate_video_async(
     request: VideoGenerationRequest,
     on_progress: ProgressCallback | None = None,
 ) -> VideoGenerationResponse:
-    """The async face of :func:`generate_video`; async progress callbacks are awaited."""
+    """The async face of `generate_video`; async progress callbacks are awaited."""
     return await GATEWAY.ahandle(_call("video", config, request, on_progress))
 
 
@@ -77,7 +77,7 @@ def generate_image(
     request: ImageGenerationRequest,
     on_progress: ImageProgressCallback | None = None,
 ) -> ImageGenerationResponse:
-    """Generate images through the stack; see :func:`generate_video`."""
+    """Generate images through the stack; see `generate_video`."""
     return GATEWAY.handle(_call("image", config, request, on_progress))
 
 
@@ -86,5 +86,5 @@ async def generate_image_async(
     request: ImageGenerationRequest,
     on_progress: ImageProgressCallback | None = None,
 ) -> ImageGenerationResponse:
-    """The async face of :func:`generate_image`."""
+    """The async face of `generate_image`."""
     return await GATEWAY.ahandle(_call("image", config, request, on_progress))

@@ -1,4 +1,4 @@
-"""A ``Call``: one generation request travelling down the stack, and its deadline."""
+"""A `Call`: one generation request travelling down the stack, and its deadline."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ Kind = Literal["video", "image"]
 class Call:
     """What every layer receives: the kind, the config of this attempt, the request,
     the user's progress callback, the attempt number and the overall deadline
-    (a value of the current clock's ``monotonic``, or ``None``).
+    (a value of the current clock's `monotonic`, or `None`).
 
-    Treat it as a value: derive changed calls with :meth:`replace`. (Not a frozen
+    Treat it as a value: derive changed calls with `replace`. (Not a frozen
     dataclass only because frozen ones construct several times slower, and a call is
     built on every attempt.)"""
 
@@ -38,9 +38,9 @@ class Call:
         return dataclasses.replace(self, **changes)
 
     def attempt_of(self, config: AnyConfig, attempt: int, now: float) -> Call:
-        """This call as attempt number ``attempt`` of ``config``, its deadline starting at ``now``.
+        """This call as attempt number `attempt` of `config`, its deadline starting at `now`.
 
-        (Spelled out rather than ``dataclasses.replace``: this runs on every attempt.)
+        (Spelled out rather than `dataclasses.replace`: this runs on every attempt.)
         """
         return Call(self.kind, config, self.request, self.on_progress, attempt, now + config.timeout)
 
@@ -54,7 +54,7 @@ class Call:
         return cls(attempt=self.attempt, **fields)
 
     def emit(self, **fields: Any) -> Flow[None]:
-        """Report progress to the user's callback, if any (``yield from call.emit(...)``)."""
+        """Report progress to the user's callback, if any (`yield from call.emit(...)`)."""
         if self.on_progress is not None:
             yield Emit(self.on_progress, self.update(**fields))
 

@@ -1,13 +1,17 @@
 """Time, injectable: every wait of the gateway goes through the current clock.
 
-``SystemClock`` really sleeps. ``InstantClock`` keeps a virtual time that jumps forward
+`SystemClock` really sleeps. `InstantClock` keeps a virtual time that jumps forward
 on each sleep, so simulated polling, injected latency and replays run instantly with the
-same event order. Switch for a block of code, a test, or the whole process::
+same event order. Switch for a block of code, a test, or the whole process:
 
-    with instant_waits():
-        generate_video(config, request)      # a 10 s simulated timeline returns at once
+```python
+with instant_waits():
+    generate_video(config, request)      # a 10 s simulated timeline returns at once
+```
 
-    TARASH_INSTANT_WAITS=1 python app.py    # the same for every call of the process
+```sh
+TARASH_INSTANT_WAITS=1 python app.py    # the same for every call of the process
+```
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ __all__ = ["Clock", "InstantClock", "SystemClock", "current_clock", "instant_wai
 
 
 class Clock(Protocol):
-    """What the gateway needs of time. ``now`` is UTC; ``monotonic`` measures waits."""
+    """What the gateway needs of time. `now` is UTC; `monotonic` measures waits."""
 
     def now(self) -> datetime: ...
     def monotonic(self) -> float: ...
@@ -55,10 +59,10 @@ class SystemClock:
 class InstantClock:
     """A virtual clock: sleeping moves it forward and returns at once.
 
-    Each generation runs on a virtual time line of its own (:meth:`isolated`, entered by
+    Each generation runs on a virtual time line of its own (`isolated`, entered by
     the fallback layer for every call), shared with the worker threads and tasks of that
     call, so concurrent calls never eat into each other's deadlines. Outside a call, one
-    time line for everyone. ``slept`` is the total simulated wait of all of them, handy
+    time line for everyone. `slept` is the total simulated wait of all of them, handy
     in tests. Thread-safe.
     """
 
@@ -113,7 +117,7 @@ _clock: ContextVar[Clock | None] = ContextVar("tarash_clock", default=None)
 
 
 def current_clock() -> Clock:
-    """The clock in force: ``use_clock`` > ``TARASH_INSTANT_WAITS`` > the system clock."""
+    """The clock in force: `use_clock` > `TARASH_INSTANT_WAITS` > the system clock."""
     clock = _clock.get()
     if clock is not None:
         return clock
@@ -137,7 +141,7 @@ _ClockT = TypeVar("_ClockT", bound=Clock)
 
 @contextlib.contextmanager
 def use_clock(clock: _ClockT) -> Iterator[_ClockT]:
-    """Run a block (sync or async code, threads started inside excluded) on ``clock``."""
+    """Run a block (sync or async code, threads started inside excluded) on `clock`."""
     token = _clock.set(clock)
     try:
         yield clock

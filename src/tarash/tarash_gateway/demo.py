@@ -1,8 +1,8 @@
-"""``make demo``: the main job of tarash-gateway in one short, readable report.
+"""`make demo`: the main job of tarash-gateway in one short, readable report.
 
 Runs offline with no keys: stock mocks, a seeded chaos run, a fallback chain rescued
 by its fallback, then a run recorded through the real provider adapters against the
-loopback provider simulator into ``cassettes/demo.db`` (``TARASH_DEMO_DIR`` moves it)
+loopback provider simulator into `cassettes/demo.db` (`TARASH_DEMO_DIR` moves it)
 and replayed from it with no provider and no network.
 """
 

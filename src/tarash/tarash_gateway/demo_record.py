@@ -1,9 +1,9 @@
-"""The record/replay part of ``make demo``: record a real run once, replay it offline.
+"""The record/replay part of `make demo`: record a real run once, replay it offline.
 
-``run(report, workdir)`` records three generations through the real provider adapters
-(fal video, Replicate video, OpenAI images) into ``workdir/demo.db``: against the
+`run(report, workdir)` records three generations through the real provider adapters
+(fal video, Replicate video, OpenAI images) into `workdir/demo.db`: against the
 loopback provider simulator, or against the real provider for each one whose key is set
-in the environment (``FAL_KEY``, ``REPLICATE_API_TOKEN``, ``OPENAI_API_KEY``). The
+in the environment (`FAL_KEY`, `REPLICATE_API_TOKEN`, `OPENAI_API_KEY`). The
 generated media are captured into the cassette. Then the simulator is stopped and the
 run is replayed with no provider, no network and no keys: the same responses, the same
 progress events, the media from the cassette. Last, the recording serves as one
@@ -65,7 +65,7 @@ def _media(response: Any) -> Any:
 
 
 def run(report: Callable[[str], None], workdir: Path) -> None:
-    """Record three calls into ``workdir/demo.db``, then replay them with no provider and no network."""
+    """Record three calls into `workdir/demo.db`, then replay them with no provider and no network."""
     workdir.mkdir(parents=True, exist_ok=True)
     cassette = workdir / "demo.db"
     live: list[tuple[str, list[str]]] = []

@@ -1,7 +1,7 @@
-"""Reading the ``TARASH_*`` environment switches, on every call, cheaply.
+"""Reading the `TARASH_*` environment switches, on every call, cheaply.
 
 Apps flip the gateway with environment variables and expect a change to apply to the
-next call, so they are read per call rather than once at import. ``os.environ.get``
+next call, so they are read per call rather than once at import. `os.environ.get`
 encodes the name and decodes the value each time; reading the underlying bytes
 mapping where CPython has one keeps this off the profile of the hot path.
 """

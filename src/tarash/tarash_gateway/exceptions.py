@@ -1,25 +1,25 @@
 """The exception tree of tarash-gateway, and the one rule that decides fallback.
 
-::
+```text
+TarashException                 message, provider, model, request_id, raw_response,
+│                               execution_metadata (set when a whole chain failed)
+├── ValidationError             the request cannot be served as asked (400/422)
+├── ContentModerationError      the provider refused the prompt or the output
+├── HTTPError                   status_code
+│   └── RateLimitError          status_code=429, retry_after (seconds or None)
+├── GenerationFailedError       the job ran and failed
+├── HTTPConnectionError         the network failed before an answer came
+├── TimeoutError                timeout_seconds; the overall deadline passed
+└── CassetteError               a cassette file is damaged, unreadable or misused
+    └── RecordingNotFoundError  replay asked for a call the cassette does not hold
+```
 
-    TarashException                 message, provider, model, request_id, raw_response,
-    │                               execution_metadata (set when a whole chain failed)
-    ├── ValidationError             the request cannot be served as asked (400/422)
-    ├── ContentModerationError      the provider refused the prompt or the output
-    ├── HTTPError                   status_code
-    │   └── RateLimitError          status_code=429, retry_after (seconds or None)
-    ├── GenerationFailedError       the job ran and failed
-    ├── HTTPConnectionError         the network failed before an answer came
-    ├── TimeoutError                timeout_seconds; the overall deadline passed
-    └── CassetteError               a cassette file is damaged, unreadable or misused
-        └── RecordingNotFoundError  replay asked for a call the cassette does not hold
-
-Every exception here can be turned into a plain dict (``to_dict``) and back
-(``exception_from_dict``), and copied (``copy.copy``) with all its fields: that is
+Every exception here can be turned into a plain dict (`to_dict`) and back
+(`exception_from_dict`), and copied (`copy.copy`) with all its fields: that is
 how mock configs hold errors in JSON and how cassettes replay them.
 
 Whether a failure may move on to the next config of a fallback chain is decided by
-:func:`is_retryable`, a pure function of the exception.
+`is_retryable`, a pure function of the exception.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ RETRYABLE_STATUS_CODES = frozenset({408, 409, 429, 500, 502, 503, 504})
 
 
 class ErrorSource(TypedDict, total=False):
-    """Where an error comes from: keyword fields of :class:`TarashException`, passed as ``**where``."""
+    """Where an error comes from: keyword fields of `TarashException`, passed as `**where`."""
 
     provider: str | None
     model: str | None
@@ -55,7 +55,7 @@ class ErrorSource(TypedDict, total=False):
 
 
 class ErrorContext(ErrorSource, total=False):
-    """:class:`ErrorSource` and the ``raw_response``: every shared keyword field, passed as ``**where``."""
+    """`ErrorSource` and the `raw_response`: every shared keyword field, passed as `**where`."""
 
     raw_response: dict[str, Any] | None
 
@@ -63,7 +63,7 @@ class ErrorContext(ErrorSource, total=False):
 class TarashException(Exception):
     """Base of every error the gateway raises.
 
-    Example:
+    Examples:
         >>> try:
         ...     raise GenerationFailedError("the job failed", provider="fal")
         ... except TarashException as e:
@@ -144,7 +144,7 @@ class HTTPError(TarashException):
 
 
 class RateLimitError(HTTPError):
-    """HTTP 429: the provider asks the caller to slow down, maybe for ``retry_after`` seconds."""
+    """HTTP 429: the provider asks the caller to slow down, maybe for `retry_after` seconds."""
 
     _fields = (*HTTPError._fields, "retry_after")
 
@@ -171,7 +171,7 @@ class HTTPConnectionError(TarashException):
 
 
 class TimeoutError(TarashException):  # noqa: A001 - upstream's name, kept on purpose
-    """The overall deadline of one generation (``config.timeout``) passed."""
+    """The overall deadline of one generation (`config.timeout`) passed."""
 
     _fields = (*TarashException._fields, "timeout_seconds")
 
@@ -248,7 +248,7 @@ def exception_to_dict(error: BaseException) -> dict[str, Any]:
     """A JSON-safe description of an exception.
 
     Gateway exceptions and Python's built-in ones are rebuilt by
-    :func:`exception_from_dict`; any other class is described (``"rebuildable": False``)
+    `exception_from_dict`; any other class is described (`"rebuildable": False`)
     but cannot be rebuilt, since nothing is imported from what a file names.
     """
     cls = type(error)
@@ -264,15 +264,15 @@ def exception_to_dict(error: BaseException) -> dict[str, Any]:
 
 
 def rebuildable(error: BaseException) -> bool:
-    """Whether :func:`exception_from_dict` can rebuild this exception from its dict."""
+    """Whether `exception_from_dict` can rebuild this exception from its dict."""
     return isinstance(error, TarashException) or getattr(builtins, type(error).__name__, None) is type(error)
 
 
 def exception_from_dict(data: dict[str, Any]) -> BaseException:
-    """Rebuild an exception from :func:`exception_to_dict`'s output or a hand-written dict.
+    """Rebuild an exception from `exception_to_dict`'s output or a hand-written dict.
 
-    ``{"type": "GenerationFailedError", "message": "boom"}`` is the smallest form.
-    Unknown gateway types are refused with a :class:`ValidationError` listing the known ones.
+    `{"type": "GenerationFailedError", "message": "boom"}` is the smallest form.
+    Unknown gateway types are refused with a `ValidationError` listing the known ones.
     """
     values = dict(data)
     if values.get("rebuildable") is False:

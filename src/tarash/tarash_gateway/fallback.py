@@ -1,10 +1,10 @@
-"""The fallback layer: walks a config and its ``fallback_configs``, depth first.
+"""The fallback layer: walks a config and its `fallback_configs`, depth first.
 
 Each attempt gets its own stack (built from that attempt's config) and its own
-deadline. A retryable failure (see :func:`~.exceptions.is_retryable`) moves on to the
+deadline. A retryable failure (see `is_retryable`) moves on to the
 next config; anything else, or the last config failing, raises, with every attempt in
-``error.execution_metadata``. A success carries the same record in
-``response.execution_metadata``.
+`error.execution_metadata`. A success carries the same record in
+`response.execution_metadata`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def collect_chain(config: AnyConfig) -> list[AnyConfig]:
 
 
 class FallbackLayer(Layer):
-    """Top of the stack. ``stack_for(config)`` builds the layers of one attempt."""
+    """Top of the stack. `stack_for(config)` builds the layers of one attempt."""
 
     def __init__(self, stack_for: Callable[[AnyConfig], Layer]) -> None:
         super().__init__(None)

@@ -1,10 +1,10 @@
 """One core, two faces: the gateway's logic is written once as generators of effects.
 
-A *flow* is a generator that yields :class:`Effect` objects (sleep, call the next layer,
-report progress, run blocking work) and returns a result. :func:`run_sync` and
-:func:`run_async` are the only places that perform effects; they differ only in
-``await``. Exceptions from an effect are thrown back into the flow at the ``yield``,
-so flows use plain ``try``/``except``.
+A *flow* is a generator that yields `Effect` objects (sleep, call the next layer,
+report progress, run blocking work) and returns a result. `run_sync` and
+`run_async` are the only places that perform effects; they differ only in
+`await`. Exceptions from an effect are thrown back into the flow at the `yield`,
+so flows use plain `try`/`except`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Effect:
 
 @dataclass(slots=True)
 class Sleep(Effect):
-    """Wait on the current clock (instant under ``instant_waits``)."""
+    """Wait on the current clock (instant under `instant_waits`)."""
 
     seconds: float
 

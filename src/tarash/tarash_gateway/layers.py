@@ -1,24 +1,26 @@
 """Layers: the stack's building block, and how users add their own middleware.
 
 A layer takes the next layer when it is built and offers the same interface:
-``handle(call)`` on the sync face and ``ahandle(call)`` on the async one. Subclass
-:class:`Layer` and write one generator, :meth:`Layer.flow`; both faces come from it::
+`handle(call)` on the sync face and `ahandle(call)` on the async one. Subclass
+`Layer` and write one generator, `Layer.flow`; both faces come from it:
 
-    class Timing(Layer):
-        def flow(self, call):
-            started = time.perf_counter()
-            try:
-                response = yield self.call_next(call)
-            finally:
-                print(call.config.provider, time.perf_counter() - started)
-            return response
+```python
+class Timing(Layer):
+    def flow(self, call):
+        started = time.perf_counter()
+        try:
+            response = yield self.call_next(call)
+        finally:
+            print(call.config.provider, time.perf_counter() - started)
+        return response
 
-    add_middleware(Timing)          # every call of the process
-    with use_middleware(Timing):    # only inside the block
-        ...
+add_middleware(Timing)          # every call of the process
+with use_middleware(Timing):    # only inside the block
+    ...
+```
 
 A middleware is any callable taking the next layer and returning a layer, so a class
-with an ``__init__(self, next)`` works, and so does ``functools.partial(Cls, option=1)``.
+with an `__init__(self, next)` works, and so does `functools.partial(Cls, option=1)`.
 """
 
 from __future__ import annotations
@@ -36,13 +38,13 @@ __all__ = ["Layer", "Middleware", "Next", "add_middleware", "clear_middleware", 
 
 
 class Layer:
-    """Base class of every layer. Subclasses write :meth:`flow`."""
+    """Base class of every layer. Subclasses write `flow`."""
 
     def __init__(self, next: Layer | None = None) -> None:  # noqa: A002 - the stack's word
         self.next = next
 
     def flow(self, call: Call) -> Flow[Any]:
-        """The layer's logic, written once: ``response = yield self.call_next(call)``."""
+        """The layer's logic, written once: `response = yield self.call_next(call)`."""
         return (yield self.call_next(call))
 
     def call_next(self, call: Call) -> Next:
@@ -83,7 +85,7 @@ def add_middleware(middleware: Middleware) -> None:
 
 
 def clear_middleware() -> None:
-    """Remove every middleware added with :func:`add_middleware`."""
+    """Remove every middleware added with `add_middleware`."""
     _global.clear()
 
 

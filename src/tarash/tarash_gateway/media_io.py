@@ -28,7 +28,7 @@ def to_data_uri(content: bytes, content_type: str) -> str:
 
 
 def load_media(url: str, default_type: str, *, timeout: float = 30.0) -> tuple[bytes, str]:
-    """The bytes and content type behind ``url`` (``file://``, ``data:``, ``http(s)://`` or base64)."""
+    """The bytes and content type behind `url` (`file://`, `data:`, `http(s)://` or base64)."""
     if url.startswith("data:"):
         header, _, payload = url.partition(",")
         try:

@@ -15,11 +15,11 @@ Source = Literal["provider", "mock", "stock", "replay"]
 class Origin:
     """Where one result (or one failure) came from.
 
-    ``source`` is ``provider`` for a real call, ``stock`` for the built-in library,
-    ``mock`` for a configured outcome, ``replay`` for a cassette recording. For chaos,
-    ``outcome`` is the index of the chosen ``MockResponse``, ``injected`` says what was
-    injected, and ``seed``/``draw`` let the run be repeated exactly
-    (``TARASH_MOCK_SEED=<seed>``).
+    `source` is `provider` for a real call, `stock` for the built-in library,
+    `mock` for a configured outcome, `replay` for a cassette recording. For chaos,
+    `outcome` is the index of the chosen `MockResponse`, `injected` says what was
+    injected, and `seed`/`draw` let the run be repeated exactly
+    (`TARASH_MOCK_SEED=<seed>`).
 
     A slot dataclass like the execution metadata (one is built on every call); it
     serializes with the response. Treat it as read-only.
@@ -67,7 +67,7 @@ class AttemptMetadata:
 class ExecutionMetadata:
     """The whole walk over a fallback chain: on every response and on a chain's final error.
 
-    A plain dataclass like :class:`AttemptMetadata`; it serializes with the response.
+    A plain dataclass like `AttemptMetadata`; it serializes with the response.
     """
 
     total_attempts: int

@@ -26,7 +26,7 @@ __all__ = ["ProviderLayer", "map_foreign_error"]
 
 
 class ProviderLayer(Layer):
-    """Calls the provider named by ``call.config.provider``.
+    """Calls the provider named by `call.config.provider`.
 
     A registered handler is called on the face it was written for: its async method on
     the async face, its sync method on the sync face. A handler with only an async
@@ -88,7 +88,7 @@ def _builtin(call: Call) -> Any:
 def _methods(handler: Any, call: Call) -> tuple[Any, Any]:
     """The handler's sync method and its coroutine method for this kind (either may be None).
 
-    A method named ``..._async`` that is not a coroutine function counts as sync.
+    A method named `..._async` that is not a coroutine function counts as sync.
     """
     sync = getattr(handler, f"generate_{call.kind}", None)
     maybe_async = getattr(handler, f"generate_{call.kind}_async", None)

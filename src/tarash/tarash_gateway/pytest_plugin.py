@@ -1,40 +1,44 @@
 """The pytest plugin: one cassette per test, replay-only by default, mocks, seeds, instant waits.
 
-Installing the package is enough (``pytest11`` entry point ``tarash``)::
+Installing the package is enough (`pytest11` entry point `tarash`):
 
-    @pytest.mark.tarash_cassette
-    def test_pipeline(tarash_cassette):
-        generate_video(config, request)   # through tests/cassettes/test_mod/test_pipeline.db
+```python
+@pytest.mark.tarash_cassette
+def test_pipeline(tarash_cassette):
+    generate_video(config, request)   # through tests/cassettes/test_mod/test_pipeline.db
+```
 
-    $ pytest --tarash-record-mode=once    # record what the cassettes do not hold yet
-    $ pytest                              # replay only: a call not recorded fails the test
+```console
+$ pytest --tarash-record-mode=once    # record what the cassettes do not hold yet
+$ pytest                              # replay only: a call not recorded fails the test
+```
 
-For a ``tarash_cassette`` test, each setting is taken from the first of: the command line,
-the marker (the closest wins: function > class > module), the ``tarash_cassette_options``
-fixture, the default. The default record mode is ``none``, so CI never reaches a provider.
+For a `tarash_cassette` test, each setting is taken from the first of: the command line,
+the marker (the closest wins: function > class > module), the `tarash_cassette_options`
+fixture, the default. The default record mode is `none`, so CI never reaches a provider.
 
 What the options do for the whole run:
 
-- ``--tarash-mock``: every call is served by the mock layer (:func:`.mock.layer.force_mock`);
-  the cassettes of marked tests are not opened (the ``tarash_cassette`` fixture is ``None``).
-- ``--tarash-seed=N``: seeds the chaos of every mock without a seed of its own, once, at
-  the start of the run (:func:`.mock.chaos.set_global_seed`).
-- Simulated waits are instant: the plugin sets ``TARASH_INSTANT_WAITS=1`` for the run
+- `--tarash-mock`: every call is served by the mock layer (`mock.layer.force_mock`);
+  the cassettes of marked tests are not opened (the `tarash_cassette` fixture is `None`).
+- `--tarash-seed=N`: seeds the chaos of every mock without a seed of its own, once, at
+  the start of the run (`mock.chaos.set_global_seed`).
+- Simulated waits are instant: the plugin sets `TARASH_INSTANT_WAITS=1` for the run
   (unless the variable is already set), which covers sync and async tests, every async
-  runner and threads alike. ``--tarash-real-waits`` sets it to ``0`` instead.
-- A marked test whose record mode is ``none`` runs behind a **network guard**: a
-  socket-level patch of ``socket.socket.connect``/``connect_ex`` and of
-  ``socket.getaddrinfo`` for the duration of the test (its function-scoped fixtures
+  runner and threads alike. `--tarash-real-waits` sets it to `0` instead.
+- A marked test whose record mode is `none` runs behind a **network guard**: a
+  socket-level patch of `socket.socket.connect`/`connect_ex` and of
+  `socket.getaddrinfo` for the duration of the test (its function-scoped fixtures
   included), restored afterwards. It is socket level because arbitrary user code
   (SDKs, media downloads) must be covered, not only the gateway's own calls. Loopback
-  (127.0.0.0/8, ::1, ``localhost``) stays reachable; anything else raises
-  :class:`NetworkRefusedError` before a packet is sent. Opt out with
-  ``--tarash-allow-network``. Not covered: unconnected UDP ``sendto``, and event loops
-  or clients that do not go through the ``socket`` module (uvloop, pycurl).
-- At the end, one line: ``tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected,
-  seed 1234`` (:mod:`.stats`, reset when the session starts).
+  (127.0.0.0/8, ::1, `localhost`) stays reachable; anything else raises
+  `NetworkRefusedError` before a packet is sent. Opt out with
+  `--tarash-allow-network`. Not covered: unconnected UDP `sendto`, and event loops
+  or clients that do not go through the `socket` module (uvloop, pycurl).
+- At the end, one line: `tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected,
+  seed 1234` (`stats`, reset when the session starts).
 
-See ``docs/pytest-plugin.md``.
+See `docs/pytest-plugin.md`.
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ _MISSING = object()
 class NetworkRefusedError(RuntimeError):
     """A replay-only test tried to reach a host that is not loopback.
 
-    A ``RuntimeError`` rather than an ``OSError`` on purpose: code that retries on
+    A `RuntimeError` rather than an `OSError` on purpose: code that retries on
     connection errors must not swallow it.
     """
 
@@ -218,7 +222,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def summary_line(counts: Mapping[str, int], seed: int | str) -> str:
-    """The end-of-run line, e.g. ``tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected, seed 1234``."""
+    """The end-of-run line, e.g. `tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected, seed 1234`."""
     return (
         f"tarash: {counts.get('replayed', 0)} replayed, {counts.get('recorded', 0)} recorded, "
         f"{counts.get('mocked', 0)} mocked, {counts.get('faults', 0)} faults injected, seed {seed}"
@@ -230,23 +234,23 @@ def summary_line(counts: Mapping[str, int], seed: int | str) -> str:
 
 @pytest.fixture
 def tarash_cassette_dir(request: pytest.FixtureRequest) -> str:
-    """The directory of the test's cassette: ``<test dir>/cassettes/<module>``. Override to move it."""
+    """The directory of the test's cassette: `<test dir>/cassettes/<module>`. Override to move it."""
     path = Path(request.path)
     return str(path.parent / "cassettes" / path.stem)
 
 
 @pytest.fixture
 def tarash_cassette_options() -> dict[str, Any]:
-    """Default :class:`~.cassettes.CassetteConfig` options of ``tarash_cassette`` tests
-    (the marker and the command line win). Override, e.g. ``{"capture_media": False}``."""
+    """Default `CassetteConfig` options of `tarash_cassette` tests
+    (the marker and the command line win). Override, e.g. `{"capture_media": False}`."""
     return {}
 
 
 @pytest.fixture
 def tarash_cassette(_tarash_cassette_scope: Any) -> Any:
-    """The :class:`~.cassettes.CassetteSession` of a ``tarash_cassette`` test
-    (``path``, ``replayed``, ``recorded``, ``refused``); ``None`` without the marker
-    or under ``--tarash-mock``."""
+    """The `CassetteSession` of a `tarash_cassette` test
+    (`path`, `replayed`, `recorded`, `refused`); `None` without the marker
+    or under `--tarash-mock`."""
     return _tarash_cassette_scope
 
 
@@ -321,7 +325,7 @@ def _marker_arguments(
 
 
 def _resolve(request: pytest.FixtureRequest, markers: list[pytest.Mark]) -> tuple[str, dict[str, Any]]:
-    """The cassette file and the :class:`CassetteConfig` options of a marked test."""
+    """The cassette file and the `CassetteConfig` options of a marked test."""
     nodeid = request.node.nodeid
     name, marker_mode, marker_options = None, None, {}
     for mark in reversed(markers):  # farthest first, so the closest marker wins
@@ -377,8 +381,8 @@ _MAX_NAME = 120
 def cassette_file_name(nodeid: str) -> str:
     """The default cassette file of a test: its name within the module, made safe for files.
 
-    ``test_mod.py::test_x`` -> ``test_x.db``; ``test_mod.py::TestA::test_x[a/b]`` ->
-    ``TestA.test_x[a_b]-<hash>.db``. A name that had to change (parametrize ids may hold
+    `test_mod.py::test_x` -> `test_x.db`; `test_mod.py::TestA::test_x[a/b]` ->
+    `TestA.test_x[a_b]-<hash>.db`. A name that had to change (parametrize ids may hold
     any character) or be shortened gets a hash of the original, so two tests never
     share a cassette by accident.
     """
@@ -396,7 +400,7 @@ _LOCAL_NAMES = ("", "localhost", "localhost.", "ip6-localhost", "ip6-loopback") 
 
 
 def _is_local(host: Any) -> bool:
-    """Loopback (127.0.0.0/8, ::1, ``localhost``) or the unspecified address (which
+    """Loopback (127.0.0.0/8, ::1, `localhost`) or the unspecified address (which
     connects to this machine); not a host name, which only a DNS lookup could place."""
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
@@ -439,9 +443,9 @@ def _refusal(test: str, action: str) -> NetworkRefusedError:
 def network_guard(test: str) -> Iterator[None]:
     """Refuse connections and DNS lookups to anything but loopback while the block runs.
 
-    Patches ``socket.socket.connect``, ``connect_ex`` and ``socket.getaddrinfo`` (so every
-    thread is covered) and restores exactly what was there before. ``test`` is named in
-    the :class:`NetworkRefusedError` message.
+    Patches `socket.socket.connect`, `connect_ex` and `socket.getaddrinfo` (so every
+    thread is covered) and restores exactly what was there before. `test` is named in
+    the `NetworkRefusedError` message.
     """
     cls = socket.socket
     saved = {name: cls.__dict__.get(name, _MISSING) for name in ("connect", "connect_ex")}

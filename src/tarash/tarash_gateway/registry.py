@@ -1,7 +1,7 @@
 """Provider handlers registered by users, in upstream's shape.
 
-A handler has any of ``generate_video``, ``generate_video_async``, ``generate_image`` and
-``generate_image_async``, each ``(config, request, on_progress=None)``. Registered
+A handler has any of `generate_video`, `generate_video_async`, `generate_image` and
+`generate_image_async`, each `(config, request, on_progress=None)`. Registered
 handlers win over the built-in providers of the same name.
 """
 
@@ -26,7 +26,7 @@ _METHODS = ("generate_video", "generate_video_async", "generate_image", "generat
 
 
 def register_provider(provider: str, handler: Any) -> None:
-    """Serve ``config.provider == provider`` with ``handler`` (replaces an earlier one)."""
+    """Serve `config.provider == provider` with `handler` (replaces an earlier one)."""
     if not isinstance(provider, str) or not provider:
         raise TypeError("register_provider needs a provider name, e.g. register_provider('acme', AcmeHandler())")
     if not any(callable(getattr(handler, m, None)) for m in _METHODS):

@@ -23,54 +23,82 @@ _BYTES_AS_BASE64 = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_byt
 class VideoGenerationResponse(BaseModel):
     """A finished video generation.
 
-    ``video`` is a URL (``https://``, ``file://``) or ``{"content": bytes, "content_type": ...}``.
-    ``origin`` says where it came from (provider, stock, mock, replay).
+    `video` is a URL (`https://`, `file://`) or `{"content": bytes, "content_type": ...}`.
+    `origin` says where it came from (provider, stock, mock, replay).
     """
 
     model_config = _BYTES_AS_BASE64
 
     request_id: str
+    """The provider's id of the job (or the mock's, or the recording's)."""
     video: MediaType
+    """The video: a URL (`https://`, `file://`) or `{"content": bytes, "content_type": ...}`."""
     content_type: str | None = None
+    """MIME type of the video, when known (`video/mp4`)."""
     audio_url: str | None = None
+    """A separate soundtrack, for providers that return one."""
     duration: float | None = None
+    """Length of the video in seconds, when the provider says."""
     resolution: str | None = None
+    """Resolution of the video, when the provider says."""
     aspect_ratio: str | None = None
+    """Aspect ratio of the video, when the provider says."""
     status: Literal["completed", "failed"] = "completed"
+    """`completed` on every response the gateway returns (a failure raises instead); `failed` is kept from upstream's type."""
     is_mock: bool = False
+    """True when no provider made this video (stock, mock outcome)."""
     raw_response: dict[str, Any] = Field(default_factory=dict)
+    """The provider's final answer, as received (secrets scrubbed in recordings)."""
     execution_metadata: ExecutionMetadata | None = None
+    """Every attempt of the fallback chain that led to this response."""
     origin: Origin | None = None
+    """Where the video came from: provider, stock, mock or replay."""
 
 
 class ImageGenerationResponse(BaseModel):
-    """A finished image generation; ``images`` are URLs or data URIs."""
+    """A finished image generation; `images` are URLs or data URIs."""
 
     model_config = _BYTES_AS_BASE64
 
     request_id: str
+    """The provider's id of the job (or the mock's, or the recording's)."""
     images: list[str]
+    """The images, as URLs or data URIs."""
     content_type: str | None = "image/png"
+    """MIME type of the images."""
     status: Literal["completed", "failed"] = "completed"
+    """`completed` on every response the gateway returns (a failure raises instead); `failed` is kept from upstream's type."""
     is_mock: bool = False
+    """True when no provider made these images (stock, mock outcome)."""
     revised_prompt: str | None = None
+    """The prompt as the provider rewrote it, when it gives it back."""
     raw_response: dict[str, Any] = Field(default_factory=dict)
+    """The provider's final answer, as received (secrets scrubbed in recordings)."""
     execution_metadata: ExecutionMetadata | None = None
+    """Every attempt of the fallback chain that led to this response."""
     origin: Origin | None = None
+    """Where the images came from: provider, stock, mock or replay."""
 
 
 class VideoGenerationUpdate(BaseModel):
-    """One progress event. ``attempt`` is the 1-based position in the fallback chain."""
+    """One progress event. `attempt` is the 1-based position in the fallback chain."""
 
     model_config = _BYTES_AS_BASE64
 
     request_id: str
+    """The job this update is about."""
     status: StatusType
+    """`queued`, `processing`, `completed` or `failed`."""
     progress_percent: int | None = Field(default=None, ge=0, le=100)
+    """0 to 100, where the provider gives a percentage."""
     update: dict[str, Any] = Field(default_factory=dict)
+    """Provider-specific details (queue position, logs, ...)."""
     result: VideoGenerationResponse | None = None
+    """The finished response, on the `completed` update."""
     error: str | None = None
+    """The error message, on a `failed` update."""
     attempt: int | None = None
+    """1-based position of the config in the fallback chain."""
 
 
 class ImageGenerationUpdate(BaseModel):
@@ -79,9 +107,16 @@ class ImageGenerationUpdate(BaseModel):
     model_config = _BYTES_AS_BASE64
 
     request_id: str
+    """The job this update is about."""
     status: StatusType
+    """`queued`, `processing`, `completed` or `failed`."""
     progress_percent: int | None = Field(default=None, ge=0, le=100)
+    """0 to 100, where the provider gives a percentage."""
     update: dict[str, Any] = Field(default_factory=dict)
+    """Provider-specific details (queue position, logs, ...)."""
     result: ImageGenerationResponse | None = None
+    """The finished response, on the `completed` update."""
     error: str | None = None
+    """The error message, on a `failed` update."""
     attempt: int | None = None
+    """1-based position of the config in the fallback chain."""

@@ -1,11 +1,13 @@
-"""Where the stack is assembled, in one place::
+"""Where the stack is assembled, in one place:
 
-    FallbackLayer                 over the chain (config, then fallback_configs)
-      per attempt, from that attempt's config:
-        user middleware...        add_middleware / use_middleware, first is outermost
-          RecordLayer             when a cassette is in force (config, with-block, env)
-            MockLayer             when a mock is in force (config, TARASH_MOCK=1)
-            or ProviderLayer      a registered handler or a built-in provider
+```text
+FallbackLayer                 over the chain (config, then fallback_configs)
+  per attempt, from that attempt's config:
+    user middleware...        add_middleware / use_middleware, first is outermost
+      RecordLayer             when a cassette is in force (config, with-block, env)
+        MockLayer             when a mock is in force (config, TARASH_MOCK=1)
+        or ProviderLayer      a registered handler or a built-in provider
+```
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ _PROVIDER = ProviderLayer()
 
 
 def attempt_stack(config: AnyConfig) -> Layer:
-    """The layers that serve one attempt of ``config``."""
+    """The layers that serve one attempt of `config`."""
     layer: Layer = _MOCK if effective_mock(config) is not None else _PROVIDER
     cassette = effective_cassette(config)
     if cassette is not None:

@@ -1,9 +1,11 @@
 """Process-wide counts of what the gateway served: replayed, recorded, mocked, faults.
 
-The pytest plugin prints them at the end of a session; apps can read them too::
+The pytest plugin prints them at the end of a session; apps can read them too:
 
-    from tarash.tarash_gateway import stats
-    print(stats.snapshot())   # {'replayed': 3, 'recorded': 0, 'mocked': 120, 'faults': 24}
+```python
+from tarash.tarash_gateway import stats
+print(stats.snapshot())   # {'replayed': 3, 'recorded': 0, 'mocked': 120, 'faults': 24}
+```
 """
 
 from __future__ import annotations

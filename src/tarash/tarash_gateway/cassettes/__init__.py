@@ -1,25 +1,25 @@
 """Record once, replay offline: SQLite cassettes for every provider call.
 
-::
+```python
+from tarash.tarash_gateway import use_cassette
 
-    from tarash.tarash_gateway import use_cassette
-
-    with use_cassette("cassettes/run.db", record_mode="once"):
-        response = generate_video(config, request)   # recorded on the first run,
-                                                     # replayed offline afterwards
+with use_cassette("cassettes/run.db", record_mode="once"):
+    response = generate_video(config, request)   # recorded on the first run,
+                                                 # replayed offline afterwards
+```
 
 Public names:
 
-- :func:`use_cassette`: a ``with`` block (sync or async) or a decorator;
-- :class:`CassetteConfig`: every option, also the ``cassette=`` field of configs;
-- :class:`RecordMode`: ``none``, ``once``, ``new_episodes``, ``all`` (vcrpy's meanings);
-- :class:`CassetteSession`: what ``with use_cassette(...) as cassette`` gives;
-- :func:`close_cassettes`: close the cassettes opened for configs and the environment;
-- :class:`SQLitePersister` and :class:`Persister`: vcrpy persister storing raw httpx
-  traffic in the same kind of file (``my_vcr.register_persister(SQLitePersister)``);
-- :class:`CassetteStore`: the file itself (listing, verifying, pruning).
+- `use_cassette`: a `with` block (sync or async) or a decorator;
+- `CassetteConfig`: every option, also the `cassette=` field of configs;
+- `RecordMode`: `none`, `once`, `new_episodes`, `all` (vcrpy's meanings);
+- `CassetteSession`: what `with use_cassette(...) as cassette` gives;
+- `close_cassettes`: close the cassettes opened for configs and the environment;
+- `SQLitePersister` and `Persister`: vcrpy persister storing raw httpx
+  traffic in the same kind of file (`my_vcr.register_persister(SQLitePersister)`);
+- `CassetteStore`: the file itself (listing, verifying, pruning).
 
-See ``docs/record-replay.md``. Importing this package imports neither sqlite-utils nor
+See `docs/record-replay.md`. Importing this package imports neither sqlite-utils nor
 vcrpy; they load on first use.
 """
 

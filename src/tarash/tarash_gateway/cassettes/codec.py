@@ -1,17 +1,17 @@
 """What a recording holds, and how responses, errors and progress timelines become the
 JSON stored in a cassette and back.
 
-- The response is stored as its JSON, without ``execution_metadata`` and ``origin``
-  (both are set again on replay). Media given inline (``{"content": bytes}`` or a
-  ``data:`` URI) is moved to the ``blobs`` table and replaced by
-  ``{"$blob": sha256, "content_type": ..., "form": "content" | "data_uri"}``; media given
-  as a URL keeps its (scrubbed) URL, and is captured separately (see :mod:`.media`).
-- The error is :func:`~..exceptions.exception_to_dict`'s form, rebuilt as the same class
+- The response is stored as its JSON, without `execution_metadata` and `origin`
+  (both are set again on replay). Media given inline (`{"content": bytes}` or a
+  `data:` URI) is moved to the `blobs` table and replaced by
+  `{"$blob": sha256, "content_type": ..., "form": "content" | "data_uri"}`; media given
+  as a URL keeps its (scrubbed) URL, and is captured separately (see `media`).
+- The error is `exception_to_dict`'s form, rebuilt as the same class
   with the same fields.
-- The timeline is ``[{"t": seconds since the call started, "u": update fields}]``. A
-  ``result`` equal to the final response is stored as ``{"$result": "response"}``.
+- The timeline is `[{"t": seconds since the call started, "u": update fields}]`. A
+  `result` equal to the final response is stored as `{"$result": "response"}`.
 
-Everything is scrubbed (:mod:`.scrub`) before it is returned for writing. Pure
+Everything is scrubbed (`scrub`) before it is returned for writing. Pure
 functions; nothing here does I/O.
 """
 
@@ -68,11 +68,11 @@ def update_class(kind: str) -> type[VideoGenerationUpdate] | type[ImageGeneratio
 
 @dataclass(slots=True)
 class MediaSlot:
-    """One piece of generated media in a response: ``video`` or ``images/<i>``.
+    """One piece of generated media in a response: `video` or `images/<i>`.
 
-    ``url`` is the URL to capture (as the provider gave it, secrets included: it is
-    never written); ``stored_url`` is the scrubbed form kept in the cassette. Inline
-    media has ``blob`` instead.
+    `url` is the URL to capture (as the provider gave it, secrets included: it is
+    never written); `stored_url` is the scrubbed form kept in the cassette. Inline
+    media has `blob` instead.
     """
 
     slot: str
@@ -113,7 +113,7 @@ def _inline(slot: str, value: Any, default_type: str) -> tuple[Any, MediaSlot]:
 
 
 def media_slots(kind: str, response: Any) -> list[tuple[str, Any]]:
-    """``(slot, value)`` for each media value of a response."""
+    """`(slot, value)` for each media value of a response."""
     if kind == "video":
         return [("video", response.video)]
     return [(f"images/{i}", image) for i, image in enumerate(response.images)]
@@ -176,9 +176,9 @@ def encode_timeline(timeline: Sequence[tuple[float, Any]], response: Any, scrubb
 
 
 def decode_timeline(kind: str, text: str | None, response: Any) -> list[tuple[float, dict[str, Any] | None, Any]]:
-    """``(offset, update fields or None, raw value)`` for each recorded update.
+    """`(offset, update fields or None, raw value)` for each recorded update.
 
-    Fields are ready for ``call.emit(**fields)``: the current attempt is added there.
+    Fields are ready for `call.emit(**fields)`: the current attempt is added there.
     """
     out: list[tuple[float, dict[str, Any] | None, Any]] = []
     entries = json.loads(text or "[]")

@@ -1,13 +1,15 @@
 """Cassette settings: where the cassette lives, the record mode, how calls match, how
 fast a replay runs, what happens to the generated media, and which secrets to scrub.
 
-This module imports nothing from :mod:`..models` (the models import it, for the
-``cassette=`` field of video and image configs).
+This module imports nothing from `models` (the models import it, for the
+`cassette=` field of video and image configs).
 
-Example::
+Example:
 
-    CassetteConfig(path="cassettes/run.db", record_mode="none", replay_speed="realtime")
-    VideoGenerationConfig(provider="fal", model="m", cassette="cassettes/run.db")  # a path is enough
+```python
+CassetteConfig(path="cassettes/run.db", record_mode="none", replay_speed="realtime")
+VideoGenerationConfig(provider="fal", model="m", cassette="cassettes/run.db")  # a path is enough
+```
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ __all__ = ["CassetteConfig", "CassetteField", "DEFAULT_MATCH_ON", "MATCH_FIELDS"
 
 
 class RecordMode(str, Enum):
-    """vcrpy's record modes, with vcrpy's meanings (decided in :func:`.policy.decide`).
+    """vcrpy's record modes, with vcrpy's meanings (decided in `policy.decide`).
 
-    - ``none``: replay only; a call that is not recorded raises ``RecordingNotFoundError``.
-    - ``once``: a cassette that does not exist yet is recorded; an existing one is only
-      replayed, and a call it does not hold raises ``RecordingNotFoundError``.
-    - ``new_episodes``: replay what is recorded, record what is not.
-    - ``all``: record every call and never replay; each request recorded in this run
+    - `none`: replay only; a call that is not recorded raises `RecordingNotFoundError`.
+    - `once`: a cassette that does not exist yet is recorded; an existing one is only
+      replayed, and a call it does not hold raises `RecordingNotFoundError`.
+    - `new_episodes`: replay what is recorded, record what is not.
+    - `all`: record every call and never replay; each request recorded in this run
       replaces its recordings from earlier runs.
     """
 
@@ -40,7 +42,7 @@ class RecordMode(str, Enum):
 
     @classmethod
     def parse(cls, value: str | RecordMode, *, source: str = "record_mode") -> RecordMode:
-        """``value`` as a record mode; a wrong value is refused with the valid ones listed."""
+        """`value` as a record mode; a wrong value is refused with the valid ones listed."""
         if isinstance(value, RecordMode):
             return value
         try:
@@ -66,26 +68,26 @@ class CassetteConfig(BaseModel):
     """Where and how calls are recorded and replayed.
 
     Attributes:
-        path: the cassette file (``.db``). Relative paths are taken from the working
+        path: the cassette file (`.db`). Relative paths are taken from the working
             directory. May be left out on a per-config cassette that only changes
-            options of the ``use_cassette`` block or ``TARASH_CASSETTE`` in force.
-        enabled: ``False`` turns recording off for a config inside a block or under
-            ``TARASH_CASSETTE``.
-        record_mode: ``none``, ``once`` (default), ``new_episodes`` or ``all``.
+            options of the `use_cassette` block or `TARASH_CASSETTE` in force.
+        enabled: `False` turns recording off for a config inside a block or under
+            `TARASH_CASSETTE`.
+        record_mode: `none`, `once` (default), `new_episodes` or `all`.
         match_on: the canonical request fields that must be equal for a recording to
-            match; the default is all of them. ``("kind", "provider", "model",
-            "request.prompt")`` matches on the prompt alone.
+            match; the default is all of them. `("kind", "provider", "model",
+            "request.prompt")` matches on the prompt alone.
         allow_playback_repeats: when a request has been replayed as many times as it
             was recorded, replay its last recording again instead of missing.
-        replay_speed: ``"instant"`` (default: no waits), ``"realtime"`` (the recorded
-            gaps between progress updates), or a factor (``2.0`` = twice as fast).
+        replay_speed: `"instant"` (default: no waits), `"realtime"` (the recorded
+            gaps between progress updates), or a factor (`2.0` = twice as fast).
         capture_media: download the generated media while recording and keep it in
             the cassette, so replays work after the provider's URL has expired.
-        media: what a replay returns for captured media: the original ``"url"``
-            (default), a local ``"file"`` (written to ``media_dir``), or the
-            ``"content"`` bytes.
-        media_dir: where ``media="file"`` writes files; by default a directory beside
-            the cassette named after it (``run.db`` -> ``run.media/``).
+        media: what a replay returns for captured media: the original `"url"`
+            (default), a local `"file"` (written to `media_dir`), or the
+            `"content"` bytes.
+        media_dir: where `media="file"` writes files; by default a directory beside
+            the cassette named after it (`run.db` -> `run.media/`).
         secret_keys: more key, header and query-parameter names to scrub.
         secret_values: literal secret values to scrub wherever they appear.
         max_age: recordings older than this are expired: a ``timedelta``, a number of
@@ -98,7 +100,7 @@ class CassetteConfig(BaseModel):
             ``CassetteError`` naming them (and the play counts are kept in the cassette
             for ``tarash cassette prune --unused``).
 
-    Example:
+    Examples:
         >>> CassetteConfig(path="cassettes/run.db", record_mode="new_episodes").record_mode
         <RecordMode.NEW_EPISODES: 'new_episodes'>
     """
@@ -153,7 +155,7 @@ class CassetteConfig(BaseModel):
 
     @property
     def speed_factor(self) -> float | None:
-        """``None`` for instant replays, else how many times faster than recorded."""
+        """`None` for instant replays, else how many times faster than recorded."""
         if self.replay_speed == "instant":
             return None
         if self.replay_speed == "realtime":

@@ -1,17 +1,17 @@
 """Moving cassettes in and out: vcrpy YAML in, readable JSONL out (and back in).
 
-- :func:`import_vcr_yaml` adds a vcrpy YAML cassette's interactions to a cassette's
-  ``http_interactions`` (both vcrpy formats: ``status``/``body`` and the older httpx
-  ``status_code``/``content``, whose text is already decoded), scrubbed on the way in.
-- :func:`export_jsonl` writes one JSON object per line, sorted, so the same cassette
+- `import_vcr_yaml` adds a vcrpy YAML cassette's interactions to a cassette's
+  `http_interactions` (both vcrpy formats: `status`/`body` and the older httpx
+  `status_code`/`content`, whose text is already decoded), scrubbed on the way in.
+- `export_jsonl` writes one JSON object per line, sorted, so the same cassette
   always gives the same text (reviewable, diffable, mergeable): a header line, then
-  ``blob`` lines by hash, ``recording`` lines by (kind, provider, model, key, seq) and
-  ``http`` lines by (uri, method, body, n). Blob bytes are not in the text unless asked:
-  small UTF-8 bodies inline as ``text``, ``embed_blobs`` adds the rest as base64, and
-  ``blobs_dir`` writes each blob as a file named by its hash.
-- :func:`import_jsonl` reads such an export back.
+  `blob` lines by hash, `recording` lines by (kind, provider, model, key, seq) and
+  `http` lines by (uri, method, body, n). Blob bytes are not in the text unless asked:
+  small UTF-8 bodies inline as `text`, `embed_blobs` adds the rest as base64, and
+  `blobs_dir` writes each blob as a file named by its hash.
+- `import_jsonl` reads such an export back.
 
-``progress(n)`` callbacks report items done, for progress bars.
+`progress(n)` callbacks report items done, for progress bars.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ Progress = Callable[[int], None] | None
 
 
 def load_vcr_yaml(source: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """A vcrpy YAML cassette's ``(request, response)`` pairs, responses in today's format."""
+    """A vcrpy YAML cassette's `(request, response)` pairs, responses in today's format."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -88,13 +88,13 @@ def _normal_response(response: dict[str, Any]) -> dict[str, Any]:
 
 def import_vcr_yaml(source: Path, store: CassetteStore, *, scrubber: Scrubber | None = None,
                     progress: Progress = None) -> int:
-    """Add a vcrpy YAML cassette to ``store``; returns the number of new interactions."""
+    """Add a vcrpy YAML cassette to `store`; returns the number of new interactions."""
     return import_vcr_pairs(load_vcr_yaml(source), store, scrubber=scrubber, progress=progress)
 
 
 def import_vcr_pairs(pairs: list[tuple[dict[str, Any], dict[str, Any]]], store: CassetteStore, *,
                      scrubber: Scrubber | None = None, progress: Progress = None, batch: int = 200) -> int:
-    """Add ``(request, response)`` pairs from :func:`load_vcr_yaml`, in batches."""
+    """Add `(request, response)` pairs from `load_vcr_yaml`, in batches."""
     added = 0
     occurrences: Counter[str] = Counter()
     for start in range(0, len(pairs), batch):
@@ -183,7 +183,7 @@ def _text(data: bytes) -> str | None:
 
 
 def export_size(store: CassetteStore) -> int:
-    """How many lines (after the header) :func:`export_jsonl` writes, for a progress bar."""
+    """How many lines (after the header) `export_jsonl` writes, for a progress bar."""
     counts = store.query(
         "SELECT (SELECT count(*) FROM blobs) + (SELECT count(*) FROM recordings) "
         "+ (SELECT count(*) FROM http_interactions) AS n"
@@ -192,7 +192,7 @@ def export_size(store: CassetteStore) -> int:
 
 
 def export_jsonl(store: CassetteStore, out: IO[str], **options: Any) -> int:
-    """Write the sorted JSONL export to ``out``; returns the number of lines."""
+    """Write the sorted JSONL export to `out`; returns the number of lines."""
     count = 0
     for line in export_lines(store, **options):
         out.write(json.dumps(line, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -202,7 +202,7 @@ def export_jsonl(store: CassetteStore, out: IO[str], **options: Any) -> int:
 
 def import_jsonl(source: Path, store: CassetteStore, *, blobs_dir: Path | None = None,
                  progress: Progress = None) -> tuple[int, int]:
-    """Load an export into ``store``; returns ``(recordings, http interactions)`` added."""
+    """Load an export into `store`; returns `(recordings, http interactions)` added."""
     recordings = https = 0
     occurrences: Counter[str] = Counter()
     try:

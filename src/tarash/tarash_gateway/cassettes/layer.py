@@ -1,8 +1,8 @@
 """The record layer: replays a hit, records a miss, or refuses, per record mode.
 
-It sits above the mock or provider leaf of each attempt's stack (see :mod:`..stack`),
+It sits above the mock or provider leaf of each attempt's stack (see `stack`),
 and only when a cassette is in force, so calls without one pay nothing. The decision is
-:func:`.policy.decide`; everything that touches the file runs as ``Blocking`` effects,
+`policy.decide`; everything that touches the file runs as `Blocking` effects,
 inline on the sync face and in a worker thread on the async face.
 """
 
@@ -27,7 +27,7 @@ __all__ = ["RecordLayer"]
 
 
 class RecordLayer(Layer):
-    """Records and replays the calls of one attempt through ``active`` (config + session)."""
+    """Records and replays the calls of one attempt through `active` (config + session)."""
 
     def __init__(self, next: Layer, active: ActiveCassette) -> None:  # noqa: A002 - the stack's word
         super().__init__(next)

@@ -1,5 +1,5 @@
-"""Looking after cassette files: summary, verify, prune. The CLI's ``ls``, ``show``,
-``verify`` and ``prune`` are thin wrappers over these."""
+"""Looking after cassette files: summary, verify, prune. The CLI's `ls`, `show`,
+`verify` and `prune` are thin wrappers over these."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _blob_refs(value: Any) -> Iterator[str]:
 
 
 def referenced_blobs(store: CassetteStore, *, excluding: set[int] = frozenset()) -> set[str]:  # type: ignore[assignment]
-    """Every blob hash a recording (except those ``excluding``), its media or an HTTP
+    """Every blob hash a recording (except those `excluding`), its media or an HTTP
     interaction points to."""
     refs = {r["hash"] for r in store.query("SELECT recording_id, hash FROM media") if r["recording_id"] not in excluding}
     for r in store.query("SELECT request_body, response_body FROM http_interactions"):
@@ -60,7 +60,7 @@ def referenced_blobs(store: CassetteStore, *, excluding: set[int] = frozenset())
 
 @dataclass(slots=True)
 class VerifyReport:
-    """What :func:`verify` found: ``problems`` mean the file is damaged; ``notes`` do not."""
+    """What `verify` found: `problems` mean the file is damaged; `notes` do not."""
 
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
@@ -74,7 +74,7 @@ class VerifyReport:
 def verify(store: CassetteStore, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Check every page, re-hash every blob (streamed), and check every reference.
 
-    ``progress(n)`` is called with the number of blob bytes hashed so far, per chunk.
+    `progress(n)` is called with the number of blob bytes hashed so far, per chunk.
     """
     report = VerifyReport()
     with guard(store.path, "verifying"):
@@ -135,8 +135,8 @@ def prune(
 ) -> PruneResult:
     """Delete the recordings matching every filter given, then the blobs nothing uses.
 
-    With no filter only unused blobs go. ``unused`` selects the recordings the last strict
-    run did not replay (its play counts are in the cassette). ``vacuum`` gives the space
+    With no filter only unused blobs go. `unused` selects the recordings the last strict
+    run did not replay (its play counts are in the cassette). `vacuum` gives the space
     back to the disk.
     """
     result = PruneResult()

@@ -2,24 +2,24 @@
 miss missed.
 
 The canonical request of a call holds the config's identity fields (kind, provider,
-model, API version, ``provider_config`` scrubbed) and the request's fields that differ
-from their defaults. Never the ``api_key``, the ``base_url`` (where the call was sent:
+model, API version, `provider_config` scrubbed) and the request's fields that differ
+from their defaults. Never the `api_key`, the `base_url` (where the call was sent:
 a run recorded against the simulator, a proxy or a staging host replays anywhere), the
-``mock`` or ``cassette`` settings, timeouts or fallbacks: changing those does not change
+`mock` or `cassette` settings, timeouts or fallbacks: changing those does not change
 what is generated.
-Media given as bytes or as a ``data:`` URI is represented by its sha256.
+Media given as bytes or as a `data:` URI is represented by its sha256.
 
 Secrets never take part in matching. The canonical request is stored with every secret
-scrubbed (``"token": "[REDACTED]"``, so ``tarash cassette show`` still says a token was
-sent); what calls are matched on is its :func:`identity`, which leaves every redacted
-field out. A recording made with ``provider_config={"auth": {"token": ...}}`` is found
+scrubbed (`"token": "[REDACTED]"`, so `tarash cassette show` still says a token was
+sent); what calls are matched on is its `identity`, which leaves every redacted
+field out. A recording made with `provider_config={"auth": {"token": ...}}` is found
 by a replay with another token or with none, and the miss explanation never lists a
 secret as a difference. Recordings stored before this rule (keyed with their
-``[REDACTED]`` fields) are found through :func:`legacy_keys`.
+`[REDACTED]` fields) are found through `legacy_keys`.
 
 The key is the sha256 of the identity's canonical JSON, indexed in the cassette, so
-replay is one indexed ``SELECT``. A cassette with a narrower ``match_on`` compares only the chosen
-fields (the slow path, see :mod:`.session`).
+replay is one indexed `SELECT`. A cassette with a narrower `match_on` compares only the chosen
+fields (the slow path, see `session`).
 
 Pure functions; nothing here does I/O.
 """
@@ -87,11 +87,11 @@ def canonical_json(value: Any) -> str:
 def identity(canonical: dict[str, Any]) -> dict[str, Any]:
     """What a canonical request is matched on: itself, less every redacted field.
 
-    A field whose value is ``[REDACTED]`` (or a list of them) is left out, and so is a
-    dict that held nothing else: ``{"auth": {"token": "[REDACTED]"}}`` and ``{}`` are
+    A field whose value is `[REDACTED]` (or a list of them) is left out, and so is a
+    dict that held nothing else: `{"auth": {"token": "[REDACTED]"}}` and `{}` are
     one identity.
 
-    Example:
+    Examples:
         >>> identity({"kind": "video", "provider_config": {"auth": {"token": "[REDACTED]"}, "region": "eu"}})
         {'kind': 'video', 'provider_config': {'region': 'eu'}}
     """
@@ -125,10 +125,10 @@ def request_key(canonical: dict[str, Any]) -> str:
 
 def legacy_keys(rows: Iterable[tuple[int, str, str]]) -> dict[str, list[int]]:
     """Recording ids by today's key, for the stored recordings whose stored key is
-    another: those keyed before :func:`identity` left redacted fields out.
+    another: those keyed before `identity` left redacted fields out.
 
-    ``rows`` are ``(id, stored key, canonical JSON)`` as stored, oldest first; only rows
-    holding ``[REDACTED]`` can differ, so a caller may pass just those.
+    `rows` are `(id, stored key, canonical JSON)` as stored, oldest first; only rows
+    holding `[REDACTED]` can differ, so a caller may pass just those.
     """
     index: dict[str, list[int]] = {}
     for recording_id, stored_key, text in rows:
@@ -144,7 +144,7 @@ def legacy_keys(rows: Iterable[tuple[int, str, str]]) -> dict[str, list[int]]:
 
 
 def project(canonical: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any]:
-    """The fields of a canonical request's identity that ``match_on`` compares (absent = ``None``)."""
+    """The fields of a canonical request's identity that `match_on` compares (absent = `None`)."""
     canonical = identity(canonical)
     out: dict[str, Any] = {}
     for field in match_on:
@@ -157,7 +157,7 @@ def project(canonical: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any
 
 
 def match_key(canonical: dict[str, Any], match_on: Sequence[str], key: str) -> str:
-    """The key equal requests share under ``match_on`` (the request key by default)."""
+    """The key equal requests share under `match_on` (the request key by default)."""
     if tuple(match_on) == DEFAULT_MATCH_ON:
         return key
     return "m:" + hashlib.sha256(canonical_json(project(canonical, match_on)).encode()).hexdigest()
@@ -173,7 +173,7 @@ class Difference:
 
 
 def _flat(canonical: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any]:
-    """Field path -> value, with ``request`` and ``provider_config`` opened one level."""
+    """Field path -> value, with `request` and `provider_config` opened one level."""
     flat: dict[str, Any] = {}
     for field, value in project(canonical, match_on).items():
         if "." not in field and isinstance(value, dict) and field in ("request", "provider_config"):
@@ -185,7 +185,7 @@ def _flat(canonical: dict[str, Any], match_on: Sequence[str]) -> dict[str, Any]:
 
 
 def differences(asked: dict[str, Any], recorded: dict[str, Any], match_on: Sequence[str]) -> list[Difference]:
-    """The ``match_on`` fields whose values differ, in a stable order."""
+    """The `match_on` fields whose values differ, in a stable order."""
     a, r = _flat(asked, match_on), _flat(recorded, match_on)
     return [Difference(f, a.get(f), r.get(f)) for f in sorted(set(a) | set(r)) if a.get(f) != r.get(f)]
 
@@ -218,7 +218,7 @@ def explain_miss(
     exists: bool,
     nearest: int = 3,
 ) -> str:
-    """The message of a ``RecordingNotFoundError``: nearest recordings and what differs."""
+    """The message of a `RecordingNotFoundError`: nearest recordings and what differs."""
     what = f"{asked['kind']} call to {asked['provider']}/{asked['model']}"
     if not exists:
         return (

@@ -1,17 +1,17 @@
 """Generated media in a cassette: captured when recording, delivered when replaying.
 
-Capture downloads each media URL of a response (``http(s)://`` or ``file://``) while the
+Capture downloads each media URL of a response (`http(s)://` or `file://`) while the
 provider's URL still works, streaming it through a temporary file while hashing it, so
 memory stays flat whatever the size. The bytes are stored once per sha256 (see
-:class:`.store.CassetteStore`). A failed download is logged and the recording keeps
-only the URL (``tarash cassette verify`` lists such recordings).
+`store.CassetteStore`). A failed download is logged and the recording keeps
+only the URL (`tarash cassette verify` lists such recordings).
 
-Delivery, per :attr:`CassetteConfig.media`:
+Delivery, per `CassetteConfig.media`:
 
-- ``url`` (default): the original URL; inline media comes back as it was given;
-- ``file``: the bytes streamed into ``media_dir`` and a ``file://`` URL to them;
-- ``content``: the bytes (``{"content": ..., "content_type": ...}`` for a video, a
-  ``data:`` URI for an image).
+- `url` (default): the original URL; inline media comes back as it was given;
+- `file`: the bytes streamed into `media_dir` and a `file://` URL to them;
+- `content`: the bytes (`{"content": ..., "content_type": ...}` for a video, a
+  `data:` URI for an image).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ _DOWNLOAD_TIMEOUT = 60.0
 def fetch_media(slots: list[MediaSlot]) -> dict[str, BlobSource]:
     """Download the URL slots; returns blob sources (open temporary files) by slot.
 
-    The caller closes the files (:func:`close_fetched`).
+    The caller closes the files (`close_fetched`).
     """
     fetched: dict[str, BlobSource] = {}
     by_url: dict[str, BlobSource] = {}
@@ -116,7 +116,7 @@ def needs_media_io(data: dict[str, Any], kind: str, mode: str) -> bool:
 def deliver_media(
     store: CassetteStore, recording_id: int, data: dict[str, Any], kind: str, mode: str, media_dir: Path
 ) -> dict[str, Any]:
-    """``data`` (a stored response) with each media value delivered as ``mode`` asks."""
+    """`data` (a stored response) with each media value delivered as `mode` asks."""
     captured = store.media(recording_id) if mode != "url" else {}
     if kind == "video":
         data["video"] = _deliver(store, recording_id, "video", data["video"], kind, mode, media_dir, captured)
@@ -188,6 +188,6 @@ def _holds(file: Path, digest: str) -> bool:
 
 
 def default_media_dir(cassette_file: Path) -> Path:
-    """``cassettes/run.db`` -> ``cassettes/run.media``."""
+    """`cassettes/run.db` -> `cassettes/run.media`."""
     return cassette_file.with_name(cassette_file.stem + ".media")
 

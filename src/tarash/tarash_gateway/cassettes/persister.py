@@ -1,30 +1,30 @@
 """A vcrpy persister that keeps raw httpx traffic in a SQLite cassette.
 
-::
+```python
+import vcr
+from tarash.tarash_gateway.cassettes import SQLitePersister
 
-    import vcr
-    from tarash.tarash_gateway.cassettes import SQLitePersister
+my_vcr = vcr.VCR()
+my_vcr.register_persister(SQLitePersister)
+with my_vcr.use_cassette("cassettes/http.db"):
+    httpx.get("https://api.example.com/v1/thing")
+```
 
-    my_vcr = vcr.VCR()
-    my_vcr.register_persister(SQLitePersister)
-    with my_vcr.use_cassette("cassettes/http.db"):
-        httpx.get("https://api.example.com/v1/thing")
-
-Same file format as the call-level cassettes (the ``http_interactions`` table, bodies as
-raw bytes in ``blobs``), so one ``.db`` can hold both. Differences from vcrpy's YAML
+Same file format as the call-level cassettes (the `http_interactions` table, bodies as
+raw bytes in `blobs`), so one `.db` can hold both. Differences from vcrpy's YAML
 files, on purpose:
 
 - saving never rewrites the file: it adds the interactions the file does not hold yet
   (by fingerprint), in one transaction, so several processes saving into one cassette
-  keep everything (vcrpy's YAML keeps the last writer's). ``drop_unused_requests``
-  therefore does not shrink the file; ``tarash cassette prune`` does.
+  keep everything (vcrpy's YAML keeps the last writer's). `drop_unused_requests`
+  therefore does not shrink the file; `tarash cassette prune` does.
 - secrets are scrubbed before the write: auth headers, secret query parameters,
   secret keys in JSON and form bodies, signed URLs and key shapes in text bodies of any
   type (HTML, XML, plain text), and every secret the request sent wherever the
-  response quotes it (see :mod:`.scrub`). A scrubbed query parameter
+  response quotes it (see `scrub`). A scrubbed query parameter
   no longer matches the live request: match without it (vcrpy's
-  ``filter_query_parameters`` or ``match_on``).
-- the ``serializer`` argument is ignored, and vcrpy's cassette metadata is not kept.
+  `filter_query_parameters` or `match_on`).
+- the `serializer` argument is ignored, and vcrpy's cassette metadata is not kept.
 """
 
 from __future__ import annotations
@@ -46,21 +46,21 @@ __all__ = ["Persister", "SQLitePersister", "decode_interaction", "encode_interac
 
 
 class Persister(Protocol):
-    """vcrpy's persister contract (``vcr.VCR().register_persister(cls)``).
+    """vcrpy's persister contract (`vcr.VCR().register_persister(cls)`).
 
     vcrpy calls these on the registered class itself, so implement them as
     classmethods (or staticmethods).
 
-    ``load_cassette(cassette_path, serializer)`` returns ``(requests, responses)``:
-    ``vcr.request.Request`` objects and vcrpy response dicts (``{"status": {"code",
-    "message"}, "headers": {name: [values]}, "body": {"string": bytes}}``), in recorded
+    `load_cassette(cassette_path, serializer)` returns `(requests, responses)`:
+    `vcr.request.Request` objects and vcrpy response dicts (`{"status": {"code",
+    "message"}, "headers": {name: [values]}, "body": {"string": bytes}}`), in recorded
     order (optionally a third item, vcrpy's cassette metadata dict). It raises
-    ``vcr.persisters.filesystem.CassetteNotFoundError`` when there is nothing to replay
-    (vcrpy then records), and ``CassetteDecodeError`` (a ``ValueError``) when the
+    `vcr.persisters.filesystem.CassetteNotFoundError` when there is nothing to replay
+    (vcrpy then records), and `CassetteDecodeError` (a `ValueError`) when the
     cassette exists but cannot be read.
 
-    ``save_cassette(cassette_path, cassette_dict, serializer)`` stores
-    ``cassette_dict["requests"]`` and ``cassette_dict["responses"]`` (the whole cassette
+    `save_cassette(cassette_path, cassette_dict, serializer)` stores
+    `cassette_dict["requests"]` and `cassette_dict["responses"]` (the whole cassette
     as vcrpy holds it: loaded interactions and new ones).
     """
 
@@ -72,8 +72,8 @@ class Persister(Protocol):
 class SQLitePersister:
     """Stores vcrpy cassettes in SQLite cassette files; see the module docstring.
 
-    Subclass to scrub more: ``secret_keys`` (header, parameter and JSON key names) and
-    ``secret_values`` (literal values replaced wherever they appear).
+    Subclass to scrub more: `secret_keys` (header, parameter and JSON key names) and
+    `secret_values` (literal values replaced wherever they appear).
     """
 
     secret_keys: tuple[str, ...] = ()
@@ -147,9 +147,9 @@ def _header(headers: dict[str, Any], name: str) -> str:
 def encode_interactions(
     pairs: Sequence[tuple[dict[str, Any], dict[str, Any]]], scrubber: Scrubber
 ) -> tuple[list[dict[str, Any]], list[BlobSource]]:
-    """Rows for ``http_interactions`` and the body blobs, scrubbed, with fingerprints.
+    """Rows for `http_interactions` and the body blobs, scrubbed, with fingerprints.
 
-    Equal interactions get fingerprints ``#1``, ``#2`` ... in order, so saving the same
+    Equal interactions get fingerprints `#1`, `#2` ... in order, so saving the same
     cassette twice adds nothing, and a repeated poll is kept once per repeat.
     """
     rows: list[dict[str, Any]] = []
@@ -172,7 +172,7 @@ def encode_interactions(
 
 
 def interaction_identity(request: str, request_body: str | None, response: str, response_body: str | None) -> str:
-    """What makes two stored interactions equal (their fingerprint, before ``#n``)."""
+    """What makes two stored interactions equal (their fingerprint, before `#n`)."""
     return hashlib.sha256(f"{request}\n{request_body}\n{response}\n{response_body}".encode()).hexdigest()
 
 
@@ -210,7 +210,7 @@ def _encode_one(request: dict[str, Any], response: dict[str, Any], scrubber: Scr
 
 
 def decode_interaction(store: CassetteStore, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(request dict, vcrpy response dict)`` of one stored interaction, bodies loaded."""
+    """`(request dict, vcrpy response dict)` of one stored interaction, bodies loaded."""
     request = json.loads(row["request"])
     request["body"] = store.read_blob(row["request_body"]) if row["request_body"] else None
     response = json.loads(row["response"])

@@ -1,19 +1,21 @@
 """The one place that decides, per call, whether to replay, record or refuse.
 
-The whole record-mode policy is :func:`decide`, a pure function of three values,
-tested with its full table (``tests/cassettes/test_policy.py``)::
+The whole record-mode policy is `decide`, a pure function of three values,
+tested with its full table (`tests/cassettes/test_policy.py`):
 
-    mode          existed  hit   ->  decision
-    none          any      yes       replay
-    none          any      no        refuse
-    once          yes      yes       replay
-    once          yes      no        refuse
-    once          no       any       record      (a new cassette is being recorded)
-    new_episodes  any      yes       replay
-    new_episodes  any      no        record
-    all           any      any       record
+```text
+mode          existed  hit   ->  decision
+none          any      yes       replay
+none          any      no        refuse
+once          yes      yes       replay
+once          yes      no        refuse
+once          no       any       record      (a new cassette is being recorded)
+new_episodes  any      yes       replay
+new_episodes  any      no        record
+all           any      any       record
+```
 
-``existed``: the cassette held recordings when this run first opened it. ``hit``: it
+`existed`: the cassette held recordings when this run first opened it. `hit`: it
 holds a recording for this call (the n-th time an equal request is made, its n-th
 recording).
 
@@ -69,5 +71,5 @@ def decide(
 
 
 def needs_lookup(mode: RecordMode, *, existed: bool) -> bool:
-    """Whether the decision depends on ``hit`` at all (else the lookup is skipped)."""
+    """Whether the decision depends on `hit` at all (else the lookup is skipped)."""
     return decide(mode, existed=existed, hit=True) is not decide(mode, existed=existed, hit=False)

@@ -1,12 +1,12 @@
 """Replaying one recording: the response (or the same exception), its media, and its
 progress timeline in recorded order.
 
-Waits go through ``call.wait`` and so through the clock: ``replay_speed="instant"``
-waits not at all, ``"realtime"`` waits the recorded gaps, a factor scales them; under
-``instant_waits()`` even real-time replays return at once, with ``slept`` telling the
+Waits go through `call.wait` and so through the clock: `replay_speed="instant"`
+waits not at all, `"realtime"` waits the recorded gaps, a factor scales them; under
+`instant_waits()` even real-time replays return at once, with `slept` telling the
 recorded duration.
 
-:func:`replay_outcome` serves ``MockResponse(replay="cassettes/run.db")``: a replayed
+`replay_outcome` serves `MockResponse(replay="cassettes/run.db")`: a replayed
 recording as one weighted outcome of a mock.
 """
 
@@ -42,7 +42,7 @@ def replay_origin(call: Call, session: CassetteSession) -> Origin:
 def replay_recording(
     call: Call, session: CassetteSession, recording: dict[str, Any], cassette: CassetteConfig, origin: Origin
 ) -> Flow[Any]:
-    """Serve ``call`` from ``recording``: emit its timeline, then return or raise."""
+    """Serve `call` from `recording`: emit its timeline, then return or raise."""
     kind = call.kind
     response: Any = None
     error: BaseException | None = None
@@ -107,11 +107,11 @@ def _mock_replay_config(path: str) -> CassetteConfig:
 
 
 def replay_outcome(call: Call, path: str, origin: Origin) -> Flow[Any]:
-    """The mock outcome ``MockResponse(replay=path)``: this call replayed from ``path``.
+    """The mock outcome `MockResponse(replay=path)`: this call replayed from `path`.
 
     A mock draws this outcome again and again, so once a request's recordings have all
     been replayed its last one keeps being replayed. A recorded error is raised. A call
-    the cassette does not hold raises ``RecordingNotFoundError`` naming the nearest.
+    the cassette does not hold raises `RecordingNotFoundError` naming the nearest.
     """
     cassette = _mock_replay_config(path)
     session = shared_session(path)

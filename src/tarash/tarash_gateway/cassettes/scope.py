@@ -1,18 +1,20 @@
-"""Which cassette serves a call: per config > ``with use_cassette(...)`` > environment >
+"""Which cassette serves a call: per config > `with use_cassette(...)` > environment >
 defaults, field by field.
 
-Each level sets only the fields it names, and a higher level wins for those fields::
+Each level sets only the fields it names, and a higher level wins for those fields:
 
-    TARASH_CASSETTE=cassettes/app.db TARASH_RECORD_MODE=none python app.py
-        every call replays from cassettes/app.db (no code change)
-    with use_cassette("cassettes/run.db"):
-        calls inside use run.db; its record mode comes from TARASH_RECORD_MODE if set,
-        else the default "once"
-    VideoGenerationConfig(..., cassette=CassetteConfig(record_mode="all"))
-        this config records (into the block's or the environment's cassette),
-        while the other links of the chain replay
-    VideoGenerationConfig(..., cassette=CassetteConfig(enabled=False))
-        this config is never recorded or replayed
+```text
+TARASH_CASSETTE=cassettes/app.db TARASH_RECORD_MODE=none python app.py
+    every call replays from cassettes/app.db (no code change)
+with use_cassette("cassettes/run.db"):
+    calls inside use run.db; its record mode comes from TARASH_RECORD_MODE if set,
+    else the default "once"
+VideoGenerationConfig(..., cassette=CassetteConfig(record_mode="all"))
+    this config records (into the block's or the environment's cassette),
+    while the other links of the chain replay
+VideoGenerationConfig(..., cassette=CassetteConfig(enabled=False))
+    this config is never recorded or replayed
+```
 
 The resolution is cheap when nothing is set (three lookups), so calls without a cassette
 pay nothing for the feature.
@@ -63,7 +65,7 @@ class ActiveCassette:
 
 
 def effective_cassette(config: Any) -> ActiveCassette | None:
-    """The cassette in force for one config, or ``None`` (the common, free case)."""
+    """The cassette in force for one config, or `None` (the common, free case)."""
     own = config.cassette
     scoped = _scope.get()
     env_path = env_value(ENV_CASSETTE)
@@ -139,7 +141,7 @@ def _merge(
 
 
 class CassetteScope:
-    """What :func:`use_cassette` returns: a context manager (``with`` and ``async with``)
+    """What `use_cassette` returns: a context manager (`with` and `async with`)
     and a decorator for sync and async functions."""
 
     def __init__(self, config: CassetteConfig) -> None:
@@ -202,24 +204,26 @@ def use_cassette(path: str | os.PathLike[str] | None = None, **options: Any) -> 
     """Record and replay every call made inside a block (sync or async code) or a function.
 
     Args:
-        path: the cassette file, e.g. ``"cassettes/run.db"``. May be left out to change
-            only options of the cassette set by ``TARASH_CASSETTE``.
-        **options: any :class:`CassetteConfig` field: ``record_mode``, ``match_on``,
-            ``allow_playback_repeats``, ``replay_speed``, ``capture_media``, ``media``,
-            ``media_dir``, ``secret_keys``, ``secret_values``, ``enabled``.
+        path: the cassette file, e.g. `"cassettes/run.db"`. May be left out to change
+            only options of the cassette set by `TARASH_CASSETTE`.
+        **options: any `CassetteConfig` field: `record_mode`, `match_on`,
+            `allow_playback_repeats`, `replay_speed`, `capture_media`, `media`,
+            `media_dir`, `secret_keys`, `secret_values`, `enabled`.
 
-    The ``with`` statement gives the block's :class:`~.session.CassetteSession`
-    (``replayed``, ``recorded``, ``replayed_seconds``). Threads started inside the
-    block do not inherit it; give those calls ``cassette=`` on their config.
+    The `with` statement gives the block's `CassetteSession`
+    (`replayed`, `recorded`, `replayed_seconds`). Threads started inside the
+    block do not inherit it; give those calls `cassette=` on their config.
 
-    Example::
+    Example:
 
-        with use_cassette("cassettes/run.db", record_mode="once") as cassette:
-            generate_video(config, request)
-        print(cassette.recorded, cassette.replayed)
+    ```python
+    with use_cassette("cassettes/run.db", record_mode="once") as cassette:
+        generate_video(config, request)
+    print(cassette.recorded, cassette.replayed)
 
-        @use_cassette("cassettes/run.db", record_mode="none")
-        async def test_pipeline(): ...
+    @use_cassette("cassettes/run.db", record_mode="none")
+    async def test_pipeline(): ...
+    ```
     """
     if path is not None:
         options["path"] = path

@@ -1,27 +1,27 @@
 """Secrets never reach a cassette: everything is scrubbed before it is written.
 
-Scrubbed, replaced by ``[REDACTED]``:
+Scrubbed, replaced by `[REDACTED]`:
 
-- values under secret-looking names, at any depth of a dict or list: ``api_key``,
-  ``apiKey``, ``x-api-key``, ``client_secret``, ``password``, ``pwd``, ``passphrase``,
-  ``access_token``, ``authorization``, ``cookie``, ``signature``, ``jwt``, ``hmac``,
-  ``signing_key``, ``AccountKey``, ``Ocp-Apim-Subscription-Key`` ... (see
-  :func:`is_secret_name`), plus the names a cassette adds with ``secret_keys``;
+- values under secret-looking names, at any depth of a dict or list: `api_key`,
+  `apiKey`, `x-api-key`, `client_secret`, `password`, `pwd`, `passphrase`,
+  `access_token`, `authorization`, `cookie`, `signature`, `jwt`, `hmac`,
+  `signing_key`, `AccountKey`, `Ocp-Apim-Subscription-Key` ... (see
+  `is_secret_name`), plus the names a cassette adds with `secret_keys`;
 - the same names as parameters wherever they appear in text: URL query strings
-  (``?api_key=...``, Google's ``&key=...``), the signed-URL parameters of S3
-  (``X-Amz-Signature``, ``X-Amz-Credential``, ``X-Amz-Security-Token``, legacy
-  ``Signature`` and ``AWSAccessKeyId``), GCS (``X-Goog-Signature``,
-  ``X-Goog-Credential``), Azure SAS (``sig``), CloudFront (``Signature``,
-  ``Key-Pair-Id``, ``Policy``, ``_jwt``), Akamai (``hdnts=...~hmac=...``,
-  ``__token__``), HTML-escaped (``&amp;sig=...``) too, and ``AccountKey=`` in
+  (`?api_key=...`, Google's `&key=...`), the signed-URL parameters of S3
+  (`X-Amz-Signature`, `X-Amz-Credential`, `X-Amz-Security-Token`, legacy
+  `Signature` and `AWSAccessKeyId`), GCS (`X-Goog-Signature`,
+  `X-Goog-Credential`), Azure SAS (`sig`), CloudFront (`Signature`,
+  `Key-Pair-Id`, `Policy`, `_jwt`), Akamai (`hdnts=...~hmac=...`,
+  `__token__`), HTML-escaped (`&amp;sig=...`) too, and `AccountKey=` in
   connection strings;
-- the user (and password) of a URL: ``https://user:pw@host`` becomes
-  ``https://[REDACTED]:[REDACTED]@host``;
+- the user (and password) of a URL: `https://user:pw@host` becomes
+  `https://[REDACTED]:[REDACTED]@host`;
 - the known key formats of the providers and JWTs, wherever they appear (see
-  :mod:`.shapes`);
+  `shapes`);
 - every known secret value wherever it appears inside a string or a body: the
-  config's ``api_key``, the cassette's ``secret_values``, and the values *learned*
-  from the call itself: whatever it sends under a secret name (in ``provider_config``,
+  config's `api_key`, the cassette's `secret_values`, and the values *learned*
+  from the call itself: whatever it sends under a secret name (in `provider_config`,
   the request's fields, headers, query strings, JSON and form bodies), so a provider's
   answer that quotes the secret back is scrubbed too.
 
@@ -77,7 +77,7 @@ def _secret_normal(normal: str) -> bool:
 def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
     """Whether a key, header or parameter name looks like it holds a secret.
 
-    Example:
+    Examples:
         >>> is_secret_name("X-Api-Key"), is_secret_name("max_tokens"), is_secret_name("prompt")
         (True, False, False)
     """
@@ -89,9 +89,9 @@ def is_secret_name(name: str, extra: Iterable[str] = ()) -> bool:
 
 def is_secret_parameter(name: str, extra: Iterable[str] = ()) -> bool:
     """Whether a query-string, form or header name holds a secret: the secret names,
-    plus short ones that are secrets only there (``key``, ``Key-Pair-Id``, ``Policy``).
+    plus short ones that are secrets only there (`key`, `Key-Pair-Id`, `Policy`).
 
-    Example:
+    Examples:
         >>> is_secret_parameter("Key-Pair-Id"), is_secret_parameter("key_frame")
         (True, False)
     """
@@ -102,7 +102,7 @@ def is_secret_parameter(name: str, extra: Iterable[str] = ()) -> bool:
 class Scrubber:
     """Scrubs one call's values with its known secret values and extra secret names.
 
-    Example:
+    Examples:
         >>> scrubber = Scrubber.for_call("sk-live-123456", {"auth": {"token": "t-9876543"}})
         >>> scrubber.text("401: bad token t-9876543 for https://u:pw@cdn.test/v.mp4?sig=abc&w=1")
         '401: bad token [REDACTED] for https://[REDACTED]:[REDACTED]@cdn.test/v.mp4?sig=[REDACTED]&w=1'
@@ -117,7 +117,7 @@ class Scrubber:
     def for_call(cls, api_key: str | None, provider_config: Mapping[str, Any], extra_values: Iterable[str] = (),
                  extra_names: Iterable[str] = (), request: Any = None) -> Scrubber:
         """The scrubber of one call: its key, the cassette's values and names, and every
-        value the call sends under a secret name in ``provider_config`` or ``request``."""
+        value the call sends under a secret name in `provider_config` or `request`."""
         names = tuple(extra_names)
         learned = [*_secret_values(provider_config, names), *_secret_values(request, names)]
         return cls([api_key, *extra_values, *_learnable(learned)], names)
@@ -243,7 +243,7 @@ class Scrubber:
 
 
 def _as_text(body: bytes) -> str | None:
-    """The body as text when it is UTF-8 text (no NUL bytes); else ``None`` (media)."""
+    """The body as text when it is UTF-8 text (no NUL bytes); else `None` (media)."""
     if b"\x00" in body[:4096]:
         return None
     try:
@@ -253,9 +253,9 @@ def _as_text(body: bytes) -> str | None:
 
 
 def _secret_parameter(match: re.Match[str], names: tuple[str, ...]) -> bool:
-    """Whether a ``name=value`` match holds a secret. Short names (``key``, ``code``)
-    count only in a query string (after ``?``, ``&``, ``;``, ``~``), not in prose:
-    ``"failed with code=429"`` keeps its code."""
+    """Whether a `name=value` match holds a secret. Short names (`key`, `code`)
+    count only in a query string (after `?`, `&`, `;`, `~`), not in prose:
+    `"failed with code=429"` keeps its code."""
     start = match.start()
     in_query = start > 0 and match.string[start - 1] in "?&;~"
     name = match.group("name")
@@ -277,13 +277,13 @@ def _redacted(value: Any) -> Any:
 
 
 def _with_parts(text: str) -> list[str]:
-    """A secret, and its parts: ``Bearer sk-...`` also leaks its bare token."""
+    """A secret, and its parts: `Bearer sk-...` also leaks its bare token."""
     return [text, *(part for part in text.split() if len(part) >= 8)]
 
 
 def _learnable(values: Iterable[str]) -> list[str]:
     """Learned values worth replacing everywhere: not placeholders, not plain words
-    (``"auth_mode": "bearer"`` must not redact every "bearer" of a response)."""
+    (`"auth_mode": "bearer"` must not redact every "bearer" of a response)."""
     return [v for v in values if len(v) >= _MIN_LEARNED_LENGTH and not is_placeholder(v)
             and not (v.isalpha() and v.islower())]
 

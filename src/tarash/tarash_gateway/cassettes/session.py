@@ -1,9 +1,9 @@
 """A cassette in use: its file, whether it held recordings when this run opened it, and
 how many times each request has been asked for.
 
-A ``with use_cassette(...)`` block has its own session. Cassettes set per config, by
-``TARASH_CASSETTE`` or by ``MockResponse(replay=...)`` share one session per file for the
-whole process (:func:`shared_session`; :func:`close_cassettes` closes them).
+A `with use_cassette(...)` block has its own session. Cassettes set per config, by
+`TARASH_CASSETTE` or by `MockResponse(replay=...)` share one session per file for the
+whole process (`shared_session`; `close_cassettes` closes them).
 
 The n-th time an equal request is asked for in a session, it matches the n-th recording
 of that request, so repeated identical calls replay in recorded order.
@@ -81,10 +81,10 @@ class Prepared:
 
 
 class CassetteSession:
-    """A cassette file as used by one ``with`` block, or by the process.
+    """A cassette file as used by one `with` block, or by the process.
 
-    ``replayed``, ``recorded`` and ``refused`` count the calls served so far, and
-    ``replayed_seconds`` adds up how long the replayed calls took when recorded.
+    `replayed`, `recorded` and `refused` count the calls served so far, and
+    `replayed_seconds` adds up how long the replayed calls took when recorded.
     """
 
     def __init__(self, path: str) -> None:
@@ -118,14 +118,14 @@ class CassetteSession:
         return self._store
 
     def ready(self, *, create: bool) -> bool:
-        """Whether :meth:`open` has nothing left to do (no I/O needed)."""
+        """Whether `open` has nothing left to do (no I/O needed)."""
         return self._store is not None or (not create and self.existed is not None)
 
     def open(self, create: bool) -> None:
-        """Open the file (blocking). Without ``create`` a missing file stays missing.
+        """Open the file (blocking). Without `create` a missing file stays missing.
 
         An existing file is opened read-only, so replaying works on read-only checkouts;
-        the store switches to writing at the first recording (see ``CassetteStore.upgrade``).
+        the store switches to writing at the first recording (see `CassetteStore.upgrade`).
         """
         with self._lock:
             if self.ready(create=create):
@@ -158,7 +158,7 @@ class CassetteSession:
         return Match(canonical, key, mkey, index, scrubber)
 
     def lookup(self, match: Match, cassette: CassetteConfig) -> dict[str, Any] | None:
-        """The recording this call replays, or ``None`` (blocking)."""
+        """The recording this call replays, or `None` (blocking)."""
         store = self._store
         if store is None:
             return None
@@ -189,7 +189,7 @@ class CassetteSession:
         return store.get(ids[-1]) if repeats else None
 
     def _slow_ids(self, match_on: tuple[str, ...]) -> dict[str, list[int]]:
-        """Recording ids grouped by their key under a narrower ``match_on`` (built once)."""
+        """Recording ids grouped by their key under a narrower `match_on` (built once)."""
         with self._lock:
             index = self._slow.get(match_on)
             if index is None and self._store is not None:
@@ -233,12 +233,12 @@ class CassetteSession:
         self, match: Match, cassette: CassetteConfig, prepared: Prepared, fetched: dict[str, BlobSource] | None = None,
         replace: int | None = None,
     ) -> int | None:
-        """Write one recording (blocking); returns its id, or ``None`` when it could not be
+        """Write one recording (blocking); returns its id, or `None` when it could not be
         written.
 
         The provider has answered (and been paid) by now, so a failed write never costs
-        the caller the response: it is logged once, kept in :attr:`write_failures`, and
-        ``use_cassette`` raises it when its block exits. ``replace`` is an expired
+        the caller the response: it is logged once, kept in `write_failures`, and
+        `use_cassette` raises it when its block exits. `replace` is an expired
         recording this one takes the place of.
         """
         try:
@@ -299,7 +299,7 @@ class CassetteSession:
         return recording_id
 
     def note_replayed(self, recording_id: int, duration: float) -> None:
-        """Count one replayed call, which took ``duration`` seconds when it was recorded."""
+        """Count one replayed call, which took `duration` seconds when it was recorded."""
         with self._lock:
             self.replayed += 1
             self.replayed_seconds += duration
@@ -308,7 +308,7 @@ class CassetteSession:
     # -- expiry and strict replay --------------------------------------------------------
 
     def expired(self, recording: dict[str, Any], cassette: CassetteConfig) -> str | None:
-        """Why ``recording`` is expired under ``cassette.max_age``, or ``None``."""
+        """Why `recording` is expired under `cassette.max_age`, or `None`."""
         if cassette.max_age is None:
             return None
         now = time.time()
@@ -336,7 +336,7 @@ class CassetteSession:
         """At the end of a strict block: the recordings it held and did not replay.
 
         The play counts are kept in the cassette, where it can be written, for
-        ``tarash cassette prune --unused``.
+        `tarash cassette prune --unused`.
         """
         if self._store is None:
             self.open(False)  # a block that made no call: what did the cassette hold?

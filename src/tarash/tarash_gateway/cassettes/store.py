@@ -1,32 +1,34 @@
 """The cassette file: one SQLite database, read and written through sqlite-utils.
 
 One store, called from both faces (the async face runs its methods in a thread through
-``Blocking`` effects). What makes it safe to share:
+`Blocking` effects). What makes it safe to share:
 
-- WAL journal, ``busy_timeout`` and one short ``BEGIN IMMEDIATE`` transaction per
+- WAL journal, `busy_timeout` and one short `BEGIN IMMEDIATE` transaction per
   recording: threads, asyncio tasks and processes append to one file at once, and a
-  crash (even ``kill -9``) leaves every committed recording in place;
+  crash (even `kill -9`) leaves every committed recording in place;
 - one connection per thread (and per process: a forked child opens its own);
-- a versioned schema (``PRAGMA user_version``, migrations by sqlite-utils) under our
-  ``application_id``: a corrupt file, a foreign database or a newer schema raise a
-  :class:`~..exceptions.CassetteError` that says so, never a bare ``sqlite3`` error.
+- a versioned schema (`PRAGMA user_version`, migrations by sqlite-utils) under our
+  `application_id`: a corrupt file, a foreign database or a newer schema raise a
+  `CassetteError` that says so, never a bare `sqlite3` error.
 
-Schema (version 1)::
+Schema (version 1):
 
-    recordings         id, key, seq, kind, provider, model, request, outcome,
-                       response, error, timeline, duration, library_version,
-                       recorded_at, recorded_ts          unique (key, seq)
-    blobs              hash (sha256) primary key, size, content_type, data (raw bytes)
-    media              recording_id, slot, url, hash, content_type
-    http_interactions  id, fingerprint (unique), method, uri, request, response,
-                       request_body, response_body (blob hashes), recorded_at
+```text
+recordings         id, key, seq, kind, provider, model, request, outcome,
+                   response, error, timeline, duration, library_version,
+                   recorded_at, recorded_ts          unique (key, seq)
+blobs              hash (sha256) primary key, size, content_type, data (raw bytes)
+media              recording_id, slot, url, hash, content_type
+http_interactions  id, fingerprint (unique), method, uri, request, response,
+                   request_body, response_body (blob hashes), recorded_at
+```
 
 Blobs are stored once per content hash, as raw bytes, and streamed in and out in
 chunks with SQLite's incremental blob I/O, so a 500 MB video never sits in memory.
 
 (Slightly past 400 lines on purpose: every SQL statement that touches the file lives
 here, so locking and error mapping are decided in one place. Summary, verify and prune
-are in :mod:`.maintenance`.)
+are in `maintenance`.)
 """
 
 from __future__ import annotations
@@ -59,11 +61,11 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def check_digest(value: Any, where: str) -> str:
-    """``value`` if it is a blob hash (64 lowercase hex characters), else a CassetteError.
+    """`value` if it is a blob hash (64 lowercase hex characters), else a CassetteError.
 
-    A cassette is untrusted input and blob hashes become file names (``media="file"``,
-    ``--blobs-dir``), so every hash read from a cassette, an export or an import passes
-    here before it is used. ``where`` names the file and the row.
+    A cassette is untrusted input and blob hashes become file names (`media="file"`,
+    `--blobs-dir`), so every hash read from a cassette, an export or an import passes
+    here before it is used. `where` names the file and the row.
     """
     if isinstance(value, str) and _DIGEST.fullmatch(value):
         return value
@@ -73,7 +75,7 @@ def check_digest(value: Any, where: str) -> str:
 
 
 def path_inside(directory: Path, name: str, where: str) -> Path:
-    """``directory / name``, resolved, refused unless it stays inside ``directory``."""
+    """`directory / name`, resolved, refused unless it stays inside `directory`."""
     base = directory.resolve()
     target = (base / name).resolve()
     if target == base or not target.is_relative_to(base):
@@ -110,7 +112,7 @@ def m001_initial(db: Database) -> None:
 
 
 def m002_plays(db: Database) -> None:
-    """How often the last strict run replayed each recording (``prune --unused``)."""
+    """How often the last strict run replayed each recording (`prune --unused`)."""
     db.table("plays").create({"recording_id": int, "plays": int, "run_at": str}, pk="recording_id")
 
 
@@ -126,7 +128,7 @@ _TABLES = ("recordings", "blobs", "media", "http_interactions", "plays")
 
 @dataclass(slots=True)
 class BlobSource:
-    """Bytes to store once under their sha256: in memory (``data``) or in a file (``file``)."""
+    """Bytes to store once under their sha256: in memory (`data`) or in a file (`file`)."""
 
     hash: str
     size: int
@@ -187,9 +189,9 @@ def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
 
 
 class CassetteStore:
-    """One cassette file. Open it with :meth:`open`; every method is thread-safe.
+    """One cassette file. Open it with `open`; every method is thread-safe.
 
-    Example:
+    Examples:
         >>> store = CassetteStore.open("cassettes/run.db", create=False)  # doctest: +SKIP
         >>> store.count_recordings()  # doctest: +SKIP
         12
@@ -213,7 +215,7 @@ class CassetteStore:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, create: bool, display: str | None = None) -> CassetteStore:
-        """Open (and with ``create``, make or upgrade) a cassette; check what it is first."""
+        """Open (and with `create`, make or upgrade) a cassette; check what it is first."""
         store = cls(path, display=display)
         store.check(create=create)
         return store
@@ -248,8 +250,8 @@ class CassetteStore:
         return sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False, uri=uri)
 
     def _connect_readonly(self) -> sqlite3.Connection:
-        """A read-only connection; ``immutable`` where even that cannot open (a WAL-mode
-        file in a read-only directory, whose ``-shm`` cannot be made)."""
+        """A read-only connection; `immutable` where even that cannot open (a WAL-mode
+        file in a read-only directory, whose `-shm` cannot be made)."""
         base = self.file.absolute().as_uri()
         error: sqlite3.Error | None = None
         for params in ("mode=ro", "mode=ro&immutable=1"):
@@ -271,7 +273,7 @@ class CassetteStore:
         """Close every connection; the store reopens on its next use.
 
         After writing, the file is left self-contained: the WAL is merged into it and
-        the ``-wal``/``-shm`` files are removed (unless another process still has it open,
+        the `-wal`/`-shm` files are removed (unless another process still has it open,
         in which case the last one to close does it), so what git commits is complete.
         """
         with self._lock:
@@ -297,7 +299,7 @@ class CassetteStore:
 
     @contextlib.contextmanager
     def transaction(self, doing: str) -> Iterator[Database]:
-        """One short write transaction, taken at once (``BEGIN IMMEDIATE``)."""
+        """One short write transaction, taken at once (`BEGIN IMMEDIATE`)."""
         if self.readonly and not self.upgrade():
             raise CassetteError(f"cassette {self.path}: the cassette is read-only ({doing} needs to write to it)")
         db = self.db()
@@ -314,7 +316,7 @@ class CassetteStore:
                 raise
 
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of a read, as dicts (errors become ``CassetteError``)."""
+        """Rows of a read, as dicts (errors become `CassetteError`)."""
         with guard(self.path, "reading"):
             return _rows(self.db().execute(sql, params))
 
@@ -323,7 +325,7 @@ class CassetteStore:
     def check(self, *, create: bool) -> None:
         """Refuse a foreign, damaged or newer file; create or migrate ours when allowed.
 
-        A file that exists is opened read-only unless ``create`` asks for writing and the
+        A file that exists is opened read-only unless `create` asks for writing and the
         file and its directory are writable: a replay on a read-only checkout works.
         """
         if not self.file.exists():
@@ -371,8 +373,8 @@ class CassetteStore:
         """Whether the store can be written, switching a store opened read-only to
         read-write where the file and its directory allow it.
 
-        Each thread's next :meth:`db` opens a read-write connection; the read-only ones
-        stay usable until :meth:`close`.
+        Each thread's next `db` opens a read-write connection; the read-only ones
+        stay usable until `close`.
         """
         with self._lock:
             if not (self.readonly and _writable(self.file)):
@@ -435,8 +437,8 @@ class CassetteStore:
         return self.query("SELECT count(*) AS n FROM recordings")[0]["n"]
 
     def find(self, key: str, index: int, *, repeats: bool = False) -> dict[str, Any] | None:
-        """The ``index``-th recording (1-based, in recorded order) of a key; with
-        ``repeats``, the last one when there are fewer."""
+        """The `index`-th recording (1-based, in recorded order) of a key; with
+        `repeats`, the last one when there are fewer."""
         rows = self.query("SELECT * FROM recordings WHERE key = ? ORDER BY seq LIMIT 1 OFFSET ?", (key, index - 1))
         if not rows and repeats:
             rows = self.query("SELECT * FROM recordings WHERE key = ? ORDER BY seq DESC LIMIT 1", (key,))
@@ -450,7 +452,7 @@ class CassetteStore:
         return self.query("SELECT count(*) AS n FROM recordings WHERE key = ?", (key,))[0]["n"]
 
     def requests(self) -> Iterator[tuple[int, str]]:
-        """``(id, canonical request JSON)`` of every recording, in recorded order."""
+        """`(id, canonical request JSON)` of every recording, in recorded order."""
         with guard(self.path, "reading"):
             yield from self.db().execute("SELECT id, request FROM recordings ORDER BY id")
 
@@ -474,13 +476,13 @@ class CassetteStore:
         replace_before: float | None = None,
         replace: int | None = None,
     ) -> tuple[int, int]:
-        """Store one recording with its media in one transaction; returns ``(id, seq)``.
+        """Store one recording with its media in one transaction; returns `(id, seq)`.
 
-        The recording takes the next ``seq`` of its key, allocated inside the
+        The recording takes the next `seq` of its key, allocated inside the
         transaction, so concurrent writers of equal requests never collide. With
-        ``replace_before`` (a ``time.time()``), recordings of the same key made before
-        then are deleted first (record mode ``all``). With ``replace`` (a recording id of
-        the same key), that recording gives way to this one, which takes its ``seq`` (an
+        `replace_before` (a `time.time()`), recordings of the same key made before
+        then are deleted first (record mode `all`). With `replace` (a recording id of
+        the same key), that recording gives way to this one, which takes its `seq` (an
         expired recording recorded afresh keeps its place among its key's recordings).
         """
         with self.transaction("recording") as db:
@@ -522,7 +524,7 @@ class CassetteStore:
         return self.query("SELECT coalesce(max(id), 0) AS n FROM recordings")[0]["n"]
 
     def save_plays(self, plays: dict[int, int], held: list[int], run_at: str) -> None:
-        """Keep how often a strict run replayed each recording it ``held`` (the last run wins)."""
+        """Keep how often a strict run replayed each recording it `held` (the last run wins)."""
         with self.transaction("keeping play counts") as db:
             db.execute("DELETE FROM plays")
             db.table("plays").insert_all(
@@ -557,13 +559,13 @@ class CassetteStore:
                 self._put_blob(db, blob)
 
     def media(self, recording_id: int) -> dict[str, dict[str, Any]]:
-        """The captured media of a recording, by slot (``video``, ``images/0`` ...)."""
+        """The captured media of a recording, by slot (`video`, `images/0` ...)."""
         return {r["slot"]: r for r in self.query(
             "SELECT m.slot, m.url, m.hash, coalesce(m.content_type, b.content_type) AS content_type, b.size "
             "FROM media m LEFT JOIN blobs b ON b.hash = m.hash WHERE m.recording_id = ?", (recording_id,))}
 
     def blobs(self) -> list[dict[str, Any]]:
-        """``hash``, ``size`` and ``content_type`` of every blob, by hash."""
+        """`hash`, `size` and `content_type` of every blob, by hash."""
         return self.query("SELECT hash, size, content_type FROM blobs ORDER BY hash")
 
     def all_media(self) -> list[dict[str, Any]]:
@@ -581,8 +583,8 @@ class CassetteStore:
         """A blob's bytes in chunks, never the whole blob at once, checked against its hash.
 
         The bytes are hashed as they stream; the last chunk is held back until the hash
-        and size are checked, so a damaged or edited blob raises a ``CassetteError``
-        naming it (and ``owner``, the recording that asked) before the caller has it all.
+        and size are checked, so a damaged or edited blob raises a `CassetteError`
+        naming it (and `owner`, the recording that asked) before the caller has it all.
         """
         where = f"cassette {self.path}" + (f", {owner}" if owner else "")
         check_digest(digest, where)
@@ -628,7 +630,7 @@ class CassetteStore:
         return self.query("SELECT * FROM http_interactions ORDER BY id")
 
     def add_http_interactions(self, rows: list[dict[str, Any]], blobs: list[BlobSource]) -> int:
-        """Add interactions not stored yet (by ``fingerprint``); returns how many were new."""
+        """Add interactions not stored yet (by `fingerprint`); returns how many were new."""
         with self.transaction("recording HTTP interactions") as db:
             for blob in blobs:
                 self._put_blob(db, blob)

@@ -1,15 +1,15 @@
 """Seeded, reproducible choice of mock outcomes.
 
-A :class:`DrawSource` is a ``random.Random`` with its seed and a draw counter, guarded by
+A `DrawSource` is a `random.Random` with its seed and a draw counter, guarded by
 a lock so threads and tasks share one sequence. Which source a mock uses:
 
-1. ``MockConfig(seed=...)``: a source owned by that config object;
-2. :func:`set_global_seed` (the pytest plugin's ``--tarash-seed``);
-3. ``TARASH_MOCK_SEED`` in the environment;
+1. `MockConfig(seed=...)`: a source owned by that config object;
+2. `set_global_seed` (the pytest plugin's `--tarash-seed`);
+3. `TARASH_MOCK_SEED` in the environment;
 4. otherwise a process source with a random seed, reported like the others, so a
-   failing run can be repeated with ``TARASH_MOCK_SEED=<seed>``.
+   failing run can be repeated with `TARASH_MOCK_SEED=<seed>`.
 
-:func:`pick` is the pure rule that turns one uniform number into an outcome index.
+`pick` is the pure rule that turns one uniform number into an outcome index.
 """
 
 from __future__ import annotations
@@ -37,25 +37,25 @@ class Draw(NamedTuple):
 
 
 def pick(weights: Sequence[float], u: float) -> int:
-    """The outcome whose share of the total weight covers ``u`` in ``[0, 1)``."""
+    """The outcome whose share of the total weight covers `u` in `[0, 1)`."""
     return pick_cumulative(list(itertools.accumulate(weights)), u)
 
 
 def pick_cumulative(cumulative: Sequence[float], u: float) -> int:
-    """:func:`pick` with the running totals of the weights already summed."""
+    """`pick` with the running totals of the weights already summed."""
     return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(cumulative) - 1)
 
 
 def ordered_outcome(order: str, call_number: int, count: int) -> int:
-    """The scripted outcome of the ``call_number``-th call (1-based) among ``count``:
-    ``sequence`` stays on the last one once they run out, ``cycle`` starts again."""
+    """The scripted outcome of the `call_number`-th call (1-based) among `count`:
+    `sequence` stays on the last one once they run out, `cycle` starts again."""
     if order == "cycle":
         return (call_number - 1) % count
     return min(call_number, count) - 1
 
 
 def sample_latency(latency: Latency | None, u: float) -> float:
-    """Seconds of injected latency for a uniform number ``u`` (inverse transform sampling)."""
+    """Seconds of injected latency for a uniform number `u` (inverse transform sampling)."""
     if latency is None:
         return 0.0
     kind = latency.distribution
@@ -83,11 +83,11 @@ class DrawSource:
         self._lock = threading.Lock()
 
     def draw(self, weights: Sequence[float]) -> Draw:
-        """Draw an outcome index for ``weights``."""
+        """Draw an outcome index for `weights`."""
         return self.draw_cumulative(list(itertools.accumulate(weights)))
 
     def draw_cumulative(self, cumulative: Sequence[float]) -> Draw:
-        """:meth:`draw` with the running totals of the weights already summed."""
+        """`draw` with the running totals of the weights already summed."""
         with self._lock:
             u, latency_u = self._random.random(), self._random.random()
             self._count += 1
@@ -101,7 +101,7 @@ _forced_seed: int | None = None
 
 
 def set_global_seed(seed: int | None) -> None:
-    """Seed every mock without a seed of its own (``None`` goes back to the environment)."""
+    """Seed every mock without a seed of its own (`None` goes back to the environment)."""
     global _forced_seed, _global
     with _global_lock:
         _forced_seed = seed
@@ -109,7 +109,7 @@ def set_global_seed(seed: int | None) -> None:
 
 
 def global_source() -> DrawSource:
-    """The process-wide source, re-seeded when ``TARASH_MOCK_SEED`` changes."""
+    """The process-wide source, re-seeded when `TARASH_MOCK_SEED` changes."""
     global _global
     wanted = _forced_seed if _forced_seed is not None else _env_seed()
     source = _global

@@ -1,15 +1,17 @@
 """The mock configuration: weighted outcomes, injected errors and latency, polling timelines.
 
-Everything here loads from plain dicts (JSON, YAML, env) and serializes back, errors included::
+Everything here loads from plain dicts (JSON, YAML, env) and serializes back, errors included:
 
-    MockConfig.model_validate({
-        "enabled": True,
-        "seed": 7,
-        "responses": [
-            {"weight": 0.8},
-            {"weight": 0.2, "error": {"type": "RateLimitError", "message": "slow down", "retry_after": 2}},
-        ],
-    })
+```python
+MockConfig.model_validate({
+    "enabled": True,
+    "seed": 7,
+    "responses": [
+        {"weight": 0.8},
+        {"weight": 0.2, "error": {"type": "RateLimitError", "message": "slow down", "retry_after": 2}},
+    ],
+})
+```
 """
 
 from __future__ import annotations
@@ -55,19 +57,25 @@ InjectedError = Annotated[
 class Latency(BaseModel):
     """Injected latency, drawn from the mock's seeded random source.
 
-    ``Latency(seconds=2)`` is fixed; ``Latency(min=0.5, max=3)`` uniform;
-    ``Latency(mean=1.5, stddev=0.5)`` normal (never below zero);
-    ``Latency(mean=1.5, distribution="exponential")`` exponential.
+    `Latency(seconds=2)` is fixed; `Latency(min=0.5, max=3)` uniform;
+    `Latency(mean=1.5, stddev=0.5)` normal (never below zero);
+    `Latency(mean=1.5, distribution="exponential")` exponential.
     """
 
     model_config = ConfigDict(frozen=True)
 
     distribution: Literal["fixed", "uniform", "normal", "exponential"] | None = None
+    """`fixed`, `uniform`, `normal` or `exponential`; inferred from the other fields when left out."""
     seconds: float | None = Field(default=None, ge=0)
+    """Fixed latency in seconds."""
     min: float | None = Field(default=None, ge=0)
+    """Lower bound of a uniform latency, in seconds."""
     max: float | None = Field(default=None, ge=0)
+    """Upper bound of a uniform latency, in seconds."""
     mean: float | None = Field(default=None, ge=0)
+    """Mean of a normal or exponential latency, in seconds."""
     stddev: float | None = Field(default=None, ge=0)
+    """Standard deviation of a normal latency, in seconds."""
 
     @model_validator(mode="after")
     def _infer(self) -> Latency:
@@ -101,19 +109,24 @@ def _default_status_sequence() -> list[StatusType]:
 
 
 class MockPollingConfig(BaseModel):
-    """A simulated progress timeline: one update per status, ``delay_between_updates`` apart.
+    """A simulated progress timeline: one update per status, `delay_between_updates` apart.
 
-    With an injected error the last status becomes ``failed`` and the error is raised after it.
-    ``enabled=False`` turns the timeline off without removing it.
+    With an injected error the last status becomes `failed` and the error is raised after it.
+    `enabled=False` turns the timeline off without removing it.
     """
 
     model_config = ConfigDict(frozen=True)
 
     enabled: bool = True
+    """`False` turns the timeline off without removing it."""
     status_sequence: list[StatusType] = Field(default_factory=_default_status_sequence)
+    """The statuses reported, one update each, in order."""
     delay_between_updates: float = Field(default=0.5, ge=0)
+    """Seconds between two updates (virtual under instant waits)."""
     progress_percentages: list[int] | None = None
+    """A percentage per status; as long as `status_sequence`."""
     custom_updates: list[dict[str, Any]] | None = None
+    """A provider-style `update` dict per status; as long as `status_sequence`."""
 
     @model_validator(mode="after")
     def _lengths(self) -> MockPollingConfig:
@@ -133,32 +146,42 @@ class MockPollingConfig(BaseModel):
 class MockResponse(BaseModel):
     """One weighted outcome of the mock.
 
-    Give at most one of: ``video_url``/``output_video`` (a video to return), ``image_url``,
-    ``mock_response`` (a whole response), ``error`` (raised, a fresh copy each call),
-    ``replay`` (a cassette to replay). With none of them the stock library answers.
+    Give at most one of: `video_url`/`output_video` (a video to return), `image_url`,
+    `mock_response` (a whole response), `error` (raised, a fresh copy each call),
+    `replay` (a cassette to replay). With none of them the stock library answers.
 
-    Example:
+    Examples:
         >>> MockResponse(weight=0.2, error=GenerationFailedError("rate limited"))  # doctest: +SKIP
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, populate_by_name=True, extra="forbid")
 
     weight: float = Field(default=1.0, gt=0)
+    """Relative chance of this outcome among the config's responses."""
     video_url: str | None = None
+    """Return this video URL."""
     image_url: str | None = None
+    """Return this image URL."""
     output_video: MediaType | None = None
+    """Return this video (URL, data URI, base64 or bytes)."""
     output_type: Literal["url", "content"] = Field(
         default="url", validation_alias=AliasChoices("output_type", "output_video_type")
     )
+    """`url` or `content`: how `output_video` is returned (upstream's `output_video_type` is accepted too)."""
     mock_response: VideoGenerationResponse | ImageGenerationResponse | None = None
+    """Return this whole response."""
     error: InjectedError | None = None
+    """Raise this error (an exception or a dict like `{"type": "RateLimitError", "message": ...}`), a fresh copy each call."""
     replay: str | None = None
+    """Replay the matching recording of this cassette path."""
     latency: LatencyValue | None = None
+    """Latency of this outcome (seconds or a `Latency`); overrides the config's."""
     polling: MockPollingConfig | None = None
+    """Progress timeline of this outcome; overrides the config's."""
 
     @property
     def output_video_type(self) -> str:
-        """Upstream's name for :attr:`output_type`."""
+        """Upstream's name for `output_type`."""
         return self.output_type
 
     @model_validator(mode="after")
@@ -174,7 +197,7 @@ class MockResponse(BaseModel):
 
     @property
     def outcome_kind(self) -> str:
-        """``stock``, ``url``, ``response``, ``error`` or ``replay``."""
+        """`stock`, `url`, `response`, `error` or `replay`."""
         if self.error is not None:
             return "error"
         if self.replay is not None:
@@ -189,25 +212,31 @@ class MockResponse(BaseModel):
 class MockConfig(BaseModel):
     """Turns a config's calls into mock calls.
 
-    ``MockConfig(enabled=True)`` answers from the stock library. ``responses`` are drawn by
-    weight; ``seed`` (or ``TARASH_MOCK_SEED`` in the environment) makes the sequence of
-    draws the same in every process. ``latency`` and ``polling`` apply to every outcome
+    `MockConfig(enabled=True)` answers from the stock library. `responses` are drawn by
+    weight; `seed` (or `TARASH_MOCK_SEED` in the environment) makes the sequence of
+    draws the same in every process. `latency` and `polling` apply to every outcome
     that does not set its own.
 
-    ``order`` scripts the outcomes instead of drawing them: ``"sequence"`` serves the
+    `order` scripts the outcomes instead of drawing them: `"sequence"` serves the
     responses in order, call after call, then keeps serving the last one (fail twice,
-    then succeed); ``"cycle"`` goes round them again and again. Weights are then ignored.
+    then succeed); `"cycle"` goes round them again and again. Weights are then ignored.
     The count is kept per config object, across threads and tasks.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = True
+    """`False` keeps the settings but sends calls to the provider."""
     responses: list[MockResponse] | None = None
+    """The weighted outcomes; none means the stock library answers every call."""
     polling: MockPollingConfig | None = None
+    """Progress timeline of every outcome that sets none."""
     latency: LatencyValue | None = None
+    """Latency of every outcome that sets none (seconds or a `Latency`)."""
     seed: int | None = None
+    """Makes the sequence of draws the same in every process (else `TARASH_MOCK_SEED`)."""
     order: Literal["weighted", "sequence", "cycle"] = "weighted"
+    """`weighted` draws by weight; `sequence` serves the responses in order, then keeps the last; `cycle` goes round them."""
 
     # The seeded draw sequence of this config object (see mock.chaos.source_for).
     _source: Any = PrivateAttr(default=None)

@@ -1,9 +1,9 @@
 """The mock layer: serves a drawn outcome instead of calling the provider.
 
-Per call: draw an outcome (seeded, see :mod:`.chaos`), build its response or a fresh
+Per call: draw an outcome (seeded, see `chaos`), build its response or a fresh
 copy of its error, spend the injected latency, play the polling timeline (the last
-status becomes ``failed`` when an error is injected), then return or raise. Waits go
-through the clock and never pass the config's overall ``timeout``.
+status becomes `failed` when an error is injected), then return or raise. Waits go
+through the clock and never pass the config's overall `timeout`.
 """
 
 from __future__ import annotations
@@ -41,19 +41,19 @@ def env_mock_enabled() -> bool:
 
 
 def force_mock(enabled: bool = True) -> None:
-    """Serve every call of the process from the mock layer (the pytest plugin's ``--tarash-mock``).
+    """Serve every call of the process from the mock layer (the pytest plugin's `--tarash-mock`).
 
-    A config keeps its own enabled mock; every other config (no ``mock``, or
-    ``MockConfig(enabled=False)``) gets the stock mock. Stronger than ``TARASH_MOCK=1``,
-    which leaves ``enabled=False`` configs real. ``force_mock(False)`` turns it off.
+    A config keeps its own enabled mock; every other config (no `mock`, or
+    `MockConfig(enabled=False)`) gets the stock mock. Stronger than `TARASH_MOCK=1`,
+    which leaves `enabled=False` configs real. `force_mock(False)` turns it off.
     """
     global _forced
     _forced = enabled
 
 
 def effective_mock(config: AnyConfig) -> MockConfig | None:
-    """The mock in force for a config: its own enabled ``mock``, else stock when forced
-    (:func:`force_mock`) or, for configs without a ``mock``, when ``TARASH_MOCK=1``."""
+    """The mock in force for a config: its own enabled `mock`, else stock when forced
+    (`force_mock`) or, for configs without a `mock`, when `TARASH_MOCK=1`."""
     if config.mock is not None:
         return config.mock if config.mock.enabled else _ENV_MOCK if _forced else None
     return _ENV_MOCK if _forced or env_mock_enabled() else None
@@ -93,7 +93,7 @@ class MockLayer(Layer):
 
 
 def _origin_fields(call: Call, chosen: MockResponse, draw: Draw, latency: float) -> dict[str, Any]:
-    """What :class:`Origin` will say; built once the stock file (if any) is known."""
+    """What `Origin` will say; built once the stock file (if any) is known."""
     kind = chosen.outcome_kind
     injected = f"error:{type(chosen.error).__name__}" if chosen.error is not None else None
     if latency > 0:

@@ -1,13 +1,13 @@
 """The stock library: real, playable media bundled in the package, labelled as mock.
 
-The files live in ``stock_media/`` beside this package (made by
-``tools/gen_stock_media.py``); ``manifest.json`` describes each one. Matching is pure:
+The files live in `stock_media/` beside this package (made by
+`tools/gen_stock_media.py`); `manifest.json` describes each one. Matching is pure:
 
 - video: the exact aspect ratio first, then the nearest resolution, then the nearest
   duration (on a tie, the longer clip, so the video is never shorter than asked);
 - image: the exact size first, then the nearest aspect ratio, then the nearest area.
 
-Nothing is fetched and nothing is written: URL mode gives a ``file://`` URL to the
+Nothing is fetched and nothing is written: URL mode gives a `file://` URL to the
 bundled file; content mode reads its bytes.
 """
 
@@ -152,7 +152,7 @@ def match_image(
     aspect_ratio: str | None,
     library: tuple[StockImage, ...] | None = None,
 ) -> StockImage:
-    """The best stock image for a request's size (``"WxH"``) or aspect ratio (``"W:H"``)."""
+    """The best stock image for a request's size (`"WxH"`) or aspect ratio (`"W:H"`)."""
     if library is None:
         return _match_image_cached(size, aspect_ratio)
     return _match_image(size, aspect_ratio, library)

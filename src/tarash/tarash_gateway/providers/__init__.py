@@ -1,7 +1,7 @@
 """Built-in providers over httpx.
 
-``get_provider(name)`` returns the adapter serving a provider name, or ``None``. An
-adapter offers ``handle(call)`` and ``ahandle(call)`` like a layer.
+`get_provider(name)` returns the adapter serving a provider name, or `None`. An
+adapter offers `handle(call)` and `ahandle(call)` like a layer.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """Sans-I/O provider protocols and the one loop that runs them all.
 
-A provider is a :class:`ProviderProtocol`: it *builds* requests and *parses* responses,
-and never performs I/O. :func:`generation_flow` is the submit / poll / result / cancel
-loop, written once as a flow; :class:`HttpProvider` runs it on either face with the
-shared drivers (``run_sync``/``run_async``). No provider writes its loop twice.
+A provider is a `ProviderProtocol`: it *builds* requests and *parses* responses,
+and never performs I/O. `generation_flow` is the submit / poll / result / cancel
+loop, written once as a flow; `HttpProvider` runs it on either face with the
+shared drivers (`run_sync`/`run_async`). No provider writes its loop twice.
 
-The loop honours, for every provider: ``poll_interval`` (fractions of a second),
-``max_poll_attempts``, and ``timeout`` as the overall deadline. When the deadline or
+The loop honours, for every provider: `poll_interval` (fractions of a second),
+`max_poll_attempts`, and `timeout` as the overall deadline. When the deadline or
 the poll budget runs out, the job is cancelled where the provider allows it and
-:class:`~..exceptions.TimeoutError` is raised.
+`TimeoutError` is raised.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Job:
-    """A provider job as last seen. ``done`` jobs hold a ``result`` or an ``error``."""
+    """A provider job as last seen. `done` jobs hold a `result` or an `error`."""
 
     id: str
     status: StatusType = "queued"
@@ -63,9 +63,9 @@ class Job:
 class ProviderProtocol:
     """Base of every provider: request builders and response parsers, no I/O.
 
-    Subclasses set ``name`` and ``default_base_url`` and implement at least
-    :meth:`submit` and :meth:`parse_submit`. Jobs that finish at submit (synchronous
-    APIs) return a ``done`` job from :meth:`parse_submit` and never poll.
+    Subclasses set `name` and `default_base_url` and implement at least
+    `submit` and `parse_submit`. Jobs that finish at submit (synchronous
+    APIs) return a `done` job from `parse_submit` and never poll.
     """
 
     name: ClassVar[str] = ""
@@ -81,7 +81,7 @@ class ProviderProtocol:
         return {}
 
     def request(self, call: Call, method: str, url: str, **kwargs: Any) -> httpx.Request:
-        """An ``httpx.Request`` with this provider's headers and a timeout cut to the deadline."""
+        """An `httpx.Request` with this provider's headers and a timeout cut to the deadline."""
         headers = {**self.headers(call), **kwargs.pop("headers", {})}
         if not url.startswith(("http://", "https://")):
             url = f"{self.base_url(call)}/{url.lstrip('/')}"
@@ -117,7 +117,7 @@ class ProviderProtocol:
         return None
 
     def parse_result(self, call: Call, job: Job, response: httpx.Response | None) -> Any:
-        """The gateway response for a completed job (``job.result`` when already built)."""
+        """The gateway response for a completed job (`job.result` when already built)."""
         if job.result is None:
             raise exc.GenerationFailedError(
                 f"{self.name} finished without a result", provider=self.name, model=call.config.model, request_id=job.id
@@ -129,12 +129,12 @@ class ProviderProtocol:
         return None
 
     def poll_delay(self, call: Call, job: Job, response: httpx.Response | None) -> float:
-        """Seconds to wait before the next poll (the config's ``poll_interval``)."""
+        """Seconds to wait before the next poll (the config's `poll_interval`)."""
         return call.config.poll_interval
 
     def json_object(self, call: Call, response: httpx.Response, phase: str) -> dict[str, Any]:
         """The JSON object of a successful answer; anything else is a clear
-        :class:`GenerationFailedError` naming the phase (never a bare decode error)."""
+        `GenerationFailedError` naming the phase (never a bare decode error)."""
         body = json_or_empty(response) if response.content else None
         if not isinstance(body, dict) or (not body and response.content):
             raise exc.GenerationFailedError(
@@ -146,8 +146,8 @@ class ProviderProtocol:
         return body
 
     def job_id(self, call: Call, body: dict[str, Any], field: str, what: str, shown: Any = None) -> str:
-        """The job id a submit answer holds in ``field``; without one, a clear
-        :class:`GenerationFailedError` (``what`` names it, ``shown`` is the body to report)."""
+        """The job id a submit answer holds in `field`; without one, a clear
+        `GenerationFailedError` (`what` names it, `shown` is the body to report)."""
         value = body.get(field)
         if not value:
             raise exc.GenerationFailedError(
@@ -241,7 +241,7 @@ def _cancel(protocol: ProviderProtocol, call: Call, job: Job) -> Flow[None]:
 
 
 class HttpProvider:
-    """Adapter that serves a built-in provider in the stack (``handle``/``ahandle``)."""
+    """Adapter that serves a built-in provider in the stack (`handle`/`ahandle`)."""
 
     def __init__(self, protocol: ProviderProtocol) -> None:
         self.protocol = protocol
@@ -255,7 +255,7 @@ class HttpProvider:
 
 
 def parse_retry_after(response: httpx.Response) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    """Seconds from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
     value = response.headers.get("retry-after-ms")
     if value:
         try:
@@ -276,7 +276,7 @@ def parse_retry_after(response: httpx.Response) -> float | None:
 
 
 def json_or_empty(response: httpx.Response) -> Any:
-    """The JSON body of an answer, or ``{}`` when it has none or it is not JSON (tolerant parsers)."""
+    """The JSON body of an answer, or `{}` when it has none or it is not JSON (tolerant parsers)."""
     try:
         return response.json()
     except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
@@ -308,10 +308,10 @@ def _message(body: Any) -> str:
 def http_error(provider: str, model: str, response: httpx.Response, phase: str) -> exc.TarashException:
     """The common mapping of an HTTP error answer.
 
-    401/403 -> :class:`HTTPError` (no fallback); 429 -> :class:`RateLimitError` with
-    ``retry_after``; 400/422 -> :class:`ValidationError`; others -> :class:`HTTPError`
-    (5xx falls back). ``phase`` (submit, poll, result) is part of the message and of
-    ``raw_response``, so a failed submit and a failed job are told apart.
+    401/403 -> `HTTPError` (no fallback); 429 -> `RateLimitError` with
+    `retry_after`; 400/422 -> `ValidationError`; others -> `HTTPError`
+    (5xx falls back). `phase` (submit, poll, result) is part of the message and of
+    `raw_response`, so a failed submit and a failed job are told apart.
     """
     code = response.status_code
     body = _body(response)

@@ -1,41 +1,41 @@
 """fal.ai over its queue API (httpx only, no fal-client).
 
-Endpoints (``config.base_url`` replaces the queue host ``https://queue.fal.run``):
+Endpoints (`config.base_url` replaces the queue host `https://queue.fal.run`):
 
-- submit: ``POST {base}/{model_id}`` with the model input as the JSON body (no wrapper);
-  the answer holds ``request_id`` and absolute ``status_url``/``response_url``/``cancel_url``,
-  which are used verbatim (fal's docs say not to build them; they use ``owner/app`` only).
-  Only when an answer lacks them are they built from ``{base}/{owner}/{app}/requests/{id}``.
-- poll: ``GET {status_url}?logs=1``; 202 while running, 200 when done (any 2xx accepted).
-- result: ``GET {response_url}``, only after ``COMPLETED``.
-- cancel: ``PUT {cancel_url}`` (on timeout; best effort).
+- submit: `POST {base}/{model_id}` with the model input as the JSON body (no wrapper);
+  the answer holds `request_id` and absolute `status_url`/`response_url`/`cancel_url`,
+  which are used verbatim (fal's docs say not to build them; they use `owner/app` only).
+  Only when an answer lacks them are they built from `{base}/{owner}/{app}/requests/{id}`.
+- poll: `GET {status_url}?logs=1`; 202 while running, 200 when done (any 2xx accepted).
+- result: `GET {response_url}`, only after `COMPLETED`.
+- cancel: `PUT {cancel_url}` (on timeout; best effort).
 
-Auth: ``Authorization: Key <key>`` from ``config.api_key``, else the ``FAL_KEY`` variable.
+Auth: `Authorization: Key <key>` from `config.api_key`, else the `FAL_KEY` variable.
 A call with neither is refused before any network request.
 
-States: ``IN_QUEUE`` -> queued (``update["queue_position"]``), ``IN_PROGRESS`` ->
-processing (``update["logs"]``: the log messages), ``COMPLETED`` -> completed, or failed
-when it carries ``error``. fal gives no percentage, so ``progress_percent`` stays ``None``
-until completion. ``FAILED``/``CANCELED``-like strings, seen in third-party schemas, are
+States: `IN_QUEUE` -> queued (`update["queue_position"]`), `IN_PROGRESS` ->
+processing (`update["logs"]`: the log messages), `COMPLETED` -> completed, or failed
+when it carries `error`. fal gives no percentage, so `progress_percent` stays `None`
+until completion. `FAILED`/`CANCELED`-like strings, seen in third-party schemas, are
 read as failed; any other unknown status as still processing.
 
-Errors (HTTP answers go through :func:`~.base.http_error` first):
+Errors (HTTP answers go through `http_error` first):
 
-- 422 (or 400) whose body says ``content_policy_violation`` -> ContentModerationError,
+- 422 (or 400) whose body says `content_policy_violation` -> ContentModerationError,
   at submit or when fetching the result;
-- ``COMPLETED`` with ``error``: ``error_type``/message ``content_policy_violation`` ->
-  ContentModerationError; anything else (``runner_disconnected``, ...) ->
+- `COMPLETED` with `error`: `error_type`/message `content_policy_violation` ->
+  ContentModerationError; anything else (`runner_disconnected`, ...) ->
   GenerationFailedError (falls back);
-- an image result whose ``has_nsfw_concepts`` flags every image -> ContentModerationError
+- an image result whose `has_nsfw_concepts` flags every image -> ContentModerationError
   (fal returns blacked-out images then);
 - 400/422 -> ValidationError, 401/403 -> HTTPError, 429 -> RateLimitError (fal sends no
-  ``Retry-After`` that we know of; it is read if present), 5xx -> HTTPError.
+  `Retry-After` that we know of; it is read if present), 5xx -> HTTPError.
 
-Models: field mapping per family, as data in :data:`SPECS` (rendered in the docs):
+Models: field mapping per family, as data in `SPECS` (rendered in the docs):
 MiniMax/Hailuo, Kling O1, v2.6, v3 and O3, Veo 3 and 3.1, Sora 2, Wan v2.6, 2.5
 preview, v2.2-14b animate and v2.2-a14b, ByteDance Seedance, PixVerse v5/v5.5/swap;
 images: FLUX, FLUX.2, Z-Image-Turbo, Recraft, Ideogram; any other model gets the
-generic spec. ``extra_params`` are merged into the body as is.
+generic spec. `extra_params` are merged into the body as is.
 """
 
 from __future__ import annotations
@@ -318,7 +318,7 @@ _MODERATION = "content_policy_violation"
 
 
 def _app_id(model: str) -> str:
-    """``owner/app`` of a model id (status, result and cancel URLs use only that)."""
+    """`owner/app` of a model id (status, result and cancel URLs use only that)."""
     parts = model.strip("/").split("/")
     keep = 3 if parts[0] in _NAMESPACES else 2
     return "/".join(parts[:keep])

@@ -1,11 +1,11 @@
-"""HTTP for the built-in providers: one ``Send`` effect, and the clients it sends with.
+"""HTTP for the built-in providers: one `Send` effect, and the clients it sends with.
 
-- Sync face: one shared ``httpx.Client`` for the process (thread-safe, keep-alive across
+- Sync face: one shared `httpx.Client` for the process (thread-safe, keep-alive across
   calls), closed at exit.
-- Async face: one ``httpx.AsyncClient`` per generation (:func:`async_call_client`, entered
+- Async face: one `httpx.AsyncClient` per generation (`async_call_client`, entered
   by the adapter), closed when the generation ends. It never outlives or changes its
   event loop, keeps its connection across the submit, polls and result of that
-  generation, and leaves no socket behind after ``asyncio.run``. Small pools also keep
+  generation, and leaves no socket behind after `asyncio.run`. Small pools also keep
   httpcore's per-event scan of its connections short under hundreds of concurrent
   generations.
 
@@ -62,7 +62,7 @@ def sync_client() -> httpx.Client:
 
 @contextlib.asynccontextmanager
 async def async_call_client() -> AsyncIterator[httpx.AsyncClient]:
-    """The async client of one generation: every ``Send`` inside the block uses it."""
+    """The async client of one generation: every `Send` inside the block uses it."""
     async with _client(httpx.AsyncClient) as client:
         token = _call_client.set(client)
         try:
@@ -73,9 +73,9 @@ async def async_call_client() -> AsyncIterator[httpx.AsyncClient]:
 
 @dataclass(slots=True)
 class Send(Effect):
-    """Send one request; answers the ``httpx.Response`` whatever its status.
+    """Send one request; answers the `httpx.Response` whatever its status.
 
-    ``provider``/``model`` name the call in the errors raised for transport failures.
+    `provider`/`model` name the call in the errors raised for transport failures.
     """
 
     request: httpx.Request

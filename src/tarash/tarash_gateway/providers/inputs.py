@@ -1,6 +1,6 @@
 """Media inputs (URL, data URI, raw base64, bytes) turned into what a provider accepts.
 
-``wire_url`` is pure. ``wire_bytes`` may download, so it is a flow: the download runs
+`wire_url` is pure. `wire_bytes` may download, so it is a flow: the download runs
 inline on the sync face and in a worker thread on the async one, never blocking the
 event loop.
 """
@@ -20,7 +20,7 @@ __all__ = ["inline_local_files", "wire_bytes", "wire_url"]
 
 
 def wire_url(media: MediaType, default_type: str = "image/png") -> str:
-    """An ``http(s)``/``file``/``data:`` URL for ``media``; bytes and raw base64 become data URIs."""
+    """An `http(s)`/`file`/`data:` URL for `media`; bytes and raw base64 become data URIs."""
     if isinstance(media, dict):
         return to_data_uri(media["content"], media.get("content_type") or default_type)
     text = str(media)
@@ -34,14 +34,14 @@ def wire_url(media: MediaType, default_type: str = "image/png") -> str:
 
 
 def wire_bytes(media: MediaType, default_type: str = "image/png") -> Flow[tuple[bytes, str]]:
-    """The bytes and content type of ``media`` (downloading a URL when needed)."""
+    """The bytes and content type of `media` (downloading a URL when needed)."""
     if isinstance(media, dict):
         return media["content"], media.get("content_type") or default_type
     return (yield Blocking(load_media, (str(media), default_type)))
 
 
 def inline_local_files(request: Any) -> Flow[Any]:
-    """``request`` with its ``file://`` media inputs read into data URIs.
+    """`request` with its `file://` media inputs read into data URIs.
 
     For providers that take URLs or data URIs (fal, Replicate): a local path means
     nothing to them. Other inputs are left as they are. A flow, so reading a file runs

@@ -1,13 +1,13 @@
 """Field mapping as data: which request fields a model takes, under what wire names.
 
-Each provider lists :class:`ModelSpec` entries. A spec names a model (or a family by
-prefix, matched on a segment boundary: ``fal-ai/minimax`` matches
-``fal-ai/minimax/video-01`` but not ``fal-ai/minimax-anything``) and its
-:class:`Field` rules. :func:`map_request` turns a request into the provider's payload,
+Each provider lists `ModelSpec` entries. A spec names a model (or a family by
+prefix, matched on a segment boundary: `fal-ai/minimax` matches
+`fal-ai/minimax/video-01` but not `fal-ai/minimax-anything`) and its
+`Field` rules. `map_request` turns a request into the provider's payload,
 and refuses, before any network call, a value the model cannot take, with a
-:class:`~..exceptions.ValidationError` naming the field and the allowed values.
+`ValidationError` naming the field and the allowed values.
 
-The same data renders the per-provider docs tables (:func:`mapping_table`), so the docs
+The same data renders the per-provider docs tables (`mapping_table`), so the docs
 cannot drift from the code.
 """
 
@@ -74,21 +74,21 @@ class Field:
     """One request field of a model.
 
     Args:
-        source: the request attribute (``duration_seconds``), or ``image_list:<role>``
-            for the input image with that role (``image_list:first_frame``), or
-            ``image_list:*`` for all images as a list, ``image_list:<role>[]`` for all
-            images of that role as a list, or ``extra_params:<key>`` for
-            one key of ``extra_params`` (validated here, then not sent a second time).
-            Several sources joined by ``+`` (``aspect_ratio+resolution``) read as a
-            tuple, missing only when every part is; ``allowed``/``convert`` key on it.
-        target: the payload key; dots make nested keys (``input.duration``). An empty
-            target checks the value (``allowed``, ``bounds``) but sends nothing.
+        source: the request attribute (`duration_seconds`), or `image_list:<role>`
+            for the input image with that role (`image_list:first_frame`), or
+            `image_list:*` for all images as a list, `image_list:<role>[]` for all
+            images of that role as a list, or `extra_params:<key>` for
+            one key of `extra_params` (validated here, then not sent a second time).
+            Several sources joined by `+` (`aspect_ratio+resolution`) read as a
+            tuple, missing only when every part is; `allowed`/`convert` key on it.
+        target: the payload key; dots make nested keys (`input.duration`). An empty
+            target checks the value (`allowed`, `bounds`) but sends nothing.
         allowed: the values the model takes (compared before conversion), if limited.
-        convert: a name from :data:`CONVERTERS` or a mapping of value -> wire value.
-            A converter that raises ``ValueError`` refuses the request (``ValidationError``).
+        convert: a name from `CONVERTERS` or a mapping of value -> wire value.
+            A converter that raises `ValueError` refuses the request (`ValidationError`).
         required: refuse the request when the field is missing.
         default: sent when the request leaves the field unset.
-        bounds: the inclusive ``(min, max)`` a number must lie in, if limited.
+        bounds: the inclusive `(min, max)` a number must lie in, if limited.
     """
 
     source: str
@@ -112,7 +112,7 @@ class ModelSpec:
 
 
 def find_spec(specs: Iterable[ModelSpec], model: str, kind: str) -> ModelSpec | None:
-    """The spec with the longest name that equals ``model`` or prefixes it on a boundary."""
+    """The spec with the longest name that equals `model` or prefixes it on a boundary."""
     base = model.split(":", 1)[0]  # Replicate's owner/name:version
     best: ModelSpec | None = None
     for spec in specs:
@@ -165,11 +165,11 @@ def map_request(
     reads: Iterable[str] = (),
     strict: bool = False,
 ) -> dict[str, Any]:
-    """The provider payload for ``request`` under ``spec``, then ``extra_params`` on top.
+    """The provider payload for `request` under `spec`, then `extra_params` on top.
 
-    Request fields the model does not take (not read by a rule, nor in ``reads``, the
+    Request fields the model does not take (not read by a rule, nor in `reads`, the
     fields the provider handles itself) are left out, and reported: logged once per
-    provider, model and field, or, with ``strict``, refused with a ``ValidationError``
+    provider, model and field, or, with `strict`, refused with a `ValidationError`
     that names them and the fields the model takes.
     """
     unused = unused_fields(spec, request, reads)
@@ -266,14 +266,14 @@ def _report_unused(
 
 
 def strict_fields(config: Any) -> bool:
-    """Whether unused request fields are refused: ``provider_config["strict_fields"]``, else
-    ``TARASH_STRICT_FIELDS=1`` in the environment."""
+    """Whether unused request fields are refused: `provider_config["strict_fields"]`, else
+    `TARASH_STRICT_FIELDS=1` in the environment."""
     own = (config.provider_config or {}).get("strict_fields")
     return bool(own) if own is not None else env_flag("TARASH_STRICT_FIELDS")
 
 
 def _number(value: float) -> str:
-    """``35`` not ``35.0``, and ``4294967294`` not ``4.29497e+09``."""
+    """`35` not `35.0`, and `4294967294` not `4.29497e+09`."""
     return str(int(value)) if float(value).is_integer() else str(value)
 
 

@@ -1,59 +1,59 @@
-"""OpenAI (``provider="openai"``) and Azure OpenAI (``provider="azure_openai"``).
+"""OpenAI (`provider="openai"`) and Azure OpenAI (`provider="azure_openai"`).
 
-One protocol, two hosts. Endpoints are relative to ``base_url``, which replaces
-``https://api.openai.com/v1`` (Azure: ``https://{resource}.openai.azure.com/openai/v1``):
+One protocol, two hosts. Endpoints are relative to `base_url`, which replaces
+`https://api.openai.com/v1` (Azure: `https://{resource}.openai.azure.com/openai/v1`):
 
-- Images (synchronous): ``POST /images/generations`` (JSON), or ``POST /images/edits``
-  (multipart, ``image`` / repeated ``image[]`` file parts and ``mask``) when the request
-  carries input images. GPT image models answer ``data[].b64_json`` only; it becomes a
-  ``data:`` URI in ``images``. dall-e models answer ``data[].url`` unless asked for
-  ``response_format="b64_json"`` (``extra_params``); both are handled.
-- Videos (Sora): ``POST /videos`` (always multipart: ``prompt``, ``model``,
-  ``seconds``, ``size``, an ``input_reference`` image file) -> a ``video_...`` object;
-  ``POST /videos/{id}/remix`` (JSON ``{"prompt"}``) when ``extra_params["video_id"]``
-  names a finished video, as upstream. Poll ``GET /videos/{id}``; the result is the
-  MP4 bytes of ``GET /videos/{id}/content``, returned as
-  ``{"content": bytes, "content_type": "video/mp4"}``. On timeout the job is cancelled
-  with ``DELETE /videos/{id}``: there is no documented cancel endpoint, deleting is the
+- Images (synchronous): `POST /images/generations` (JSON), or `POST /images/edits`
+  (multipart, `image` / repeated `image[]` file parts and `mask`) when the request
+  carries input images. GPT image models answer `data[].b64_json` only; it becomes a
+  `data:` URI in `images`. dall-e models answer `data[].url` unless asked for
+  `response_format="b64_json"` (`extra_params`); both are handled.
+- Videos (Sora): `POST /videos` (always multipart: `prompt`, `model`,
+  `seconds`, `size`, an `input_reference` image file) -> a `video_...` object;
+  `POST /videos/{id}/remix` (JSON `{"prompt"}`) when `extra_params["video_id"]`
+  names a finished video, as upstream. Poll `GET /videos/{id}`; the result is the
+  MP4 bytes of `GET /videos/{id}/content`, returned as
+  `{"content": bytes, "content_type": "video/mp4"}`. On timeout the job is cancelled
+  with `DELETE /videos/{id}`: there is no documented cancel endpoint, deleting is the
   only way to drop a job [U], best effort.
 
-Auth: ``Authorization: Bearer <key>`` (``config.api_key``, else ``OPENAI_API_KEY``);
-``provider_config`` ``organization`` / ``project`` become ``OpenAI-Organization`` /
-``OpenAI-Project``. Azure: ``api-key: <key>`` (``config.api_key``, else
-``AZURE_OPENAI_API_KEY``), or ``Authorization: Bearer`` with
-``provider_config["azure_ad_token"]``; ``base_url`` is required (a bare resource URL
-gets ``/openai/v1`` appended); ``config.api_version``, when set, is sent as the
-``api-version`` query parameter on every request (the v1 API does not need one).
-On Azure ``model`` is the deployment name: when it is not a known model id, the
-mapping of ``provider_config["base_model"]`` is used, else ``sora-2`` for videos and
-``gpt-image-1`` for images. On OpenAI, ``base_model`` likewise maps an unknown id.
+Auth: `Authorization: Bearer <key>` (`config.api_key`, else `OPENAI_API_KEY`);
+`provider_config` `organization` / `project` become `OpenAI-Organization` /
+`OpenAI-Project`. Azure: `api-key: <key>` (`config.api_key`, else
+`AZURE_OPENAI_API_KEY`), or `Authorization: Bearer` with
+`provider_config["azure_ad_token"]`; `base_url` is required (a bare resource URL
+gets `/openai/v1` appended); `config.api_version`, when set, is sent as the
+`api-version` query parameter on every request (the v1 API does not need one).
+On Azure `model` is the deployment name: when it is not a known model id, the
+mapping of `provider_config["base_model"]` is used, else `sora-2` for videos and
+`gpt-image-1` for images. On OpenAI, `base_model` likewise maps an unknown id.
 
-States: ``queued`` -> queued, ``in_progress`` -> processing (``progress`` 0-100 is
-``progress_percent``), ``completed``, ``failed`` (with ``error{code, message}``).
-Unknown statuses count as processing; ``cancelled``/``expired`` end as failed. The wait
-between polls is ``max(poll_interval, openai-poll-after-ms)``: the server's hint can
+States: `queued` -> queued, `in_progress` -> processing (`progress` 0-100 is
+`progress_percent`), `completed`, `failed` (with `error{code, message}`).
+Unknown statuses count as processing; `cancelled`/`expired` end as failed. The wait
+between polls is `max(poll_interval, openai-poll-after-ms)`: the server's hint can
 slow polling down, never speed it up past the configured interval.
 
-Errors: 400 with ``code`` ``moderation_blocked`` / ``content_policy_violation`` /
-``content_filter`` (Azure) -> :class:`ContentModerationError`; other 400/422 ->
-:class:`ValidationError`; 401/403 -> :class:`HTTPError`; 429 (``rate_limit_exceeded``
-or ``insufficient_quota``) -> :class:`RateLimitError` with ``retry_after`` from
-``retry-after-ms`` / ``Retry-After``; 5xx -> :class:`HTTPError` (falls back). A
-``failed`` video whose error code or message says moderation ->
-:class:`ContentModerationError`, else :class:`GenerationFailedError`.
+Errors: 400 with `code` `moderation_blocked` / `content_policy_violation` /
+`content_filter` (Azure) -> `ContentModerationError`; other 400/422 ->
+`ValidationError`; 401/403 -> `HTTPError`; 429 (`rate_limit_exceeded`
+or `insufficient_quota`) -> `RateLimitError` with `retry_after` from
+`retry-after-ms` / `Retry-After`; 5xx -> `HTTPError` (falls back). A
+`failed` video whose error code or message says moderation ->
+`ContentModerationError`, else `GenerationFailedError`.
 
-Models: images ``gpt-image-1`` (and ``-mini``), ``gpt-image-1.5``, ``gpt-image-2``,
-``chatgpt-image-latest``, ``dall-e-3``, ``dall-e-2``; videos ``sora-2``,
-``sora-2-pro`` (and dated variants). ``aspect_ratio`` picks the ``size``: Sora
-``16:9`` -> ``1280x720``, ``9:16`` -> ``720x1280`` (only ``720p``; the pro sizes
-``1792x1024``/``1024x1792`` go through ``extra_params={"size": ...}``); GPT image
-``1:1``/``3:2``/``2:3``; dall-e-3 ``1:1``, ``16:9`` -> ``1792x1024``, ``9:16`` ->
-``1024x1792``; an explicit ``size`` wins. Fields a model has no equivalent for (``seed``,
-``negative_prompt``, ...) are not sent, as upstream; values a model cannot take are
-refused before any network call. ``extra_params`` go on the wire as given
-(``background``, ``output_format``, ``moderation``, ``input_fidelity``, ``size`` ...).
-``raw_response`` is the provider's JSON with base64 image payloads elided (the images
-themselves are in ``images``).
+Models: images `gpt-image-1` (and `-mini`), `gpt-image-1.5`, `gpt-image-2`,
+`chatgpt-image-latest`, `dall-e-3`, `dall-e-2`; videos `sora-2`,
+`sora-2-pro` (and dated variants). `aspect_ratio` picks the `size`: Sora
+`16:9` -> `1280x720`, `9:16` -> `720x1280` (only `720p`; the pro sizes
+`1792x1024`/`1024x1792` go through `extra_params={"size": ...}`); GPT image
+`1:1`/`3:2`/`2:3`; dall-e-3 `1:1`, `16:9` -> `1792x1024`, `9:16` ->
+`1024x1792`; an explicit `size` wins. Fields a model has no equivalent for (`seed`,
+`negative_prompt`, ...) are not sent, as upstream; values a model cannot take are
+refused before any network call. `extra_params` go on the wire as given
+(`background`, `output_format`, `moderation`, `input_fidelity`, `size` ...).
+`raw_response` is the provider's JSON with base64 image payloads elided (the images
+themselves are in `images`).
 """
 
 # One module for both names: the registry (providers/__init__.py) fixes the module name,
@@ -155,7 +155,7 @@ _IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "
 
 
 def _is_moderation(error: Any) -> bool:
-    """Whether an OpenAI/Azure ``error`` object describes a safety refusal."""
+    """Whether an OpenAI/Azure `error` object describes a safety refusal."""
     if not isinstance(error, dict):
         return False
     inner = error.get("innererror")
@@ -170,7 +170,7 @@ def _is_moderation(error: Any) -> bool:
 
 
 def _elide_b64(body: Any) -> Any:
-    """``body`` with ``b64_json`` payloads replaced by a note of their length."""
+    """`body` with `b64_json` payloads replaced by a note of their length."""
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         return body
     data = []
@@ -188,7 +188,7 @@ def _form_value(value: Any) -> str:
 
 
 def _shape(size: Any) -> tuple[str | None, str | None]:
-    """``(resolution, aspect_ratio)`` of a ``"WxH"`` size: ``1280x720`` -> ``720p``, ``16:9``."""
+    """`(resolution, aspect_ratio)` of a `"WxH"` size: `1280x720` -> `720p`, `16:9`."""
     try:
         width, height = (int(x) for x in str(size).lower().split("x"))
     except ValueError:
@@ -457,7 +457,7 @@ class OpenAIProtocol(ProviderProtocol):
 
 
 class AzureOpenAIProtocol(OpenAIProtocol):
-    """Azure OpenAI's v1 API: OpenAI's protocol with Azure's host, auth and ``api-version``."""
+    """Azure OpenAI's v1 API: OpenAI's protocol with Azure's host, auth and `api-version`."""
 
     name = "azure_openai"
     default_base_url = ""

@@ -1,40 +1,40 @@
 """Replicate over its predictions API (httpx only, no replicate SDK).
 
-Endpoints (``config.base_url`` replaces ``https://api.replicate.com/v1``):
+Endpoints (`config.base_url` replaces `https://api.replicate.com/v1`):
 
-- submit, by the form of ``config.model``:
-  ``owner/name`` -> ``POST {base}/models/{owner}/{name}/predictions`` ``{"input": ...}``;
-  ``owner/name:<version>`` -> ``POST {base}/predictions`` ``{"version": ..., "input": ...}``;
-  ``deployments/owner/name`` -> ``POST {base}/deployments/{owner}/{name}/predictions``.
+- submit, by the form of `config.model`:
+  `owner/name` -> `POST {base}/models/{owner}/{name}/predictions` `{"input": ...}`;
+  `owner/name:<version>` -> `POST {base}/predictions` `{"version": ..., "input": ...}`;
+  `deployments/owner/name` -> `POST {base}/deployments/{owner}/{name}/predictions`.
   Answer: 201 with the prediction.
-- poll: ``GET {base}/predictions/{id}`` (built from ``base``, as the SDK does, so a proxy
-  given as ``base_url`` stays in the path even if it echoes Replicate's own ``urls.get``).
-- cancel: ``POST {base}/predictions/{id}/cancel`` (on timeout; best effort).
+- poll: `GET {base}/predictions/{id}` (built from `base`, as the SDK does, so a proxy
+  given as `base_url` stays in the path even if it echoes Replicate's own `urls.get`).
+- cancel: `POST {base}/predictions/{id}/cancel` (on timeout; best effort).
 
-Auth: ``Authorization: Bearer <token>`` from ``config.api_key``, else the
-``REPLICATE_API_TOKEN`` (or ``REPLICATE_API_KEY``) variable; refused before any request
+Auth: `Authorization: Bearer <token>` from `config.api_key`, else the
+`REPLICATE_API_TOKEN` (or `REPLICATE_API_KEY`) variable; refused before any request
 when there is none.
 
-States: ``starting`` -> queued, ``processing`` -> processing, ``succeeded`` -> completed,
-``failed``/``canceled``/``aborted`` -> failed; unknown strings count as processing.
-Replicate has no progress field: ``progress_percent`` is parsed from the last tqdm-style
-line of ``logs`` (``" 38%|███▊      | 19/50 [...]"``), as the SDK does. ``update`` holds
-``provider_status`` and ``logs`` (the last lines of the log).
+States: `starting` -> queued, `processing` -> processing, `succeeded` -> completed,
+`failed`/`canceled`/`aborted` -> failed; unknown strings count as processing.
+Replicate has no progress field: `progress_percent` is parsed from the last tqdm-style
+line of `logs` (`" 38%|███▊      | 19/50 [...]"`), as the SDK does. `update` holds
+`provider_status` and `logs` (the last lines of the log).
 
-Errors (HTTP answers go through :func:`~.base.http_error`): 401/403 -> HTTPError,
-422/400 -> ValidationError, 429 -> RateLimitError (``Retry-After`` when sent), 5xx ->
-HTTPError. A ``failed`` prediction whose error says E005 / "flagged as sensitive" / NSFW
--> ContentModerationError; other failures, ``canceled`` and ``aborted`` ->
-GenerationFailedError. The message and ``raw_response["phase"]`` say whether the
+Errors (HTTP answers go through `http_error`): 401/403 -> HTTPError,
+422/400 -> ValidationError, 429 -> RateLimitError (`Retry-After` when sent), 5xx ->
+HTTPError. A `failed` prediction whose error says E005 / "flagged as sensitive" / NSFW
+-> ContentModerationError; other failures, `canceled` and `aborted` ->
+GenerationFailedError. The message and `raw_response["phase"]` say whether the
 failure was seen in the submit answer or while polling.
 
-Output: a URL string or a list of URLs (or a dict holding them): images -> ``images``,
+Output: a URL string or a list of URLs (or a dict holding them): images -> `images`,
 video -> the first URL.
 
-Models: as data in :data:`SPECS`: Kling (kwaivgi/kling*), MiniMax/Hailuo, Luma (URL-only
+Models: as data in `SPECS`: Kling (kwaivgi/kling*), MiniMax/Hailuo, Luma (URL-only
 image inputs), Wan (wan-video/, alibaba/wan), Google Veo 3/3.1; images: FLUX.2 Pro,
 Z-Image-Turbo, Stable Diffusion 3.5 Large, SDXL; any other model gets a generic spec.
-``extra_params`` are merged into ``input``.
+`extra_params` are merged into `input`.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ _LOG_TAIL = 5
 
 
 def parse_progress(logs: str | None) -> int | None:
-    """The percentage of the last tqdm-style progress line in ``logs``, if any."""
+    """The percentage of the last tqdm-style progress line in `logs`, if any."""
     for line in reversed((logs or "").splitlines()):
         match = _TQDM.match(line)
         if match:
@@ -238,7 +238,7 @@ def parse_progress(logs: str | None) -> int | None:
 
 
 def _urls(output: Any) -> list[str]:
-    """The URLs in a prediction's ``output``: a string, a list, or a dict holding them."""
+    """The URLs in a prediction's `output`: a string, a list, or a dict holding them."""
     if isinstance(output, str):
         return [output] if output else []
     if isinstance(output, list):

@@ -1,44 +1,44 @@
-"""Runway (``provider="runway"``): video generation over Runway's task API.
+"""Runway (`provider="runway"`): video generation over Runway's task API.
 
-Endpoints (``base_url`` replaces ``https://api.dev.runwayml.com``):
+Endpoints (`base_url` replaces `https://api.dev.runwayml.com`):
 
-- ``POST /v1/text_to_video`` | ``/v1/image_to_video`` | ``/v1/video_to_video`` -> ``{"id"}``;
+- `POST /v1/text_to_video` | `/v1/image_to_video` | `/v1/video_to_video` -> `{"id"}`;
   the endpoint is picked from the model and the inputs (below).
-- ``GET /v1/tasks/{id}`` polls; ``DELETE /v1/tasks/{id}`` cancels on timeout.
+- `GET /v1/tasks/{id}` polls; `DELETE /v1/tasks/{id}` cancels on timeout.
 
-Auth: ``Authorization: Bearer <api_key>`` (``config.api_key``, else the
-``RUNWAYML_API_SECRET`` environment variable, as Runway's SDK does) and the required
-``X-Runway-Version`` header (``config.api_version``, default ``2024-11-06``). Wire
-fields are camelCase (``promptText``, ``promptImage``, ``videoUri``, ``contentModeration``).
+Auth: `Authorization: Bearer <api_key>` (`config.api_key`, else the
+`RUNWAYML_API_SECRET` environment variable, as Runway's SDK does) and the required
+`X-Runway-Version` header (`config.api_version`, default `2024-11-06`). Wire
+fields are camelCase (`promptText`, `promptImage`, `videoUri`, `contentModeration`).
 
-States: ``PENDING``/``THROTTLED`` -> queued, ``RUNNING`` -> processing (``progress``
-0-1 becomes ``progress_percent``), ``SUCCEEDED`` -> completed (``output[0]`` is the
-video URL), ``FAILED``/``CANCELLED`` -> failed. An unknown status counts as processing.
+States: `PENDING`/`THROTTLED` -> queued, `RUNNING` -> processing (`progress`
+0-1 becomes `progress_percent`), `SUCCEEDED` -> completed (`output[0]` is the
+video URL), `FAILED`/`CANCELLED` -> failed. An unknown status counts as processing.
 
-Errors: a ``FAILED`` task whose ``failureCode`` starts with ``SAFETY.`` (input or output
-moderation) -> :class:`ContentModerationError`; any other failure or a cancelled task
--> :class:`GenerationFailedError`. HTTP: 400 -> :class:`ValidationError` (zod
-``issues`` paths included in the message), 401/403 -> :class:`HTTPError`, 429 ->
-:class:`RateLimitError`, 5xx -> :class:`HTTPError` (falls back).
+Errors: a `FAILED` task whose `failureCode` starts with `SAFETY.` (input or output
+moderation) -> `ContentModerationError`; any other failure or a cancelled task
+-> `GenerationFailedError`. HTTP: 400 -> `ValidationError` (zod
+`issues` paths included in the message), 401/403 -> `HTTPError`, 429 ->
+`RateLimitError`, 5xx -> `HTTPError` (falls back).
 
 Models and routing (the upstream registry's models, plus the current SDK's):
 
-- ``veo3.1``, ``veo3.1_fast``, ``veo3``, ``gen4.5``: text_to_video, or image_to_video
+- `veo3.1`, `veo3.1_fast`, `veo3`, `gen4.5`: text_to_video, or image_to_video
   when an image is given;
-- ``gen4_turbo``, ``gen3a_turbo``: image_to_video only (an image is required);
-- ``gen4_aleph``: video_to_video only (``request.video`` is required).
+- `gen4_turbo`, `gen3a_turbo`: image_to_video only (an image is required);
+- `gen4_aleph`: video_to_video only (`request.video` is required).
 
 Unknown models follow upstream's name rules ("aleph" -> video_to_video, "turbo" ->
 image_to_video, otherwise by input) with a permissive mapping.
 
-``aspect_ratio`` and ``resolution`` together pick Runway's pixel ``ratio``: for Veo,
-``16:9`` is ``1280:720`` and ``16:9`` at ``1080p`` is ``1920:1080`` (portrait
-``1080:1920``). Upstream's table swapped the two "wide" entries; this one does not.
-``extra_params`` go on the wire as given (``ratio`` there overrides the computed one).
-Inputs: ``first_frame`` (or, as upstream, the first ``reference``) -> ``promptImage``;
-``last_frame`` (Veo 3.1 only) makes ``promptImage`` a ``[{uri, position}]`` list;
-``reference`` images of ``gen4_aleph`` -> ``references``. Bytes become data URIs.
-Scalar fields a model does not take (e.g. ``negative_prompt`` on ``gen4_turbo``) are
+`aspect_ratio` and `resolution` together pick Runway's pixel `ratio`: for Veo,
+`16:9` is `1280:720` and `16:9` at `1080p` is `1920:1080` (portrait
+`1080:1920`). Upstream's table swapped the two "wide" entries; this one does not.
+`extra_params` go on the wire as given (`ratio` there overrides the computed one).
+Inputs: `first_frame` (or, as upstream, the first `reference`) -> `promptImage`;
+`last_frame` (Veo 3.1 only) makes `promptImage` a `[{uri, position}]` list;
+`reference` images of `gen4_aleph` -> `references`. Bytes become data URIs.
+Scalar fields a model does not take (e.g. `negative_prompt` on `gen4_turbo`) are
 not sent, as upstream.
 """
 
@@ -67,7 +67,7 @@ T2V, I2V, V2V = "text_to_video", "image_to_video", "video_to_video"
 
 
 def _ratio_field(table: dict[tuple[str, str], str], default_resolution: str = "720p") -> Field:
-    """``aspect_ratio``+``resolution`` -> ``ratio``; a missing part takes the default."""
+    """`aspect_ratio`+`resolution` -> `ratio`; a missing part takes the default."""
     convert: dict[tuple[str | None, str | None], str] = dict(table.items())
     for (aspect, resolution), wire in table.items():
         if resolution == default_resolution:
@@ -181,7 +181,7 @@ _ASPECTS = {"16:9": 16 / 9, "9:16": 9 / 16, "1:1": 1.0, "4:3": 4 / 3, "3:4": 3 /
 
 
 def endpoints_for(model: str) -> tuple[str, ...]:
-    """The endpoints ``model`` is served on, from the specs (or upstream's name rules)."""
+    """The endpoints `model` is served on, from the specs (or upstream's name rules)."""
     found = tuple(e for e, specs in _BY_ENDPOINT.items() if find_spec(specs, model, "video") is not None)
     if found:
         return found

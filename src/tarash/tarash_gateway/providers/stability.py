@@ -1,40 +1,40 @@
-"""Stability AI (``provider="stability"``): synchronous image generation (v2beta).
+"""Stability AI (`provider="stability"`): synchronous image generation (v2beta).
 
-Endpoints (``base_url`` replaces ``https://api.stability.ai``), one per model family:
+Endpoints (`base_url` replaces `https://api.stability.ai`), one per model family:
 
-- ``POST /v2beta/stable-image/generate/sd3`` for ``sd3.5-large``, ``sd3.5-large-turbo``,
-  ``sd3.5-medium`` (and any other ``sd3*`` name, sent as ``model`` as given);
-- ``POST /v2beta/stable-image/generate/ultra`` for ``stable-image-ultra``;
-- ``POST /v2beta/stable-image/generate/core`` for ``stable-image-core`` and
-  ``stable-image`` (upstream's prefix entry).
+- `POST /v2beta/stable-image/generate/sd3` for `sd3.5-large`, `sd3.5-large-turbo`,
+  `sd3.5-medium` (and any other `sd3*` name, sent as `model` as given);
+- `POST /v2beta/stable-image/generate/ultra` for `stable-image-ultra`;
+- `POST /v2beta/stable-image/generate/core` for `stable-image-core` and
+  `stable-image` (upstream's prefix entry).
 
 An unknown model is refused before any network call (upstream silently generated
 with sd3.5-large instead).
 
-Requests are ``multipart/form-data`` (mandatory, even with no file: upstream sent
-url-encoded forms). ``Accept: application/json`` asks for ``{"image": <base64>,
-"finish_reason", "seed"}``; a raw-bytes answer (``image/*``) is accepted too.
+Requests are `multipart/form-data` (mandatory, even with no file: upstream sent
+url-encoded forms). `Accept: application/json` asks for `{"image": <base64>,
+"finish_reason", "seed"}`; a raw-bytes answer (`image/*`) is accepted too.
 
-Auth: ``Authorization: Bearer <api_key>`` (``config.api_key``, else the
-``STABILITY_API_KEY`` environment variable).
+Auth: `Authorization: Bearer <api_key>` (`config.api_key`, else the
+`STABILITY_API_KEY` environment variable).
 
-There is no job and no polling: ``parse_submit`` returns a finished job, so the one
-progress event is ``completed``. ``request_id`` is Stability's ``x-request-id`` (or
-the body's ``id``; a ``stability-<uuid>`` only when the answer carries neither).
-Images come back as data URIs; ``raw_response`` holds the JSON answer without the
+There is no job and no polling: `parse_submit` returns a finished job, so the one
+progress event is `completed`. `request_id` is Stability's `x-request-id` (or
+the body's `id`; a `stability-<uuid>` only when the answer carries neither).
+Images come back as data URIs; `raw_response` holds the JSON answer without the
 base64 image (its length is kept), so it stays small and JSON-safe.
 
-Errors: ``finish_reason: CONTENT_FILTERED`` (a 200 with a blurred image) and 403
-``content_moderation`` -> :class:`ContentModerationError`; 400/413/422 ->
-:class:`ValidationError`; 401, 402 and other 403s -> :class:`HTTPError`; 429 ->
-:class:`RateLimitError`; 5xx -> :class:`HTTPError` (falls back).
+Errors: `finish_reason: CONTENT_FILTERED` (a 200 with a blurred image) and 403
+`content_moderation` -> `ContentModerationError`; 400/413/422 ->
+`ValidationError`; 401, 402 and other 403s -> `HTTPError`; 429 ->
+`RateLimitError`; 5xx -> `HTTPError` (falls back).
 
-Fields: ``prompt``, ``negative_prompt``, ``aspect_ratio`` (``1:1 16:9 21:9 2:3 3:2 4:5
-5:4 9:16 9:21``), ``seed`` (0-4294967294), ``n`` (1 only); via ``extra_params``:
-``output_format``, ``cfg_scale`` (1-35, sd3), ``steps`` (1-50, sd3; [U] whether v2beta
-honours it), ``strength`` (0-1, needed with an input image), ``style_preset`` (core)
-and anything else, passed through. The first ``image_list`` entry (any role) is sent
-as the ``image`` file for image-to-image (sd3: ``mode=image-to-image``; ultra).
+Fields: `prompt`, `negative_prompt`, `aspect_ratio` (`1:1 16:9 21:9 2:3 3:2 4:5
+5:4 9:16 9:21`), `seed` (0-4294967294), `n` (1 only); via `extra_params`:
+`output_format`, `cfg_scale` (1-35, sd3), `steps` (1-50, sd3; [U] whether v2beta
+honours it), `strength` (0-1, needed with an input image), `style_preset` (core)
+and anything else, passed through. The first `image_list` entry (any role) is sent
+as the `image` file for image-to-image (sd3: `mode=image-to-image`; ultra).
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class StabilityProtocol(ProviderProtocol):
 
 
 def _json_image_type(content_type: str, data: bytes) -> str:
-    """``application/json; type=image/png`` -> ``image/png``; else told by the bytes."""
+    """`application/json; type=image/png` -> `image/png`; else told by the bytes."""
     for param in content_type.split(";")[1:]:
         key, _, value = param.strip().partition("=")
         if key == "type" and value.startswith("image/"):

@@ -1,40 +1,40 @@
-"""xAI (``provider="xai"``): Grok Imagine images and videos over xAI's REST API.
+"""xAI (`provider="xai"`): Grok Imagine images and videos over xAI's REST API.
 
-REST, not gRPC (upstream used the gRPC ``xai_sdk``; the semantics are the same).
-``base_url`` replaces ``https://api.x.ai`` (a base ending in ``/v1`` is accepted too).
+REST, not gRPC (upstream used the gRPC `xai_sdk`; the semantics are the same).
+`base_url` replaces `https://api.x.ai` (a base ending in `/v1` is accepted too).
 
-- Images, synchronous: ``POST /v1/images/generations``, or ``POST /v1/images/edits``
-  when ``image_list`` is given (``image: {url}``, or ``images: [{url}, ...]``). The
-  answer's ``data[]`` items carry ``url`` or ``b64_json`` (``extra_params={
-  "response_format": "b64_json"}``); base64 becomes data URIs.
-- Videos: ``POST /v1/videos/generations`` (or ``/v1/videos/edits`` when
-  ``request.video`` is given) -> ``{"request_id"}``; ``GET /v1/videos/{request_id}``
-  answers 202 (with or without a body) while pending, then 200 with ``status``
-  ``done`` / ``failed`` / ``expired``. xAI has no cancel endpoint, so a timeout only
+- Images, synchronous: `POST /v1/images/generations`, or `POST /v1/images/edits`
+  when `image_list` is given (`image: {url}`, or `images: [{url}, ...]`). The
+  answer's `data[]` items carry `url` or `b64_json` (`extra_params={
+  "response_format": "b64_json"}`); base64 becomes data URIs.
+- Videos: `POST /v1/videos/generations` (or `/v1/videos/edits` when
+  `request.video` is given) -> `{"request_id"}`; `GET /v1/videos/{request_id}`
+  answers 202 (with or without a body) while pending, then 200 with `status`
+  `done` / `failed` / `expired`. xAI has no cancel endpoint, so a timeout only
   stops polling.
 
-Auth: ``Authorization: Bearer <api_key>`` (``config.api_key``, else ``XAI_API_KEY``).
+Auth: `Authorization: Bearer <api_key>` (`config.api_key`, else `XAI_API_KEY`).
 
-States: submitted -> queued; ``pending`` -> processing (``progress`` is read if a
-body carries one; xAI documents none); ``done`` -> completed; ``failed`` /
-``expired`` -> failed.
+States: submitted -> queued; `pending` -> processing (`progress` is read if a
+body carries one; xAI documents none); `done` -> completed; `failed` /
+`expired` -> failed.
 
-Errors: 429, and a ``RESOURCE_EXHAUSTED`` code at any status, -> :class:`RateLimitError`
-with ``retry_after`` (upstream mapped it to a non-retryable ``HTTPError(0)``); 400/422
--> :class:`ValidationError`, except a 400 about the API key -> :class:`HTTPError` (xAI
-answers a bad key with 400); 401/403 -> :class:`HTTPError` (not moderation, unlike
-upstream); 5xx and 529 -> :class:`HTTPError` (falls back). Moderation (protocol
-section 9) -> :class:`ContentModerationError`: a done video with
-``respect_moderation: false``, image items with ``respect_moderation: false`` (dropped;
+Errors: 429, and a `RESOURCE_EXHAUSTED` code at any status, -> `RateLimitError`
+with `retry_after` (upstream mapped it to a non-retryable `HTTPError(0)`); 400/422
+-> `ValidationError`, except a 400 about the API key -> `HTTPError` (xAI
+answers a bad key with 400); 401/403 -> `HTTPError` (not moderation, unlike
+upstream); 5xx and 529 -> `HTTPError` (falls back). Moderation (protocol
+section 9) -> `ContentModerationError`: a done video with
+`respect_moderation: false`, image items with `respect_moderation: false` (dropped;
 an error when none is left), a block reason in the body, or an error whose code or
 message speaks of moderation or content policy. Other failed or expired jobs ->
-:class:`GenerationFailedError`.
+`GenerationFailedError`.
 
-Models: ``grok-imagine-video`` (``duration_seconds`` 1-15, ``resolution`` 480p/720p,
-``aspect_ratio`` passed through); ``grok-imagine-image`` (and its ``-quality``/``-pro``
-variants; ``n`` 1-10, ``aspect_ratio`` passed through, ``extra_params.resolution``
-1k/2k) and ``grok-2-image``. Inputs: ``first_frame`` (or a lone ``reference``, as
-upstream) -> ``image``; further ``reference`` images -> ``reference_images``.
+Models: `grok-imagine-video` (`duration_seconds` 1-15, `resolution` 480p/720p,
+`aspect_ratio` passed through); `grok-imagine-image` (and its `-quality`/`-pro`
+variants; `n` 1-10, `aspect_ratio` passed through, `extra_params.resolution`
+1k/2k) and `grok-2-image`. Inputs: `first_frame` (or a lone `reference`, as
+upstream) -> `image`; further `reference` images -> `reference_images`.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _moderated(*texts: Any) -> bool:
 
 
 def _error_parts(body: Any) -> tuple[str, str]:
-    """``(code, message)`` from either of xAI's error shapes."""
+    """`(code, message)` from either of xAI's error shapes."""
     if not isinstance(body, dict):
         return "", ""
     error = body.get("error")

@@ -1,4 +1,4 @@
-"""The loopback provider simulator: ``ProviderSimulator``, ``Scenario``, ``NAMED``."""
+"""The loopback provider simulator: `ProviderSimulator`, `Scenario`, `NAMED`."""
 
 from .scenario import NAMED, Scenario
 from .server import ProviderSimulator

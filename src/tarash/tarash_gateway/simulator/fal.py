@@ -1,25 +1,25 @@
-"""fal's queue API, simulated (mounted at ``/fal``; a config's ``base_url`` is ``sim.base_url("fal")``).
+"""fal's queue API, simulated (mounted at `/fal`; a config's `base_url` is `sim.base_url("fal")`).
 
 Routes, below the prefix:
 
-- ``POST /{owner}/{app}[/{path}]`` submit: 200 ``{request_id, status: IN_QUEUE,
-  queue_position, status_url, response_url, cancel_url}`` with absolute URLs on this server;
-- ``GET /{owner}/{app}/requests/{id}/status``: advances the job one step; 202 with
-  ``IN_QUEUE`` (+ ``queue_position``) or ``IN_PROGRESS`` (+ ``logs`` when ``logs=1``),
-  200 with ``COMPLETED`` (+ ``error``/``error_type`` for failed or cancelled jobs);
-- ``GET /{owner}/{app}/requests/{id}``: the output (``{"video": {...}}`` or
-  ``{"images": [...]}``) pointing at ``/media/...``; a moderated job answers 422 with a
-  ``content_policy_violation`` detail, a failed one 500, an unfinished one 400;
-- ``PUT /{owner}/{app}/requests/{id}/cancel``: 202 ``CANCELLATION_REQUESTED``, or 400
-  ``ALREADY_COMPLETED``, or 404.
+- `POST /{owner}/{app}[/{path}]` submit: 200 `{request_id, status: IN_QUEUE,
+  queue_position, status_url, response_url, cancel_url}` with absolute URLs on this server;
+- `GET /{owner}/{app}/requests/{id}/status`: advances the job one step; 202 with
+  `IN_QUEUE` (+ `queue_position`) or `IN_PROGRESS` (+ `logs` when `logs=1`),
+  200 with `COMPLETED` (+ `error`/`error_type` for failed or cancelled jobs);
+- `GET /{owner}/{app}/requests/{id}`: the output (`{"video": {...}}` or
+  `{"images": [...]}`) pointing at `/media/...`; a moderated job answers 422 with a
+  `content_policy_violation` detail, a failed one 500, an unfinished one 400;
+- `PUT /{owner}/{app}/requests/{id}/cancel`: 202 `CANCELLATION_REQUESTED`, or 400
+  `ALREADY_COMPLETED`, or 404.
 
-Scenarios (``Scenario.submit_error``) answer the submit with: validation 422 ``detail[]``,
-moderation 422 ``content_policy_violation``, auth 401, rate_limit 429 (+ ``Retry-After``
+Scenarios (`Scenario.submit_error`) answer the submit with: validation 422 `detail[]`,
+moderation 422 `content_policy_violation`, auth 401, rate_limit 429 (+ `Retry-After`
 when the scenario has one; fal documents none), server_error 503
-``runner_scheduling_failure``. A request without ``Authorization: Key ...`` gets 401.
+`runner_scheduling_failure`. A request without `Authorization: Key ...` gets 401.
 
-Video or image? Decided from the model id (fal has no ``kind`` field): ids naming a
-video family (``video``, veo, sora, kling, minimax, wan, seedance, pixverse) are video,
+Video or image? Decided from the model id (fal has no `kind` field): ids naming a
+video family (`video`, veo, sora, kling, minimax, wan, seedance, pixverse) are video,
 the others image.
 """
 

@@ -1,37 +1,37 @@
 """Simulated Google generation APIs: the Gemini API and Vertex AI (Veo, Imagen, Gemini image).
 
-Mounted at ``/google``. ``base_url=sim.base_url("google")`` replaces
-``https://generativelanguage.googleapis.com/v1beta`` for the Gemini API, and
-``https://{location}-aiplatform.googleapis.com/v1`` for Vertex AI (whose paths start
-with ``/projects/{p}/locations/{l}/publishers/google``).
+Mounted at `/google`. `base_url=sim.base_url("google")` replaces
+`https://generativelanguage.googleapis.com/v1beta` for the Gemini API, and
+`https://{location}-aiplatform.googleapis.com/v1` for Vertex AI (whose paths start
+with `/projects/{p}/locations/{l}/publishers/google`).
 
-Routes (below the mount; ``[V]`` = the Vertex prefix, optional):
+Routes (below the mount; `[V]` = the Vertex prefix, optional):
 
-- ``POST [V]/models/{m}:predictLongRunning`` -> ``{"name": ".../operations/<id>"}``.
-  On the Gemini API, ``parameters.seed`` / ``generateAudio`` / ``storageUri`` are
-  refused with 400 ``INVALID_ARGUMENT``, as the real API does.
-- Gemini: ``GET /models/{m}/operations/{id}``; Vertex:
-  ``POST [V]/models/{m}:fetchPredictOperation`` ``{"operationName"}``. Each poll
-  advances the job: ``done: false``, then ``done: true`` with
-  ``generateVideoResponse.generatedSamples[].video.uri`` (Gemini; the URI is
-  ``/files/{id}:download?alt=media`` here, which redirects 302 to ``/media``) or
-  ``videos[].bytesBase64Encoded`` (Vertex; ``gcsUri`` when ``storageUri`` was set).
-  A failed job is ``done`` with ``error {code: 13}``; a moderated one is ``done`` with
-  no samples and ``raiMediaFilteredCount: 1``; a cancelled one ``error {code: 1}``.
-- ``POST [V]/models/{m}/operations/{id}:cancel`` marks the job cancelled.
-- ``POST [V]/models/{m}:predict`` (Imagen) and ``:generateContent`` (Gemini image):
+- `POST [V]/models/{m}:predictLongRunning` -> `{"name": ".../operations/<id>"}`.
+  On the Gemini API, `parameters.seed` / `generateAudio` / `storageUri` are
+  refused with 400 `INVALID_ARGUMENT`, as the real API does.
+- Gemini: `GET /models/{m}/operations/{id}`; Vertex:
+  `POST [V]/models/{m}:fetchPredictOperation` `{"operationName"}`. Each poll
+  advances the job: `done: false`, then `done: true` with
+  `generateVideoResponse.generatedSamples[].video.uri` (Gemini; the URI is
+  `/files/{id}:download?alt=media` here, which redirects 302 to `/media`) or
+  `videos[].bytesBase64Encoded` (Vertex; `gcsUri` when `storageUri` was set).
+  A failed job is `done` with `error {code: 13}`; a moderated one is `done` with
+  no samples and `raiMediaFilteredCount: 1`; a cancelled one `error {code: 1}`.
+- `POST [V]/models/{m}/operations/{id}:cancel` marks the job cancelled.
+- `POST [V]/models/{m}:predict` (Imagen) and `:generateContent` (Gemini image):
   synchronous, stock PNGs inline. Moderation: Imagen answers only
-  ``raiFilteredReason`` entries; Gemini answers ``promptFeedback.blockReason`` (at
-  submit) or ``finishReason: IMAGE_SAFETY`` (``fail_after_polls`` + ``moderation``).
+  `raiFilteredReason` entries; Gemini answers `promptFeedback.blockReason` (at
+  submit) or `finishReason: IMAGE_SAFETY` (`fail_after_polls` + `moderation`).
 
-Auth: the Gemini API needs ``x-goog-api-key`` (or ``?key=``): missing -> 403
-``PERMISSION_DENIED``; the key ``invalid`` -> 400 ``API_KEY_INVALID``. Vertex needs
-``Authorization: Bearer`` (missing -> 401 ``UNAUTHENTICATED``). Scenario errors use
-Google's envelope ``{"error": {code, message, status, details}}``: validation 400
-``INVALID_ARGUMENT``, moderation at submit (Veo) 400 with a usage-guidelines message
-[U], auth 403 (Gemini) / 401 (Vertex), rate limit 429 ``RESOURCE_EXHAUSTED`` with a
-``RetryInfo.retryDelay`` detail when ``retry_after`` is set (no ``Retry-After`` header,
-as Google does not promise one), server error 500 ``INTERNAL``.
+Auth: the Gemini API needs `x-goog-api-key` (or `?key=`): missing -> 403
+`PERMISSION_DENIED`; the key `invalid` -> 400 `API_KEY_INVALID`. Vertex needs
+`Authorization: Bearer` (missing -> 401 `UNAUTHENTICATED`). Scenario errors use
+Google's envelope `{"error": {code, message, status, details}}`: validation 400
+`INVALID_ARGUMENT`, moderation at submit (Veo) 400 with a usage-guidelines message
+[U], auth 403 (Gemini) / 401 (Vertex), rate limit 429 `RESOURCE_EXHAUSTED` with a
+`RetryInfo.retryDelay` detail when `retry_after` is set (no `Retry-After` header,
+as Google does not promise one), server error 500 `INTERNAL`.
 """
 
 from __future__ import annotations

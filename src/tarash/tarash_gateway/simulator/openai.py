@@ -1,32 +1,32 @@
 """Simulated OpenAI Images and Videos (Sora) APIs, also serving Azure OpenAI.
 
-Mounted at ``/openai``: ``base_url=sim.base_url("openai")`` replaces
-``https://api.openai.com/v1``. Azure OpenAI's v1 API is the same protocol, so an
-``azure_openai`` config reaches this simulator with the same ``base_url`` (there is
-no separate ``/azure_openai`` mount). Either auth header is accepted
-(``Authorization: Bearer`` or ``api-key``), as is an ``api-version`` query; each job
-records which it came with in ``job.payload["auth"]`` / ``["api_version"]``, so a test
+Mounted at `/openai`: `base_url=sim.base_url("openai")` replaces
+`https://api.openai.com/v1`. Azure OpenAI's v1 API is the same protocol, so an
+`azure_openai` config reaches this simulator with the same `base_url` (there is
+no separate `/azure_openai` mount). Either auth header is accepted
+(`Authorization: Bearer` or `api-key`), as is an `api-version` query; each job
+records which it came with in `job.payload["auth"]` / `["api_version"]`, so a test
 can tell an Azure call from an OpenAI one. A request with neither header gets 401.
 
 Routes (below the mount):
 
-- ``POST /images/generations`` (JSON) and ``POST /images/edits`` (multipart, ``image``
-  or ``image[]`` files required): synchronous. GPT image models answer ``b64_json``
-  (a stock PNG of the asked size), as does any model not named ``dall-e-*`` (e.g. an
-  Azure deployment name); dall-e models answer a ``url`` on the simulator's ``/media``
-  unless ``response_format=b64_json``.
-- ``POST /videos`` (multipart; ``seconds`` must be 4/8/12 and ``size`` a Sora size,
-  else 400 ``invalid_value``), ``POST /videos/{id}/remix``, ``GET /videos/{id}``
-  (advances the job; sends ``openai-poll-after-ms``), ``GET /videos/{id}/content``
-  (the stock MP4 matching the size), ``DELETE /videos/{id}`` (marks the job cancelled).
+- `POST /images/generations` (JSON) and `POST /images/edits` (multipart, `image`
+  or `image[]` files required): synchronous. GPT image models answer `b64_json`
+  (a stock PNG of the asked size), as does any model not named `dall-e-*` (e.g. an
+  Azure deployment name); dall-e models answer a `url` on the simulator's `/media`
+  unless `response_format=b64_json`.
+- `POST /videos` (multipart; `seconds` must be 4/8/12 and `size` a Sora size,
+  else 400 `invalid_value`), `POST /videos/{id}/remix`, `GET /videos/{id}`
+  (advances the job; sends `openai-poll-after-ms`), `GET /videos/{id}/content`
+  (the stock MP4 matching the size), `DELETE /videos/{id}` (marks the job cancelled).
 
-Scenarios: ``submit_error`` answers the submit with OpenAI's error envelope (400
-``invalid_value``, 400 ``moderation_blocked``, 401 ``invalid_api_key``, 429
-``rate_limit_exceeded`` with ``retry-after`` when ``retry_after`` is set, 500). A
-video job that fails answers ``status: failed`` with ``error.code``
-``moderation_blocked`` or ``internal_error``. The image endpoints are synchronous:
-queue and run polls do not apply; a scenario with ``fail_after_polls`` answers the
-image call with 400 ``moderation_blocked`` (``job_error="moderation"``) or 500.
+Scenarios: `submit_error` answers the submit with OpenAI's error envelope (400
+`invalid_value`, 400 `moderation_blocked`, 401 `invalid_api_key`, 429
+`rate_limit_exceeded` with `retry-after` when `retry_after` is set, 500). A
+video job that fails answers `status: failed` with `error.code`
+`moderation_blocked` or `internal_error`. The image endpoints are synchronous:
+queue and run polls do not apply; a scenario with `fail_after_polls` answers the
+image call with 400 `moderation_blocked` (`job_error="moderation"`) or 500.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ _VIDEO = re.compile(r"^/videos/([^/]+)(/content|/remix)?$")
 
 
 def parse_form(request: SimRequest) -> dict[str, list[Any]]:
-    """The fields of a multipart (or JSON) body: text parts as ``str``, files as ``bytes``."""
+    """The fields of a multipart (or JSON) body: text parts as `str`, files as `bytes`."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         body = request.json()
@@ -81,7 +81,7 @@ def _first(fields: dict[str, list[Any]], name: str, default: Any = None) -> Any:
 
 
 def _aspect(size: str | None) -> tuple[str | None, str | None]:
-    """Stock-matching hints (aspect ratio, resolution) for a ``"WxH"`` size."""
+    """Stock-matching hints (aspect ratio, resolution) for a `"WxH"` size."""
     table = {
         "1280x720": ("16:9", "720p"),
         "720x1280": ("9:16", "720p"),

@@ -1,28 +1,28 @@
-"""Replicate's predictions API, simulated (mounted at ``/replicate``).
+"""Replicate's predictions API, simulated (mounted at `/replicate`).
 
-A config's ``base_url`` is ``sim.base_url("replicate")``; it stands for
-``https://api.replicate.com/v1``, so routes are served with or without a ``/v1`` prefix:
+A config's `base_url` is `sim.base_url("replicate")`; it stands for
+`https://api.replicate.com/v1`, so routes are served with or without a `/v1` prefix:
 
-- ``POST /models/{owner}/{name}/predictions`` ``{"input": ...}``,
-  ``POST /predictions`` ``{"version": ..., "input": ...}`` and
-  ``POST /deployments/{owner}/{name}/predictions``: 201 with the prediction
-  (``status: starting``, ``urls.get``/``urls.cancel`` on this server);
-- ``GET /predictions/{id}``: advances the job one step: ``starting``, then
-  ``processing`` with tqdm-style progress lines in ``logs``, then ``succeeded`` with
-  ``output`` (a list of image URLs, or one video URL, on ``/media/...``), or ``failed``
-  with an ``error`` (E005 moderation text, or an E1001 out-of-memory failure), or
-  ``canceled``;
-- ``POST /predictions/{id}/cancel``: 200 with the prediction, ``status: canceled``.
+- `POST /models/{owner}/{name}/predictions` `{"input": ...}`,
+  `POST /predictions` `{"version": ..., "input": ...}` and
+  `POST /deployments/{owner}/{name}/predictions`: 201 with the prediction
+  (`status: starting`, `urls.get`/`urls.cancel` on this server);
+- `GET /predictions/{id}`: advances the job one step: `starting`, then
+  `processing` with tqdm-style progress lines in `logs`, then `succeeded` with
+  `output` (a list of image URLs, or one video URL, on `/media/...`), or `failed`
+  with an `error` (E005 moderation text, or an E1001 out-of-memory failure), or
+  `canceled`;
+- `POST /predictions/{id}/cancel`: 200 with the prediction, `status: canceled`.
 
-Scenarios answer the submit with: validation 422 (problem details + ``invalid_fields``),
-auth 401 (``Unauthenticated``, as recorded from the real API), rate_limit 429 (+
-``Retry-After`` when the scenario has one), server_error 500. ``moderation`` at submit is
-a 201 whose prediction has already ``failed`` with E005 (Replicate moderates in the run,
-not at the door). A request without ``Authorization: Bearer|Token ...`` gets 401.
+Scenarios answer the submit with: validation 422 (problem details + `invalid_fields`),
+auth 401 (`Unauthenticated`, as recorded from the real API), rate_limit 429 (+
+`Retry-After` when the scenario has one), server_error 500. `moderation` at submit is
+a 201 whose prediction has already `failed` with E005 (Replicate moderates in the run,
+not at the door). A request without `Authorization: Bearer|Token ...` gets 401.
 
-Video or image? From the model name when there is one (``video``, kling, minimax,
-hailuo, luma, wan, veo, seedance), else from the input (``duration``, ``num_frames``,
-``start_image``, ...).
+Video or image? From the model name when there is one (`video`, kling, minimax,
+hailuo, luma, wan, veo, seedance), else from the input (`duration`, `num_frames`,
+`start_image`, ...).
 """
 
 from __future__ import annotations

@@ -1,21 +1,21 @@
-"""Runway's task API on the simulator (``sim.base_url("runway")``).
+"""Runway's task API on the simulator (`sim.base_url("runway")`).
 
-Routes: ``POST /v1/{text_to_video,image_to_video,video_to_video}`` -> ``{"id"}``;
-``GET /v1/tasks/{id}`` -> the task (advances the job one step); ``DELETE
-/v1/tasks/{id}`` -> 204 (the task then reads ``CANCELLED``).
+Routes: `POST /v1/{text_to_video,image_to_video,video_to_video}` -> `{"id"}`;
+`GET /v1/tasks/{id}` -> the task (advances the job one step); `DELETE
+/v1/tasks/{id}` -> 204 (the task then reads `CANCELLED`).
 
-Like Runway, a request without ``X-Runway-Version`` or with snake_case body keys is a
-400 with zod-style ``issues``, and one without a bearer token is a 401. Scenarios:
+Like Runway, a request without `X-Runway-Version` or with snake_case body keys is a
+400 with zod-style `issues`, and one without a bearer token is a 401. Scenarios:
 
-- queue polls read ``THROTTLED`` while more than one queue poll is left, then ``PENDING``;
-- run polls read ``RUNNING`` with ``progress`` 0-1; the outcome is ``SUCCEEDED`` with
-  ``output: [<stock video URL>]``;
-- ``submit_error``: validation -> 400 ``issues``; auth -> 401; rate_limit -> 429 (with
-  ``Retry-After`` when the scenario has one); server_error -> 500. ``moderation`` is
+- queue polls read `THROTTLED` while more than one queue poll is left, then `PENDING`;
+- run polls read `RUNNING` with `progress` 0-1; the outcome is `SUCCEEDED` with
+  `output: [<stock video URL>]`;
+- `submit_error`: validation -> 400 `issues`; auth -> 401; rate_limit -> 429 (with
+  `Retry-After` when the scenario has one); server_error -> 500. `moderation` is
   not an HTTP error at Runway: the task is created and its first poll reads
-  ``FAILED`` with ``failureCode: SAFETY.INPUT.TEXT``;
-- ``fail_after_polls``: ``FAILED`` with ``INTERNAL.BAD_OUTPUT.CODE01``, or
-  ``SAFETY.OUTPUT.VIDEO`` when ``job_error="moderation"``.
+  `FAILED` with `failureCode: SAFETY.INPUT.TEXT`;
+- `fail_after_polls`: `FAILED` with `INTERNAL.BAD_OUTPUT.CODE01`, or
+  `SAFETY.OUTPUT.VIDEO` when `job_error="moderation"`.
 """
 
 from __future__ import annotations

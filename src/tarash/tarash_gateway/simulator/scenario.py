@@ -1,14 +1,14 @@
 """Scripted behaviour of a simulated job: queue time, progress, latency and failures.
 
-A :class:`Scenario` says how one job behaves. Jobs advance per poll (not per second),
-so a test is exact whatever the machine's speed: ``queue_polls`` polls in the queue,
-then ``run_polls`` polls of progress, then the outcome. ``latency`` really delays each
+A `Scenario` says how one job behaves. Jobs advance per poll (not per second),
+so a test is exact whatever the machine's speed: `queue_polls` polls in the queue,
+then `run_polls` polls of progress, then the outcome. `latency` really delays each
 answer (seconds), for timing demos and benchmarks.
 
 Pick one per request, by priority:
 
-1. a tag in the prompt, e.g. ``"a cat #sim:rate_limit"`` (names in :data:`NAMED`);
-2. the next scenario queued with :meth:`~.server.ProviderSimulator.push`;
+1. a tag in the prompt, e.g. `"a cat #sim:rate_limit"` (names in `NAMED`);
+2. the next scenario queued with `push`;
 3. the simulator's default scenario.
 """
 
@@ -33,9 +33,9 @@ class Scenario:
         latency: seconds every answer of this job is delayed.
         submit_error: fail the submit itself: validation (400/422), moderation, auth
             (401), rate_limit (429), server_error (500).
-        retry_after: the ``Retry-After`` seconds sent with a 429 (``None``: no header).
-        fail_after_polls: after this many polls the job fails (``job_error`` says how).
-        job_error: ``failed`` (a generation failure) or ``moderation`` (the provider's
+        retry_after: the `Retry-After` seconds sent with a 429 (`None`: no header).
+        fail_after_polls: after this many polls the job fails (`job_error` says how).
+        job_error: `failed` (a generation failure) or `moderation` (the provider's
             moderation shape for a finished job).
         stuck: the job never finishes (for timeout and cancel tests).
     """
@@ -72,7 +72,7 @@ _TAG = re.compile(r"#sim:([a-z_]+)")
 
 
 def scenario_from_prompt(prompt: str | None) -> Scenario | None:
-    """The scenario named by a ``#sim:<name>`` tag in the prompt, if any."""
+    """The scenario named by a `#sim:<name>` tag in the prompt, if any."""
     if not prompt:
         return None
     match = _TAG.search(prompt)

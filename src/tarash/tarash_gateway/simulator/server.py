@@ -1,14 +1,14 @@
 """A loopback HTTP server that speaks the providers' wire protocols.
 
-::
+```python
+with ProviderSimulator() as sim:
+    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", base_url=sim.base_url("fal"))
+    ...
+```
 
-    with ProviderSimulator() as sim:
-        config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", base_url=sim.base_url("fal"))
-        ...
-
-Each provider is mounted under its own path prefix (``sim.base_url("replicate")``);
-its routes live in a :class:`SimulatedProvider` of its own module. Bound to 127.0.0.1
-only, on a free port; stops on ``stop()``/exit, and by itself after ``max_lifetime``
+Each provider is mounted under its own path prefix (`sim.base_url("replicate")`);
+its routes live in a `SimulatedProvider` of its own module. Bound to 127.0.0.1
+only, on a free port; stops on `stop()`/exit, and by itself after `max_lifetime`
 seconds so a forgotten simulator never outlives a test run for long.
 """
 
@@ -80,7 +80,7 @@ class Job:
 
     @property
     def state(self) -> str:
-        """``queued``, ``processing``, ``completed``, ``failed`` or ``cancelled``."""
+        """`queued`, `processing`, `completed`, `failed` or `cancelled`."""
         s = self.scenario
         if self.cancelled:
             return "cancelled"
@@ -110,7 +110,7 @@ class Job:
 
 
 class SimulatedProvider:
-    """One provider's routes. Subclasses set ``name`` and implement :meth:`handle`."""
+    """One provider's routes. Subclasses set `name` and implement `handle`."""
 
     name = ""
 
@@ -132,10 +132,10 @@ class SimulatedProvider:
 
 
 class ProviderSimulator:
-    """The loopback provider simulator. Use as a context manager, or ``start()``/``stop()``.
+    """The loopback provider simulator. Use as a context manager, or `start()`/`stop()`.
 
     Args:
-        default: the scenario of jobs that neither a prompt tag nor :meth:`push` names.
+        default: the scenario of jobs that neither a prompt tag nor `push` names.
         max_lifetime: seconds after which the server stops by itself.
         port: 0 picks a free port.
     """
@@ -193,7 +193,7 @@ class ProviderSimulator:
         return f"http://{host}:{port}"
 
     def base_url(self, provider: str) -> str:
-        """The ``base_url`` to give a config of ``provider`` to reach this simulator."""
+        """The `base_url` to give a config of `provider` to reach this simulator."""
         if provider not in self._providers:
             raise KeyError(f"the simulator does not speak {provider!r}; it speaks {', '.join(sorted(self._providers))}")
         return f"{self.url}/{provider}"
@@ -204,7 +204,7 @@ class ProviderSimulator:
 
     # -- scenarios and jobs --------------------------------------------------------------
     def push(self, *scenarios: Scenario | str) -> None:
-        """Queue scenarios for the next jobs, in order (names from ``NAMED`` accepted)."""
+        """Queue scenarios for the next jobs, in order (names from `NAMED` accepted)."""
         from .scenario import NAMED
 
         with self._lock:

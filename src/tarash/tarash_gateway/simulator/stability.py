@@ -1,20 +1,20 @@
 """Stability's v2beta stable-image generate endpoints on the simulator.
 
-Routes: ``POST /v2beta/stable-image/generate/{sd3,ultra,core}``, synchronous. Like the
-real API, the body must be ``multipart/form-data`` (anything else is a 400, which is
-what upstream's url-encoded form would get), ``prompt`` is required, and a bearer
-token is required (401). ``Accept: application/json`` answers ``{"image": <base64>,
-"finish_reason", "seed"}`` with ``content-type: application/json; type=image/png``;
-any other ``Accept`` answers the PNG bytes with ``finish-reason`` and ``seed`` headers.
-Every answer carries ``x-request-id`` (the job id).
+Routes: `POST /v2beta/stable-image/generate/{sd3,ultra,core}`, synchronous. Like the
+real API, the body must be `multipart/form-data` (anything else is a 400, which is
+what upstream's url-encoded form would get), `prompt` is required, and a bearer
+token is required (401). `Accept: application/json` answers `{"image": <base64>,
+"finish_reason", "seed"}` with `content-type: application/json; type=image/png`;
+any other `Accept` answers the PNG bytes with `finish-reason` and `seed` headers.
+Every answer carries `x-request-id` (the job id).
 
 Scenarios (a synchronous API has no polls, so a job's whole life is this one answer):
-``submit_error`` validation -> 400 ``bad_request``, moderation -> 403
-``content_moderation``, auth -> 401, rate_limit -> 429 (``Retry-After`` when the
-scenario has one), server_error -> 500; ``fail_after_polls`` set -> 200 with
-``finish_reason: CONTENT_FILTERED`` when ``job_error="moderation"``, else 500
-``internal_error``; ``stuck`` -> the answer is held for 10 s (a client deadline shorter
-than that times out); ``latency`` delays the answer.
+`submit_error` validation -> 400 `bad_request`, moderation -> 403
+`content_moderation`, auth -> 401, rate_limit -> 429 (`Retry-After` when the
+scenario has one), server_error -> 500; `fail_after_polls` set -> 200 with
+`finish_reason: CONTENT_FILTERED` when `job_error="moderation"`, else 500
+`internal_error`; `stuck` -> the answer is held for 10 s (a client deadline shorter
+than that times out); `latency` delays the answer.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ STUCK_SECONDS = 10.0
 
 
 def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]] | None:
-    """The text fields and the files of a ``multipart/form-data`` body (``None`` if it is not one)."""
+    """The text fields and the files of a `multipart/form-data` body (`None` if it is not one)."""
     if not content_type.lower().startswith("multipart/form-data"):
         return None
     message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)

@@ -1,25 +1,25 @@
-"""xAI's image and video REST endpoints on the simulator (``sim.base_url("xai")``).
+"""xAI's image and video REST endpoints on the simulator (`sim.base_url("xai")`).
 
 Routes:
 
-- ``POST /v1/images/generations`` and ``/v1/images/edits``: synchronous, ``{"data": [...]}``
-  with ``n`` items, each a stock image ``url`` (or ``b64_json`` when asked) plus
-  ``revised_prompt`` and ``respect_moderation``;
-- ``POST /v1/videos/generations`` and ``/v1/videos/edits`` -> ``{"request_id"}``;
-- ``GET /v1/videos/{request_id}``: advances the job; queue polls answer 202 with an
-  empty body, run polls 202 ``{"status": "pending"}``, then 200 ``done`` with
-  ``video.url`` (a stock video), ``duration`` and ``respect_moderation: true``.
+- `POST /v1/images/generations` and `/v1/images/edits`: synchronous, `{"data": [...]}`
+  with `n` items, each a stock image `url` (or `b64_json` when asked) plus
+  `revised_prompt` and `respect_moderation`;
+- `POST /v1/videos/generations` and `/v1/videos/edits` -> `{"request_id"}`;
+- `GET /v1/videos/{request_id}`: advances the job; queue polls answer 202 with an
+  empty body, run polls 202 `{"status": "pending"}`, then 200 `done` with
+  `video.url` (a stock video), `duration` and `respect_moderation: true`.
 
-There is no cancel route (xAI has none): ``DELETE`` answers 405. A request without a
+There is no cancel route (xAI has none): `DELETE` answers 405. A request without a
 bearer token gets xAI's answer to a bad key: 400 "Incorrect API key provided".
 
-Scenarios: ``submit_error`` validation -> 422; moderation -> 400 whose error says the
+Scenarios: `submit_error` validation -> 422; moderation -> 400 whose error says the
 content was rejected by moderation; auth -> 401; rate_limit -> 429 with gRPC's
-"Some resource has been exhausted" code (``Retry-After`` when the scenario has one);
-server_error -> 500. ``fail_after_polls``: ``failed`` with ``error.code
-internal_error``, or (``job_error="moderation"``) ``done`` with
-``respect_moderation: false`` and no URL. Synchronous image calls apply the outcome at
-once: moderation -> items with ``respect_moderation: false``, failed -> 500.
+"Some resource has been exhausted" code (`Retry-After` when the scenario has one);
+server_error -> 500. `fail_after_polls`: `failed` with `error.code
+internal_error`, or (`job_error="moderation"`) `done` with
+`respect_moderation: false` and no URL. Synchronous image calls apply the outcome at
+once: moderation -> items with `respect_moderation: false`, failed -> 500.
 """
 
 from __future__ import annotations
