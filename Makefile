@@ -6,7 +6,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench docs clean
+.PHONY: demo test bench docs docs-serve cassettes simulate clean
+
+CASSETTES ?= cassettes
+PORT      ?= 8787
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tarash-gateway needs Python 3.11+, found " + sys.version.split()[0]'
@@ -28,6 +31,15 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	@$(PY) -m mkdocs build --strict
+
+docs-serve: $(STAMP)
+	@$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+cassettes: $(STAMP)
+	@$(VENV)/bin/tarash cassette ls $(CASSETTES)
+
+simulate: $(STAMP)
+	@$(VENV)/bin/tarash simulate --port $(PORT)
 
 clean:
 	rm -rf $(VENV) build site
