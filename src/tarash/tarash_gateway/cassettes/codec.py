@@ -146,7 +146,7 @@ def decode_error(text: str) -> BaseException:
 
     Raises:
         ValueError: the record is not an error this version can rebuild (an unknown type,
-            fields it does not take); the replay reports it as a ``CassetteError`` naming
+            fields it does not take); the replay reports it as a `CassetteError` naming
             the recording, never as the caller's own bad input.
     """
     data = json.loads(text)

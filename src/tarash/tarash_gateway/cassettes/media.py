@@ -166,7 +166,7 @@ _SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".gif", ".png", 
 
 
 def _to_file(store: CassetteStore, digest: str, content_type: str, url: str, media_dir: Path, owner: str) -> Path:
-    """The blob as a file of ``media_dir`` named by its hash, never anywhere else."""
+    """The blob as a file of `media_dir` named by its hash, never anywhere else."""
     suffix = Path(urlparse(url).path).suffix.lower() if url else ""
     if suffix not in _SUFFIXES:
         guessed = mimetypes.guess_extension(content_type) or ".bin"
@@ -179,7 +179,7 @@ def _to_file(store: CassetteStore, digest: str, content_type: str, url: str, med
 
 
 def _holds(file: Path, digest: str) -> bool:
-    """Whether a file already holds the bytes of ``digest`` (streamed, not loaded)."""
+    """Whether a file already holds the bytes of `digest` (streamed, not loaded)."""
     hasher = hashlib.sha256()
     with file.open("rb") as handle:
         while chunk := handle.read(CHUNK):
