@@ -162,6 +162,8 @@ def rendered(served: str):
         ("mock", "mock.config.MockConfig", "order", "'weighted'", "sequence"),
         ("mock", "mock.config.MockResponse", "weight", "1.0", "Relative chance"),
         ("cassettes", "cassettes.config.CassetteConfig", "replay_speed", "'instant'", "twice as fast"),
+        ("models", "metadata.ExecutionMetadata", "attempts", "[]", "Every attempt"),
+        ("models", "metadata.Origin", "source", "required", "replay"),
     ],
 )
 def test_api_reference_lists_model_fields_in_chromium(rendered, page, model, field, default, words):
