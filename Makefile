@@ -30,10 +30,10 @@ bench: $(STAMP)
 	@$(PY) tools/bench/bench_providers.py
 
 docs: $(STAMP)
-	@$(PY) -m mkdocs build --strict
+	@NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 docs-serve: $(STAMP)
-	@$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+	@NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 cassettes: $(STAMP)
 	@$(VENV)/bin/tarash cassette ls $(CASSETTES)
