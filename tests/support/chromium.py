@@ -17,8 +17,10 @@ where it must be there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -56,15 +58,25 @@ def chromium() -> str:
 
 
 def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]:
+    """One Chromium run in a session of its own, so a hung run's helper processes go with it."""
     with tempfile.TemporaryDirectory(prefix="tarash-chromium-") as profile:
         command = [chromium(), *FLAGS, f"--user-data-dir={profile}", *args]
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, start_new_session=True,
+        )
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+            stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
             raise AssertionError(f"chromium did not finish in {timeout} s: {' '.join(command)}") from exc
-    if result.returncode != 0:
-        raise AssertionError(f"chromium exited {result.returncode}:\n{result.stderr[-2000:]}")
-    return result
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # helpers it left behind, if any
+    if process.returncode != 0:
+        raise AssertionError(f"chromium exited {process.returncode}:\n{stderr[-2000:]}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def dump_dom(url: str, *, budget_ms: int = 3000, timeout: float = 60) -> str:
