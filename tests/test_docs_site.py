@@ -132,6 +132,22 @@ def test_code_is_highlighted_in_chromium(site, served):
     assert "md-search__input" in dom
 
 
+OVERFLOW = """
+const wide = [];
+for (const h of document.querySelectorAll('.md-content h1, .md-content h2, .md-content h3, .md-content h4')) {
+  if (h.scrollWidth > h.clientWidth + 1) wide.push(h.textContent.trim().slice(0, 80));
+}
+document.body.setAttribute('data-measured', JSON.stringify(wide.length ? wide : [['measured', String(document.querySelectorAll('.md-content h2').length)]]));
+"""
+
+
+@pytest.mark.parametrize("page", ["record-replay", "reference/cassettes"])
+def test_long_headings_wrap_on_a_phone_sized_window(site, served, page):
+    measuring = with_script(site / page / "index.html", OVERFLOW)
+    rows = measured(dump_dom(f"{served}/{page}/{measuring.name}", width=360, height=800))
+    assert rows[0][0] == "measured" and int(rows[0][1]) > 3, f"headings wider than the page: {rows}"
+
+
 def field_rows(dom: str, model: str) -> dict[str, list[str]]:
     """The rows of `model`'s field table in the rendered DOM: field name -> cells as text."""
     start = dom.index(f'id="tarash.tarash_gateway.{model}"') if f'id="tarash.tarash_gateway.{model}"' in dom else None

@@ -79,9 +79,10 @@ def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess[str]
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
-def dump_dom(url: str, *, budget_ms: int = 3000, timeout: float = 60) -> str:
+def dump_dom(url: str, *, budget_ms: int = 3000, width: int = 1280, height: int = 1600, timeout: float = 60) -> str:
     """The serialized DOM of `url` once it loaded and its scripts ran for `budget_ms` of virtual time."""
-    return _run([f"--virtual-time-budget={budget_ms}", "--dump-dom", url], timeout=timeout).stdout
+    args = [f"--virtual-time-budget={budget_ms}", f"--window-size={width},{height}", "--dump-dom", url]
+    return _run(args, timeout=timeout).stdout
 
 
 def screenshot(url: str, out: Path, *, width: int = 1280, height: int = 1600, timeout: float = 60) -> Path:
