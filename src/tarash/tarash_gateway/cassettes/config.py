@@ -90,15 +90,15 @@ class CassetteConfig(BaseModel):
             the cassette named after it (`run.db` -> `run.media/`).
         secret_keys: more key, header and query-parameter names to scrub.
         secret_values: literal secret values to scrub wherever they appear.
-        max_age: recordings older than this are expired: a ``timedelta``, a number of
-            days, or ``"30d"``/``"12h"``/``"90m"`` (env ``TARASH_CASSETTE_MAX_AGE``).
-        on_expired: what replaying an expired recording does: ``"warn"`` (default:
-            replay it and log a warning), ``"error"`` (a ``CassetteError`` naming it), or
-            ``"rerecord"`` (record it afresh where the record mode records new calls,
-            ``new_episodes``; an error where it does not, so CI never re-records silently).
+        max_age: recordings older than this are expired: a `timedelta`, a number of
+            days, or `"30d"`/`"12h"`/`"90m"` (env `TARASH_CASSETTE_MAX_AGE`).
+        on_expired: what replaying an expired recording does: `"warn"` (default:
+            replay it and log a warning), `"error"` (a `CassetteError` naming it), or
+            `"rerecord"` (record it afresh where the record mode records new calls,
+            `new_episodes`; an error where it does not, so CI never re-records silently).
         strict: when the block ends, recordings the block did not replay are a
-            ``CassetteError`` naming them (and the play counts are kept in the cassette
-            for ``tarash cassette prune --unused``).
+            `CassetteError` naming them (and the play counts are kept in the cassette
+            for `tarash cassette prune --unused`).
 
     Examples:
         >>> CassetteConfig(path="cassettes/run.db", record_mode="new_episodes").record_mode

@@ -1,14 +1,14 @@
-"""A recording's life in a team's repository: its age against ``max_age``, and which
+"""A recording's life in a team's repository: its age against `max_age`, and which
 recordings a strict run played.
 
 Pure functions over plain values (the record layer and the CLI do the I/O):
 
-- :func:`parse_max_age`: ``30`` (days), ``"30d"``, ``"12h"``, ``"90m"`` or a ``timedelta``;
-- :func:`recorded_time`: when a recording was made, from its ``recorded_at`` (kept by
-  imports and merges) or its ``recorded_ts``;
-- :func:`is_expired`: older than the maximum age (a recording of unknown age counts as
+- `parse_max_age`: `30` (days), `"30d"`, `"12h"`, `"90m"` or a `timedelta`;
+- `recorded_time`: when a recording was made, from its `recorded_at` (kept by
+  imports and merges) or its `recorded_ts`;
+- `is_expired`: older than the maximum age (a recording of unknown age counts as
   expired: nothing vouches for it);
-- :func:`unplayed`: the recordings a strict run did not replay.
+- `unplayed`: the recordings a strict run did not replay.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
 def parse_max_age(value: Any, source: str = "max_age") -> timedelta | None:
-    """``value`` as a maximum age; a number is days. ``None`` or ``""`` means no limit.
+    """`value` as a maximum age; a number is days. `None` or `""` means no limit.
 
-    Example:
+    Examples:
         >>> parse_max_age("12h"), parse_max_age(30)
         (datetime.timedelta(seconds=43200), datetime.timedelta(days=30))
     """
@@ -48,7 +48,7 @@ def parse_max_age(value: Any, source: str = "max_age") -> timedelta | None:
 
 
 def recorded_time(row: Mapping[str, Any]) -> float | None:
-    """When a recording was made (POSIX seconds), or ``None`` when the row does not say."""
+    """When a recording was made (POSIX seconds), or `None` when the row does not say."""
     text = row.get("recorded_at")
     if isinstance(text, str):
         try:
@@ -60,7 +60,7 @@ def recorded_time(row: Mapping[str, Any]) -> float | None:
 
 
 def is_expired(row: Mapping[str, Any], now: float, max_age: timedelta | None) -> bool:
-    """Whether a recording is older than ``max_age`` at ``now`` (unknown age: expired)."""
+    """Whether a recording is older than `max_age` at `now` (unknown age: expired)."""
     if max_age is None:
         return False
     made = recorded_time(row)
@@ -76,5 +76,5 @@ def describe_age(row: Mapping[str, Any], now: float) -> str:
 
 
 def unplayed(held: Iterable[int], played: Mapping[int, int]) -> list[int]:
-    """The recording ids among ``held`` that ``played`` (id -> replays) never replayed."""
+    """The recording ids among `held` that `played` (id -> replays) never replayed."""
     return sorted(i for i in held if not played.get(i))

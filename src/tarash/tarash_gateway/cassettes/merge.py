@@ -1,18 +1,20 @@
 """Cassettes in git: a three-way merge of recordings, and the two views review needs
-(a stable text form for ``git diff``, and a diff of two cassettes field by field).
+(a stable text form for `git diff`, and a diff of two cassettes field by field).
 
 A recording is identified by its request key and its content (outcome, response, error,
 timeline): equal recordings are one, however each side spelled or numbered them. The
-merge (:func:`plan`) is pure and decided per identity, as counts on the three sides::
+merge (`plan`) is pure and decided per identity, as counts on the three sides:
 
-    ours == base     ->  theirs        (only they changed it)
-    theirs == base   ->  ours          (only we changed it)
-    otherwise        ->  max(ours, theirs)   (both added: kept once per copy)
+```text
+ours == base     ->  theirs        (only they changed it)
+theirs == base   ->  ours          (only we changed it)
+otherwise        ->  max(ours, theirs)   (both added: kept once per copy)
+```
 
 so a recording added on either side is kept, one deleted on one side and untouched on
 the other stays deleted, and two different answers to the same request are both kept, in
-order (ours first), with a warning. :func:`merge_cassettes` applies the plan to ``.db``
-files (blobs streamed and unioned) and :func:`merge_exports` to JSONL exports; both write
+order (ours first), with a warning. `merge_cassettes` applies the plan to `.db`
+files (blobs streamed and unioned) and `merge_exports` to JSONL exports; both write
 the result beside the target and rename it into place, so a failure never leaves half a
 result.
 """
@@ -61,7 +63,7 @@ def recording_identity(row: dict[str, Any]) -> str:
 
 @dataclass
 class MergePlan:
-    """What to do to ``ours`` so that it holds the merge: drop some of its recordings (by
+    """What to do to `ours` so that it holds the merge: drop some of its recordings (by
     index), add some of theirs (by index, in their order)."""
 
     drop: list[int] = field(default_factory=list)
@@ -70,7 +72,7 @@ class MergePlan:
 
 
 def plan(base: Sequence[tuple[str, str]], ours: Sequence[tuple[str, str]], theirs: Sequence[tuple[str, str]]) -> MergePlan:
-    """The three-way merge of recordings given as ``(request key, identity)`` per side."""
+    """The three-way merge of recordings given as `(request key, identity)` per side."""
     b = Counter(i for _, i in base)
     o = Counter(i for _, i in ours)
     t = Counter(i for _, i in theirs)
@@ -134,7 +136,7 @@ def _idents(store: CassetteStore | None) -> tuple[list[dict[str, Any]], list[tup
 
 
 def merge_cassettes(base: Path, ours: Path, theirs: Path, out: Path | None = None) -> MergeReport:
-    """Merge three ``.db`` cassettes into ``out`` (default ``ours``, as git's merge driver)."""
+    """Merge three `.db` cassettes into `out` (default `ours`, as git's merge driver)."""
     out = out or ours
     with _open(base) as b, _open(ours) as o, _open(theirs) as t:
         if o is None:
@@ -254,7 +256,7 @@ def _read_export(path: Path) -> list[dict[str, Any]]:
 
 
 def merge_exports(base: Path, ours: Path, theirs: Path, out: Path | None = None) -> MergeReport:
-    """Merge three JSONL exports into ``out`` (default ``ours``), sorted as an export is."""
+    """Merge three JSONL exports into `out` (default `ours`), sorted as an export is."""
     out = out or ours
     sides = [_read_export(p) for p in (base, ours, theirs)]
     recs = [[line for line in side if line["type"] == "recording"] for side in sides]
@@ -300,7 +302,7 @@ def _prompt(request: Any) -> str:
 
 def textconv_lines(store: CassetteStore) -> Iterator[str]:
     """One stable line per recording (and per HTTP interaction), media by hash and size:
-    what ``git diff`` shows of a ``.db`` file."""
+    what `git diff` shows of a `.db` file."""
     sizes = {b["hash"]: b["size"] for b in store.blobs()}
     for r in sorted(store.recordings(), key=lambda r: (r["kind"], r["provider"], r["model"], r["key"], r["seq"])):
         line = (f"recording {r['kind']} {r['provider']}/{r['model']} key={r['key'][:12]} seq={r['seq']} "
@@ -341,7 +343,7 @@ def _fields(store: CassetteStore, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def diff_cassettes(a: CassetteStore, b: CassetteStore) -> Iterator[str]:
-    """What changed from ``a`` to ``b``: recordings added (+), removed (-) and changed (~),
+    """What changed from `a` to `b`: recordings added (+), removed (-) and changed (~),
     matched by request key and sequence, changes listed field by field."""
     rows_a = {(r["key"], r["seq"]): r for r in a.recordings()}
     rows_b = {(r["key"], r["seq"]): r for r in b.recordings()}

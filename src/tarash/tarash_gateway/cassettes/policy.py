@@ -19,14 +19,16 @@ all           any      any       record
 holds a recording for this call (the n-th time an equal request is made, its n-th
 recording).
 
-A hit older than the cassette's ``max_age`` is decided by ``on_expired``::
+A hit older than the cassette's `max_age` is decided by `on_expired`:
 
-    on_expired  mode                  ->  decision
-    warn        any that replays          replay (and the layer warns)
-    error       any that replays          expired (an error naming the recording)
-    rerecord    new_episodes              record  (replacing the expired recording)
-    rerecord    none, once                expired (recording is not allowed: CI never
-                                                   re-records silently)
+```text
+on_expired  mode                  ->  decision
+warn        any that replays          replay (and the layer warns)
+error       any that replays          expired (an error naming the recording)
+rerecord    new_episodes              record  (replacing the expired recording)
+rerecord    none, once                expired (recording is not allowed: CI never
+                                               re-records silently)
+```
 """
 
 from __future__ import annotations
