@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.chromium import dump_dom, with_script
+
+from tests.support.chromium import dump_dom, with_script
 
 ROOT = Path(__file__).resolve().parents[1]
 

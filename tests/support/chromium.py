@@ -3,7 +3,7 @@
 Debian's `chromium` package (`.ci/run` installs it when missing). Every run gets its
 own profile directory, no network beyond what the page itself loads, and a hard timeout.
 
-    from support.chromium import dump_dom, screenshot, with_script   # tests/ is on the path
+    from tests.support.chromium import dump_dom, screenshot, with_script
 
     html = dump_dom(page.as_uri())                   # the DOM after the page's scripts ran
     shot = screenshot(page.as_uri(), tmp_path / "p.png")

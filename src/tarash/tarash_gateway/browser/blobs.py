@@ -1,8 +1,8 @@
 """The blob route: a cassette's stored media, streamed from SQLite in chunks.
 
-``GET /-/tarash/blobs/<sha256>`` answers with the blob's bytes, never more than one
-chunk in memory, with ``Range`` support so a ``<video>`` can seek. Only a valid hash
-addresses a blob (:func:`~..cassettes.store.check_digest`), and the bytes are checked
+`GET /-/tarash/blobs/<sha256>` answers with the blob's bytes, never more than one
+chunk in memory, with `Range` support so a `<video>` can seek. Only a valid hash
+addresses a blob (`check_digest`), and the bytes are checked
 against it:
 
 - a whole-blob answer is hashed as it streams and its last chunk held back until the
@@ -11,8 +11,8 @@ against it:
 - a range is served only from a blob hashed once in full by this server (the cassette
   is opened immutable, so the result holds while it runs).
 
-The content type comes from :func:`.ranges.safe_content_type`, with ``nosniff`` and a
-sandboxing ``Content-Security-Policy``, so no blob runs as a page of this origin.
+The content type comes from `ranges.safe_content_type`, with `nosniff` and a
+sandboxing `Content-Security-Policy`, so no blob runs as a page of this origin.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ _verified: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary(
 
 def _open_blob(db: Any, rowid: int, offset: int) -> tuple[sqlite3.Connection, sqlite3.Blob]:
     """A connection of its own, opened as Datasette opens the cassette (never for writing),
-    and the blob's handle at ``offset``."""
+    and the blob's handle at `offset`."""
     mode = "mode=ro" if db.is_mutable else "immutable=1"
     conn = sqlite3.connect(f"file:{db.path}?{mode}", uri=True, check_same_thread=False)
     try:
@@ -81,7 +81,7 @@ def _digest(conn: sqlite3.Connection, rowid: int) -> str:
 
 
 class BlobResponse(Response):  # type: ignore[misc]  # Datasette's Response has no types
-    """Streams bytes ``span`` of a blob; with ``verify``, the whole blob, checked as it goes."""
+    """Streams bytes `span` of a blob; with `verify`, the whole blob, checked as it goes."""
 
     def __init__(self, db: Any, rowid: int, digest: str, span: ByteRange, *, status: int, content_type: str,
                  headers: dict[str, str], head: bool, verify: bool) -> None:
@@ -128,7 +128,7 @@ def _plain(text: str, status: int, **headers: str) -> Response:
 
 
 async def blob_view(request: Any, datasette: Any, db: Any) -> Response:
-    """Answer ``GET``/``HEAD`` of one blob of the cassette database ``db``."""
+    """Answer `GET`/`HEAD` of one blob of the cassette database `db`."""
     if request.method not in ("GET", "HEAD"):
         return _plain("the cassette browser is read-only: GET or HEAD only", 405, allow="GET, HEAD")
     try:

@@ -1,9 +1,9 @@
 """The browser's own pages: the recordings (filtered), one recording, the HTTP interactions.
 
 Each handler runs its reads through Datasette's read-only connection to the cassette
-(opened immutable), hands the rows to :mod:`.views` and renders a template extending
-Datasette's ``base.html``, so Jinja's autoescaping covers every recorded value. Every
-route answers ``GET`` and ``HEAD`` only.
+(opened immutable), hands the rows to `views` and renders a template extending
+Datasette's `base.html`, so Jinja's autoescaping covers every recorded value. Every
+route answers `GET` and `HEAD` only.
 """
 
 from __future__ import annotations

@@ -1,16 +1,16 @@
 """The Datasette plugin of the cassette browser: its routes, links and response headers.
 
-Registered with Datasette's plugin manager by :func:`.server.build_datasette`, and
+Registered with Datasette's plugin manager by `server.build_datasette`, and
 active only in a Datasette whose metadata names the cassette database under
-``plugins: {"tarash-gateway": {"database": NAME}}``, so another Datasette in the same
-process is left as it is. Routes (all ``GET``/``HEAD``, none writes):
+`plugins: {"tarash-gateway": {"database": NAME}}`, so another Datasette in the same
+process is left as it is. Routes (all `GET`/`HEAD`, none writes):
 
 =============================  ============================================
-``/``                          redirects to the recordings
-``/-/tarash``                  the recordings, with filters
-``/-/tarash/recordings/<id>``  one recording
-``/-/tarash/http``             the raw HTTP interactions
-``/-/tarash/blobs/<sha256>``   a blob's bytes (:mod:`.blobs`)
+`/`                          redirects to the recordings
+`/-/tarash`                  the recordings, with filters
+`/-/tarash/recordings/<id>`  one recording
+`/-/tarash/http`             the raw HTTP interactions
+`/-/tarash/blobs/<sha256>`   a blob's bytes (`blobs`)
 =============================  ============================================
 """
 
@@ -38,7 +38,7 @@ _BLOB_COLUMNS = {("media", "hash"), ("blobs", "hash"), ("http_interactions", "re
 
 
 def cassette_name(datasette: Any) -> str | None:
-    """The name of the cassette database this Datasette browses, or ``None`` if it is not ours."""
+    """The name of the cassette database this Datasette browses, or `None` if it is not ours."""
     config = datasette.plugin_config(PLUGIN) or {}
     name = config.get("database")
     return name if isinstance(name, str) else None
@@ -116,7 +116,7 @@ def extra_css_urls(datasette: Any) -> list[str]:
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Callable[[Any], Any]:
-    """Every response of a cassette browser says ``nosniff``: nothing recorded is sniffed into a page."""
+    """Every response of a cassette browser says `nosniff`: nothing recorded is sniffed into a page."""
 
     def wrap(app: Any) -> Any:
         if cassette_name(datasette) is None:

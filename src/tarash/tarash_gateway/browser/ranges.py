@@ -3,7 +3,7 @@
 Both decisions are pure functions of strings and numbers, so the blob route holds only
 I/O. A cassette is untrusted input: the content type recorded with a blob is used only
 when it is on a short allow-list of types a browser renders without running anything
-(no ``text/html``, no ``image/svg+xml``); everything else is served as a download.
+(no `text/html`, no `image/svg+xml`); everything else is served as a download.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 def safe_content_type(recorded: str | None) -> str:
     """The content type to serve a blob with: the recorded one if it is allowed, else
-    ``application/octet-stream``. Parameters (``; charset=...``) are dropped, except a
+    `application/octet-stream`. Parameters (`; charset=...`) are dropped, except a
     text type is always served as UTF-8."""
     base = (recorded or "").split(";", 1)[0].strip().lower()
     if base not in SAFE_TYPES:
@@ -36,7 +36,7 @@ def safe_content_type(recorded: str | None) -> str:
 
 
 def media_kind(content_type: str | None) -> str:
-    """How a page shows a blob: ``image``, ``video``, ``audio``, ``text`` or ``download``."""
+    """How a page shows a blob: `image`, `video`, `audio`, `text` or `download`."""
     served = safe_content_type(content_type).split(";", 1)[0]
     if served == FALLBACK_TYPE:
         return "download"
@@ -50,7 +50,7 @@ class RangeNotSatisfiable(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ByteRange:
-    """The bytes ``start`` to ``end`` (inclusive) of a blob of ``size`` bytes."""
+    """The bytes `start` to `end` (inclusive) of a blob of `size` bytes."""
 
     start: int
     end: int
@@ -66,13 +66,13 @@ class ByteRange:
 
 
 def parse_range(header: str | None, size: int) -> ByteRange | None:
-    """The one byte range a ``Range`` header asks for, or ``None`` for the whole blob.
+    """The one byte range a `Range` header asks for, or `None` for the whole blob.
 
     A header we do not understand (another unit, several ranges, garbage) is ignored,
     as RFC 9110 allows: the answer is then the whole blob with status 200. A range that
-    starts past the end raises :class:`RangeNotSatisfiable`.
+    starts past the end raises `RangeNotSatisfiable`.
 
-    Example:
+    Examples:
         >>> parse_range("bytes=100-", 1000)
         ByteRange(start=100, end=999, size=1000)
         >>> parse_range("bytes=-10", 1000).content_range

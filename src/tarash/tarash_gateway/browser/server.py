@@ -2,12 +2,12 @@
 
 The cassette is checked first through a read-only connection (a tarash cassette of a
 schema this version reads, not a foreign or damaged file), then handed to Datasette
-as an *immutable* database: opened ``immutable=1``, so nothing the browser does can
+as an *immutable* database: opened `immutable=1`, so nothing the browser does can
 write to it, not even a journal. A cassette with recordings in its write-ahead log (a
-session recording into it now) is opened ``mode=ro`` instead: still read-only, and it
+session recording into it now) is opened `mode=ro` instead: still read-only, and it
 sees those recordings. Served on 127.0.0.1 unless asked otherwise.
 
-Example:
+Examples:
     >>> with BrowserServer("cassettes/run.db", port=0) as server:  # doctest: +SKIP
     ...     print(server.url)
     http://127.0.0.1:38211/-/tarash
@@ -36,7 +36,7 @@ SETTINGS = {"truncate_cells_html": 160, "default_page_size": 50, "sql_time_limit
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` is reachable from this machine only (``127.0.0.1``, ``::1``, ``localhost``)."""
+    """Whether `host` is reachable from this machine only (`127.0.0.1`, `::1`, `localhost`)."""
     if host == "localhost":
         return True
     try:
@@ -53,7 +53,7 @@ def has_live_log(path: Path) -> bool:
 
 
 def check_cassette(path: Path) -> None:
-    """Refuse, with a one-line ``CassetteError``, what the browser cannot show read-only."""
+    """Refuse, with a one-line `CassetteError`, what the browser cannot show read-only."""
     if not path.is_file():
         raise CassetteError(f"cassette {path} does not exist")
     if any(c in str(path.resolve()) for c in "?#%"):
@@ -107,8 +107,8 @@ def build_datasette(path: Path) -> Any:
 
 
 class BrowserServer:
-    """The browser on a socket of its own: ``serve_forever()`` in the foreground, or
-    ``with BrowserServer(...)`` in a background thread (tests, embedding)."""
+    """The browser on a socket of its own: `serve_forever()` in the foreground, or
+    `with BrowserServer(...)` in a background thread (tests, embedding)."""
 
     def __init__(self, path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
         import uvicorn

@@ -6,7 +6,7 @@ time, status and percent as a native tooltip; the line steps from one to the nex
 a last mark at the recorded duration shows how the call ended. No script, no CDN: the
 markup is built here with every recorded value escaped.
 
-Example:
+Examples:
     >>> points = timeline_points('[{"t": 0, "u": {"status": "queued"}}, '
     ...                          '{"t": 4, "u": {"status": "completed", "progress_percent": 100}}]')
     >>> [(p.t, p.status, p.percent) for p in points]
@@ -31,7 +31,7 @@ _KNOWN = {"queued", "processing", "completed", "failed", "cancelled"}
 
 @dataclass(frozen=True, slots=True)
 class Point:
-    """One progress update: seconds from the start, status, percent (``None`` if not reported)."""
+    """One progress update: seconds from the start, status, percent (`None` if not reported)."""
 
     t: float
     status: str
@@ -39,7 +39,7 @@ class Point:
 
 
 def timeline_entries(raw: str | None) -> list[tuple[Point, dict[str, Any]]]:
-    """The updates of a recording's ``timeline`` column with their payloads, in order;
+    """The updates of a recording's `timeline` column with their payloads, in order;
     malformed entries are skipped."""
     try:
         entries = json.loads(raw) if raw else []
@@ -58,7 +58,7 @@ def timeline_entries(raw: str | None) -> list[tuple[Point, dict[str, Any]]]:
 
 
 def timeline_points(raw: str | None) -> list[Point]:
-    """The updates of a recording's ``timeline`` column, in order; malformed entries are skipped."""
+    """The updates of a recording's `timeline` column, in order; malformed entries are skipped."""
     return [point for point, _ in timeline_entries(raw)]
 
 
@@ -101,7 +101,7 @@ class _Frame:
 
 
 def timeline_svg(points: list[Point], *, duration: float | None, outcome: str, compact: bool = False) -> Markup:
-    """The chart as SVG markup (``compact``: a small strip for a list, without axes)."""
+    """The chart as SVG markup (`compact`: a small strip for a list, without axes)."""
     if not points:
         return Markup('<span class="tarash-empty">no updates</span>' if compact else
                       '<p class="tarash-empty">no progress updates recorded</p>')

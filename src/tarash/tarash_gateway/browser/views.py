@@ -1,6 +1,6 @@
 """What the browser's pages show, built from cassette rows: pure functions, no I/O.
 
-The page handlers (:mod:`.pages`) run the SQL and hand the rows here; the templates
+The page handlers (`pages`) run the SQL and hand the rows here; the templates
 only lay out what these functions return. Every value comes from an untrusted file:
 JSON that does not parse is shown as text, numbers are checked, and nothing here is
 marked safe for HTML (the templates escape it all).
@@ -35,7 +35,7 @@ class FilterError(ValueError):
 class Filters:
     """The recordings page's filters, from its query string (every one optional).
 
-    Example:
+    Examples:
         >>> f = Filters.from_args({"provider": "fal", "older_than": "30"})
         >>> f.where(now=1_000_000.0)
         ('provider = ? AND recorded_ts < ?', ['fal', -1592000.0])
@@ -56,7 +56,7 @@ class Filters:
                    page=_page(args.get("page")))
 
     def where(self, now: float) -> tuple[str, list[Any]]:
-        """The SQL condition (``1`` when none) and its parameters; values are never spliced in."""
+        """The SQL condition (`1` when none) and its parameters; values are never spliced in."""
         terms, params = [], []
         for name in ("provider", "model", "outcome", "kind"):
             value = getattr(self, name)
@@ -76,7 +76,7 @@ class Filters:
         return any(getattr(self, f.name) is not None for f in fields(self) if f.name != "page")
 
     def query(self, **changes: Any) -> str:
-        """This page's query string with ``changes`` (``page=1`` and ``None`` values left out)."""
+        """This page's query string with `changes` (`page=1` and `None` values left out)."""
         values = replace(self, **changes)
         pairs = [(f.name, getattr(values, f.name)) for f in fields(values)]
         kept = [(k, f"{v:g}" if isinstance(v, float) else v) for k, v in pairs if v is not None and (k, v) != ("page", 1)]
@@ -105,7 +105,7 @@ def _page(raw: str | None) -> int:
 
 
 def ago(ts: Any, now: float) -> str:
-    """How long before ``now`` a ``time.time()`` was, in words (``3 h ago``)."""
+    """How long before `now` a `time.time()` was, in words (`3 h ago`)."""
     if not isinstance(ts, int | float) or not math.isfinite(ts):
         return ""
     seconds = now - ts
@@ -138,10 +138,10 @@ def _loads(raw: str | None) -> Any:
 
 
 def media_item(row: Mapping[str, Any], blob_path: str) -> dict[str, Any]:
-    """A captured media file (a ``media`` row joined with its blob) as the page shows it.
+    """A captured media file (a `media` row joined with its blob) as the page shows it.
 
-    ``src`` is ``blob_path`` followed by the hash, and only for a valid hash: a page never
-    points anywhere a cassette chose (``"../../run.db"`` is shown as a damaged row).
+    `src` is `blob_path` followed by the hash, and only for a valid hash: a page never
+    points anywhere a cassette chose (`"../../run.db"` is shown as a damaged row).
     """
     content_type, digest = row.get("content_type"), row.get("hash")
     try:
@@ -202,8 +202,8 @@ def _headers(message: Any) -> list[tuple[str, str]]:
 def http_row(row: Mapping[str, Any], bodies: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     """One raw HTTP interaction: method, URI, status, both sides' headers and bodies.
 
-    ``bodies`` maps a body's blob hash to what :mod:`.pages` read of it (``size``,
-    ``content_type``, ``text`` when small and readable, ``src``).
+    `bodies` maps a body's blob hash to what `pages` read of it (`size`,
+    `content_type`, `text` when small and readable, `src`).
     """
     request, response = _loads(row.get("request")), _loads(row.get("response"))
     status = response.get("status") if isinstance(response, dict) else None
