@@ -1,15 +1,15 @@
 """Find secrets left in a cassette, an export, a vcrpy YAML or a HAR file before it is
-committed (``tarash cassette scan``).
+committed (`tarash cassette scan`).
 
-What counts as a secret (a *finding*) is decided in :mod:`.scan_rules`: a provider key
-format (OpenAI ``sk-``/``sk-proj-``, Stability ``sk-``, fal ``key_id:secret``,
-Replicate ``r8_``, Google ``AIza``, xAI ``xai-``, Runway ``key_...``), a JWT, an
-unredacted signed-URL parameter, a URL password, an ``Authorization`` header with a
-real value, a random-looking value under a secret-looking name. ``[REDACTED]`` and the
+What counts as a secret (a *finding*) is decided in `scan_rules`: a provider key
+format (OpenAI `sk-`/`sk-proj-`, Stability `sk-`, fal `key_id:secret`,
+Replicate `r8_`, Google `AIza`, xAI `xai-`, Runway `key_...`), a JWT, an
+unredacted signed-URL parameter, a URL password, an `Authorization` header with a
+real value, a random-looking value under a secret-looking name. `[REDACTED]` and the
 usual placeholders are clean. A finding names the file, the place (table and row id,
 or line number) and the field, and shows only the first characters of the secret.
 
-Formats: a cassette ``.db`` (every table; any SQLite file), a JSONL export, a vcrpy
+Formats: a cassette `.db` (every table; any SQLite file), a JSONL export, a vcrpy
 YAML (with line numbers), a HAR or other JSON file; any other file line by line.
 
 Files are read, never written; a cassette is opened read-only. Blobs are scanned only
@@ -94,7 +94,7 @@ def _preview(secret: str) -> str:
 
 
 def scan_paths(paths: Iterable[str | Path]) -> ScanReport:
-    """Scan files, and the cassette-like files under directories (:data:`SCANNED_SUFFIXES`)."""
+    """Scan files, and the cassette-like files under directories (`SCANNED_SUFFIXES`)."""
     report = ScanReport()
     for given in paths:
         root = Path(given)
@@ -140,7 +140,7 @@ def _scan_file(path: Path) -> Iterator[Finding]:
 
 
 def _scan_raw(path: Path) -> Iterator[Finding]:
-    """A SQLite ``-wal`` or journal: its raw pages, searched as text (each secret once)."""
+    """A SQLite `-wal` or journal: its raw pages, searched as text (each secret once)."""
     with path.open("rb") as handle:
         chunks = iter(lambda: handle.read(_CHUNK), b"")
         for kind, secret in scan_text_stream(chunk.decode("latin-1") for chunk in chunks):
@@ -218,7 +218,7 @@ def _yaml_node(node: Any, path: str, name: str, seen: set[int]) -> Iterator[tupl
 
 
 def _small_json(raw: bytes) -> str | None:
-    """``raw`` as text when it is a JSON document of at most 16 MiB."""
+    """`raw` as text when it is a JSON document of at most 16 MiB."""
     if len(raw) > 16 << 20 or raw.lstrip()[:1] not in (b"{", b"["):
         return None
     try:
@@ -273,7 +273,7 @@ def _scan_table(conn: sqlite3.Connection, path: Path, table: str) -> Iterator[Fi
 
 
 def _blob_users(conn: sqlite3.Connection, digest: Any) -> str:
-    """`` (response body of http_interactions #3)``: what holds a cassette blob."""
+    """` (response body of http_interactions #3)`: what holds a cassette blob."""
     users: list[str] = []
     with contextlib.suppress(sqlite3.Error):  # a file without those tables
         for side in ("request", "response"):

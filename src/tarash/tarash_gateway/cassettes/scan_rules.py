@@ -1,14 +1,14 @@
-"""The rules of ``tarash cassette scan``: what counts as a secret in a value, a text or
-a body (the file formats are read by :mod:`.scan`).
+"""The rules of `tarash cassette scan`: what counts as a secret in a value, a text or
+a body (the file formats are read by `scan`).
 
-- a known key format anywhere in any text (see :mod:`.shapes`);
+- a known key format anywhere in any text (see `shapes`);
 - a secret parameter with a real value in a URL or a query string (signed-URL
-  parameters, ``?api_key=``-like ones; see :func:`.scrub.is_secret_parameter`);
+  parameters, `?api_key=`-like ones; see `scrub.is_secret_parameter`);
 - a password, or a token-like user, in a URL;
-- an ``Authorization`` header with a real value;
+- an `Authorization` header with a real value;
 - a random-looking value under any other secret-looking name.
 
-``[REDACTED]`` and the usual placeholders (``<OPENAI_API_KEY>``, ``Sanitized``...) are
+`[REDACTED]` and the usual placeholders (`<OPENAI_API_KEY>`, `Sanitized`...) are
 clean. Pure functions; nothing here does I/O.
 """
 
@@ -41,7 +41,7 @@ _MEDIA_TYPES = ("video/", "image/", "audio/", "font/", "application/octet-stream
 
 
 def scan_text(text: str) -> Iterator[tuple[str, str]]:
-    """``(kind, secret)`` for each secret written in ``text``, whatever its context."""
+    """`(kind, secret)` for each secret written in `text`, whatever its context."""
     seen: set[str] = set()
     for shape, start, end in find_shapes(text):
         seen.add(text[start:end])
@@ -65,12 +65,12 @@ def _real(value: str) -> bool:
 
 
 def _secret(name: str, parameter: bool) -> bool:
-    """Whether a key (or, with ``parameter``, a header or query name) holds a secret."""
+    """Whether a key (or, with `parameter`, a header or query name) holds a secret."""
     return bool(name) and (is_secret_parameter(name) if parameter else is_secret_name(name))
 
 
 def _named(name: str, value: str) -> Iterator[tuple[str, str]]:
-    """A finding for a value held under the secret-looking ``name``."""
+    """A finding for a value held under the secret-looking `name`."""
     normal = re.sub(r"[\s\-]", "_", name).lower()
     credential = _SCHEME.sub("", value.strip())
     if not _real(credential) or not _real(value):
@@ -82,11 +82,11 @@ def _named(name: str, value: str) -> Iterator[tuple[str, str]]:
 
 
 def scan_value(value: Any, path: str = "", name: str = "", *, parameter: bool = False) -> Iterator[tuple[str, str, str]]:
-    """``(field, kind, secret)`` for each secret in a JSON-like value, at any depth.
+    """`(field, kind, secret)` for each secret in a JSON-like value, at any depth.
 
-    ``name`` is the key the value is held under (inherited by list items, as vcrpy and
-    HAR keep header values in lists); ``parameter`` says it is a header or query
-    name, where short names such as ``key`` are secrets too. Strings holding JSON are
+    `name` is the key the value is held under (inherited by list items, as vcrpy and
+    HAR keep header values in lists); `parameter` says it is a header or query
+    name, where short names such as `key` are secrets too. Strings holding JSON are
     opened.
     """
     if isinstance(value, dict):
@@ -123,7 +123,7 @@ def scan_string(value: str, path: str, name: str, parameter: bool = False) -> It
 
 
 def scan_text_stream(chunks: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """``(kind, secret)`` over text arriving in chunks (once per secret)."""
+    """`(kind, secret)` over text arriving in chunks (once per secret)."""
     seen: set[str] = set()
     tail = ""
     for chunk in chunks:
@@ -144,7 +144,7 @@ def _text_rules(text: str) -> Iterator[tuple[str, str]]:
 
 
 def scan_bytes(chunks: Iterable[bytes], content_type: str) -> Iterator[tuple[str, str]]:
-    """``(kind, secret)`` in a body given in chunks, when it is text (gzip opened)."""
+    """`(kind, secret)` in a body given in chunks, when it is text (gzip opened)."""
     ctype = content_type.lower()
     if ctype.startswith(_MEDIA_TYPES):
         return
@@ -171,7 +171,7 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _inflated(first: bytes, rest: Iterator[bytes]) -> tuple[bytes, Iterator[bytes]]:
-    """A gzip body as inflated chunks, at most :data:`_MAX_INFLATED` bytes (no bomb)."""
+    """A gzip body as inflated chunks, at most `_MAX_INFLATED` bytes (no bomb)."""
     inflater = zlib.decompressobj(wbits=47)
 
     def chunks() -> Iterator[bytes]:

@@ -1,7 +1,7 @@
 """What a secret looks like: the providers' key formats, JWTs, and how random a token is.
 
-One table, used twice: the scrubber (:mod:`.scrub`) redacts these shapes wherever they
-appear in text it writes, and ``tarash cassette scan`` (:mod:`.scan`) reports them in
+One table, used twice: the scrubber (`scrub`) redacts these shapes wherever they
+appear in text it writes, and `tarash cassette scan` (`scan`) reports them in
 files it did not write. A shape is a regular expression plus, where the pattern alone
 would also match ordinary text, a check of the matched value.
 
@@ -29,13 +29,13 @@ _BASE64_CHARS = _WORD_CHARS + "+/"
 
 
 def looks_random(value: str, *, min_length: int = 8, min_bits: float = 3.0) -> bool:
-    """Whether ``value`` reads like a generated token rather than a word or a placeholder.
+    """Whether `value` reads like a generated token rather than a word or a placeholder.
 
-    At least ``min_length`` characters, no whitespace, two character classes among lower
+    At least `min_length` characters, no whitespace, two character classes among lower
     case, upper case and digits (or a long value mixing letters and symbols), and a
-    Shannon entropy of ``min_bits`` bits per character.
+    Shannon entropy of `min_bits` bits per character.
 
-    Example:
+    Examples:
         >>> looks_random("hZ3kP9qLm2Xv8Rt1"), looks_random("keyframes"), looks_random("Sanitized")
         (True, False, False)
     """
@@ -59,13 +59,13 @@ _PLACEHOLDER = re.compile(
 
 
 def is_placeholder(value: str) -> bool:
-    """Whether ``value`` is what tools write instead of a secret: ``[REDACTED]``,
-    ``<OPENAI_API_KEY>``, ``Sanitized``, ``DUMMY_KEY``, ``****``, ``${TOKEN}``..."""
+    """Whether `value` is what tools write instead of a secret: `[REDACTED]`,
+    `<OPENAI_API_KEY>`, `Sanitized`, `DUMMY_KEY`, `****`, `${TOKEN}`..."""
     return bool(_PLACEHOLDER.match(value.strip()))
 
 
 def _jwt(value: str) -> bool:
-    """A JWT's first part decodes to a JSON header naming its ``alg``."""
+    """A JWT's first part decodes to a JSON header naming its `alg`."""
     head = value.split(".", 1)[0]
     try:
         header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
@@ -85,8 +85,8 @@ def _random_tail(prefix: str) -> Callable[[str], bool]:
 class Shape:
     """One kind of secret: its name in reports, its pattern, and a check of a match.
 
-    ``anchor`` (for a pattern that starts with a character class) is a part of every
-    match that starts with a literal character, found ``back`` characters into it:
+    `anchor` (for a pattern that starts with a character class) is a part of every
+    match that starts with a literal character, found `back` characters into it:
     regular expressions that start with a literal are searched many times faster.
     """
 
@@ -136,7 +136,7 @@ def _candidates(text: str) -> Iterator[tuple[Shape, int, int]]:
 
 
 def find_shapes(text: str) -> Iterator[tuple[Shape, int, int]]:
-    """``(shape, start, end)`` of each known secret shape in ``text``, in order."""
+    """`(shape, start, end)` of each known secret shape in `text`, in order."""
     if len(text) < 20:
         return
     taken: list[tuple[Shape, int, int]] = []
@@ -147,7 +147,7 @@ def find_shapes(text: str) -> Iterator[tuple[Shape, int, int]]:
 
 
 def redact_shapes(text: str, replacement: str) -> str:
-    """``text`` with every known secret shape replaced by ``replacement``."""
+    """`text` with every known secret shape replaced by `replacement`."""
     found = list(find_shapes(text))
     for _, start, end in reversed(found):
         text = text[:start] + replacement + text[end:]
