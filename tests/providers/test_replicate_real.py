@@ -1,20 +1,20 @@
-"""Real Replicate traffic, replayed offline through our adapter with plain vcrpy.
+"""Real Replicate traffic, replayed offline through our adapter with vcrpy.
 
 The cassettes are real HTTP exchanges with api.replicate.com recorded by the maintainers
-of replicate-python (see their NOTICE.md). They are read in place, never copied, and
-replayed with ``record_mode="none"`` and vcrpy's default matchers (method, scheme, host,
-port, path, query): a request our adapter sends that was not recorded fails the test.
+of replicate-python (see ``cassettes/replicate-real/NOTICE.md``), imported into the
+committed ``cassettes/replicate-real/*.db`` by ``tools/build_real_cassettes.py``. vcrpy
+reads them through our ``SQLitePersister`` with ``record_mode="none"`` and its default
+matchers (method, scheme, host, port, path, query): a request our adapter sends that was
+not recorded fails the test.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import vcr
 
 from tarash.tarash_gateway.call import Call
 from tarash.tarash_gateway.exceptions import (
@@ -27,12 +27,8 @@ from tarash.tarash_gateway.flow import run_sync
 from tarash.tarash_gateway.models import ImageGenerationConfig, ImageGenerationRequest
 from tarash.tarash_gateway.providers.base import Job
 from tarash.tarash_gateway.providers.replicate import ReplicateProtocol
-
-CASSETTES = Path(__file__).parents[2].parent / "shared" / "cassettes" / "replicate-real"
-
-pytestmark = pytest.mark.skipif(
-    not CASSETTES.is_dir(), reason=f"the real Replicate cassettes are not present at {CASSETTES}"
-)
+from tests.support.real_cassettes import body, played
+from tests.support.real_cassettes import replay as replay_cassette
 
 SDXL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 CORGI = ImageGenerationRequest(prompt="a studio photo of a rainbow colored corgi", size="512x512", seed=42069)
@@ -45,18 +41,13 @@ def config(**changes: Any) -> ImageGenerationConfig:
 
 
 def replay(name: str, **options: Any) -> Any:
-    return vcr.VCR(record_mode="none", **options).use_cassette(str(CASSETTES / name))
-
-
-def played(cassette: Any) -> list[tuple[str, str]]:
-    return [(cassette.requests[i].method, cassette.requests[i].path) for i, n in sorted(cassette.play_counts.items())
-            if n]
+    return replay_cassette(name, "replicate-real", **options)
 
 
 def test_run_gives_the_recorded_image_and_the_progress_in_order(face, clock):
     events: list[Any] = []
 
-    with replay("run.yaml") as cassette:
+    with replay("run") as cassette:
         response = face.image(config(), CORGI, events.append)
 
     assert response.images == [RECORDED_IMAGE]
@@ -88,7 +79,7 @@ def test_run_sends_the_same_create_body_as_the_recorded_one(clock):
     from tarash.tarash_gateway import generate_image
 
     # the body matcher compares JSON bodies as data: our mapping of size and seed is Replicate's
-    with replay("run.yaml", match_on=["method", "scheme", "host", "port", "path", "query", "body"]) as cassette:
+    with replay("run", match_on=["method", "scheme", "host", "port", "path", "query", "body"]) as cassette:
         generate_image(config(), CORGI)
 
     recorded = json.loads(cassette.requests[0].body)
@@ -97,7 +88,7 @@ def test_run_sends_the_same_create_body_as_the_recorded_one(clock):
 
 
 def test_an_invalid_token_is_a_401_http_error_that_does_not_fall_back(face, clock):
-    with replay("run__invalid-token.yaml") as cassette, pytest.raises(HTTPError) as caught:
+    with replay("run__invalid-token") as cassette, pytest.raises(HTTPError) as caught:
         face.image(config(api_key="r8_invalid"), CORGI)
 
     error = caught.value
@@ -113,7 +104,7 @@ def test_an_invalid_token_is_a_401_http_error_that_does_not_fall_back(face, cloc
 def test_a_timeout_cancels_the_recorded_prediction(face, clock):
     # the cassette holds a pinned create (201 starting) and its cancel (200 canceled), no poll:
     # a deadline shorter than the first wait times out, and the cancel is the recorded one
-    with replay("predictions-cancel.yaml") as cassette, pytest.raises(TimeoutError) as caught:
+    with replay("predictions-cancel") as cassette, pytest.raises(TimeoutError) as caught:
         face.image(config(timeout=0.5, poll_interval=1.0), CORGI)
 
     assert caught.value.request_id == "hdwst0bb05rgp0cf0p29mzk2am"
@@ -130,7 +121,7 @@ def test_an_official_model_is_created_at_its_model_endpoint():
     )
     payload = run_sync(protocol.prepare(call))
 
-    with replay("predictions-cancel.yaml") as cassette, httpx.Client() as client:
+    with replay("predictions-cancel") as cassette, httpx.Client() as client:
         response = client.send(protocol.submit(call, payload))
 
     job = protocol.parse_submit(call, response)
@@ -141,9 +132,9 @@ def test_an_official_model_is_created_at_its_model_endpoint():
 
 
 def test_the_recorded_cancel_answer_reads_as_a_failed_prediction():
-    with replay("predictions-cancel.yaml") as cassette:
+    with replay("predictions-cancel") as cassette:
         at = next(i for i, r in enumerate(cassette.requests) if r.path.endswith("/cancel"))
-        prediction = json.loads(_body(cassette.responses[at]))
+        prediction = json.loads(body(cassette.responses[at]))
 
     job = ReplicateProtocol().parse_poll(
         Call("image", config(), CORGI), Job(id=prediction["id"]), httpx.Response(200, json=prediction)
@@ -153,7 +144,3 @@ def test_the_recorded_cancel_answer_reads_as_a_failed_prediction():
     assert isinstance(job.error, GenerationFailedError) and "canceled" in str(job.error)
     assert job.error.raw_response["prediction"]["metrics"] == {"predict_time": 0.128148, "total_time": 0.175128}
 
-
-def _body(response: dict[str, Any]) -> bytes:
-    content = response.get("content", response.get("body", {}).get("string", b""))
-    return content.encode() if isinstance(content, str) else content
