@@ -1,12 +1,13 @@
 # Two commands on a fresh clone, with only python3 (3.11+) and make:
-#   make demo   record / replay / chaos demo, offline, against the loopback provider simulator
+#   make demo   record / replay / chaos demo, offline: replays the run committed in cassettes/demo.db
+#   make demo-record   the same, recording that run afresh against the loopback provider simulator first
 #   make test   the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench docs docs-serve cassettes simulate clean
+.PHONY: demo demo-record test bench docs docs-serve cassettes simulate clean
 
 CASSETTES ?= cassettes
 PORT      ?= 8787
@@ -20,6 +21,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@$(PY) -m tarash.tarash_gateway.demo
+
+demo-record: $(STAMP)
+	@TARASH_DEMO_RECORD=1 $(PY) -m tarash.tarash_gateway.demo
 
 test: $(STAMP)
 	@$(PY) -m pytest -q

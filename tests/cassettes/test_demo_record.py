@@ -1,10 +1,16 @@
-"""The record/replay demo records against the simulator, replays offline and says what it did."""
+"""The record/replay demo: the committed run replays offline; a new run records against the simulator."""
 
 from __future__ import annotations
+
+import hashlib
+from pathlib import Path
 
 import pytest
 
 from tarash.tarash_gateway.demo_record import CALLS, run
+from tarash.tarash_gateway.pytest_plugin import network_guard
+
+COMMITTED = Path(__file__).resolve().parents[2] / "cassettes" / "demo.db"
 
 
 @pytest.fixture(autouse=True)
@@ -13,9 +19,28 @@ def _no_real_keys(monkeypatch):
         monkeypatch.delenv(key_var, raising=False)
 
 
+def test_the_committed_demo_run_replays_with_the_network_guarded():
+    before = hashlib.sha256(COMMITTED.read_bytes()).hexdigest()
+    lines: list[str] = []
+    with network_guard("the demo's replay"):
+        run(lines.append, COMMITTED)
+    text = "\n".join(lines)
+
+    assert lines[0] == f"replaying the committed run in {COMMITTED}: no simulator, no network, no key ..."
+    assert "recording 3 calls" not in text and "simulator (" not in text
+    replayed = [line for line in lines if " from replay, " in line]
+    assert [line.split(":")[0].strip() for line in replayed] == ["fal", "replicate", "openai"]
+    assert all("KB, local)" in line for line in replayed)
+    assert "replayed 3 calls in" in text and "no provider, no network, no credits" in text
+    chaos = text.split("chaos over real data")[1]
+    assert "replay" in chaos and "RateLimitError" in chaos
+    assert hashlib.sha256(COMMITTED.read_bytes()).hexdigest() == before  # a replay writes nothing
+    assert not COMMITTED.with_suffix(".media").exists()  # the media went to a scratch directory
+
+
 def test_demo_records_then_replays_offline(tmp_path):
     lines: list[str] = []
-    run(lines.append, tmp_path)
+    run(lines.append, tmp_path / "demo.db", record_first=True)
     text = "\n".join(lines)
     assert "against the loopback provider simulator" in text
     assert "recorded 3 calls" in text
@@ -23,4 +48,7 @@ def test_demo_records_then_replays_offline(tmp_path):
     assert "s saved" in text and "DIFFERENT" not in text
     assert "chaos over real data" in text and "replay" in text.split("chaos over real data")[1]
     assert (tmp_path / "demo.db").exists()
-    run(lines.append, tmp_path)  # runs again on the same directory
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db"]  # no scratch files left
+    lines.clear()
+    run(lines.append, tmp_path / "demo.db", record_first=True)  # records afresh over the old run
+    assert "recorded 3 calls" in "\n".join(lines)

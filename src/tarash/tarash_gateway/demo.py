@@ -1,9 +1,10 @@
 """`make demo`: the main job of tarash-gateway in one short, readable report.
 
 Runs offline with no keys: stock mocks, a seeded chaos run, a fallback chain rescued
-by its fallback, then a run recorded through the real provider adapters against the
-loopback provider simulator into `cassettes/demo.db` (`TARASH_DEMO_DIR` moves it)
-and replayed from it with no provider and no network.
+by its fallback, then the run committed in `cassettes/demo.db` (recorded through the
+real provider adapters against the loopback provider simulator) replayed with no
+provider and no network. `TARASH_DEMO_RECORD=1` (`make demo-record`) records that
+run afresh against the simulator first; `TARASH_DEMO_DIR` moves the cassette's folder.
 """
 
 from __future__ import annotations
@@ -110,11 +111,11 @@ def fallback() -> None:
     say(f"  fallback_triggered={meta.fallback_triggered}  successful_attempt={meta.successful_attempt}")
 
 
-def record_replay(workdir: Path) -> None:
+def record_replay(cassette: Path, *, record_first: bool) -> None:
     from .demo_record import run
 
     section("4. Record once, replay offline")
-    run(say, workdir)
+    run(say, cassette, record_first=record_first)
 
 
 def main() -> int:
@@ -122,7 +123,8 @@ def main() -> int:
     stock()
     chaos()
     fallback()
-    record_replay(Path(os.environ.get("TARASH_DEMO_DIR", "cassettes")))
+    record_replay(Path(os.environ.get("TARASH_DEMO_DIR", "cassettes")) / "demo.db",
+                  record_first=os.environ.get("TARASH_DEMO_RECORD", "") not in ("", "0"))
     say()
     say("Done. Docs: docs/index.md; tests: make test.")
     return 0

@@ -1,19 +1,22 @@
 """The record/replay part of `make demo`: record a real run once, replay it offline.
 
-`run(report, workdir)` records three generations through the real provider adapters
-(fal video, Replicate video, OpenAI images) into `workdir/demo.db`: against the
-loopback provider simulator, or against the real provider for each one whose key is set
-in the environment (`FAL_KEY`, `REPLICATE_API_TOKEN`, `OPENAI_API_KEY`). The
-generated media are captured into the cassette. Then the simulator is stopped and the
-run is replayed with no provider, no network and no keys: the same responses, the same
-progress events, the media from the cassette. Last, the recording serves as one
-weighted outcome of a seeded chaos run.
+:func:`record` records three generations through the real provider adapters (fal video,
+Replicate video, OpenAI images) into a cassette: against the loopback provider
+simulator, or against the real provider for each one whose key is set in the
+environment (`FAL_KEY`, `REPLICATE_API_TOKEN`, `OPENAI_API_KEY`). The generated
+media are captured into the cassette. :func:`replay` replays it with no provider, no
+network and no keys: the same responses, the same progress events, the media from the
+cassette. Last, the recording serves as one weighted outcome of a seeded chaos run.
+
+`make demo` replays the run committed in `cassettes/demo.db`; `make demo-record`
+(`TARASH_DEMO_RECORD=1`) records it afresh against the simulator first.
 """
 
 from __future__ import annotations
 
 import collections
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +34,7 @@ from .models import (
 )
 from .simulator import ProviderSimulator, Scenario
 
-__all__ = ["run"]
+__all__ = ["CALLS", "record", "replay", "run"]
 
 #: (kind, provider, model, prompt, the environment variable holding a real key)
 CALLS = (
@@ -64,10 +67,21 @@ def _media(response: Any) -> Any:
     return response.video if hasattr(response, "video") else response.images[0]
 
 
-def run(report: Callable[[str], None], workdir: Path) -> None:
-    """Record three calls into `workdir/demo.db`, then replay them with no provider and no network."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    cassette = workdir / "demo.db"
+def record(report: Callable[[str], None], cassette: Path) -> list[tuple[str, list[str]]]:
+    """Record the three calls into `cassette` (afresh); their request ids and progress events.
+
+    The run is recorded beside the cassette and moved into place once whole, so a failed
+    recording leaves the old cassette as it was.
+    """
+    cassette.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".tarash-demo-", dir=cassette.parent) as scratch:
+        fresh = Path(scratch) / cassette.name
+        live = _record_into(report, fresh, cassette)
+        fresh.replace(cassette)
+    return live
+
+
+def _record_into(report: Callable[[str], None], fresh: Path, cassette: Path) -> list[tuple[str, list[str]]]:
     live: list[tuple[str, list[str]]] = []
     sim = ProviderSimulator(Scenario(queue_polls=1, run_polls=3, latency=0.05), max_lifetime=300)
     with sim:
@@ -75,7 +89,7 @@ def run(report: Callable[[str], None], workdir: Path) -> None:
         where = f"real providers for {', '.join(real)}, the simulator for the rest" if real else f"the loopback provider simulator ({sim.url})"
         report(f"recording {len(CALLS)} calls through the real adapters, against {where}, into {cassette}")
         started = time.perf_counter()
-        with use_cassette(cassette, record_mode="all") as recording:
+        with use_cassette(fresh, record_mode="all") as recording:
             for kind, provider, model, prompt, key_var in CALLS:
                 events: list[str] = []
                 response = _generate(kind, _config(kind, provider, model, key_var, sim), prompt, events)
@@ -84,23 +98,42 @@ def run(report: Callable[[str], None], workdir: Path) -> None:
         recorded_in = time.perf_counter() - started
         assert recording is not None  # a session whenever a path is given
         report(f"  recorded {recording.recorded} calls and their media in {recorded_in:.2f} s")
+    return live
 
-    report("the simulator is stopped and no key is used: replaying offline ...")
+
+def replay(report: Callable[[str], None], cassette: Path, live: list[tuple[str, list[str]]] | None = None) -> None:
+    """Replay the three calls from `cassette` with no provider and no network; with `live`
+    (what :func:`record` saw), say whether each replay gave the same."""
+    if not cassette.is_file():
+        raise FileNotFoundError(f"{cassette} does not exist: record it with make demo-record")
+    report("no simulator runs and no key is used: replaying offline ..." if live is not None
+           else f"replaying the committed run in {cassette}: no simulator, no network, no key ...")
     started = time.perf_counter()
-    with use_cassette(cassette, record_mode="none", media="file") as replay:
-        for (request_id, live_events), (kind, provider, model, prompt, key_var) in zip(live, CALLS, strict=True):
-            events = []
+    # the media are written to a scratch directory, so a replay leaves the checkout as it was
+    with tempfile.TemporaryDirectory(prefix="tarash-demo-") as media_dir, \
+            use_cassette(cassette, record_mode="none", media="file", media_dir=media_dir) as session:
+        for i, (kind, provider, model, prompt, key_var) in enumerate(CALLS):
+            events: list[str] = []
             response = _generate(kind, _config(kind, provider, model, key_var, None), prompt, events)
             local = Path(str(_media(response)).removeprefix("file://"))
-            same = "same" if (response.request_id, events) == (request_id, live_events) else "DIFFERENT"
             assert response.origin is not None  # the gateway stamps every response
-            report(f"  {provider}: {response.request_id} from {response.origin.source}, {len(events)} progress events "
-                   f"({same} as live), {kind} {local.name} ({local.stat().st_size // 1024} KB, local)")
-    replayed_in = time.perf_counter() - started
-    assert replay is not None  # a session whenever a path is given
-    report(f"  replayed {replay.replayed} calls in {replayed_in:.3f} s instead of {replay.replayed_seconds:.2f} s: "
-           f"{replay.replayed_seconds - replayed_in:.2f} s saved, no provider, no network, no credits")
+            same = "" if live is None else " (same as live)" if (response.request_id, events) == live[i] else " (DIFFERENT)"
+            report(f"  {provider}: {response.request_id} from {response.origin.source}, {len(events)} progress events"
+                   f"{same}, {kind} {local.name} ({local.stat().st_size // 1024} KB, local)")
+        replayed_in = time.perf_counter() - started
+        assert session is not None  # a session whenever a path is given
+        report(f"  replayed {session.replayed} calls in {replayed_in:.3f} s instead of {session.replayed_seconds:.2f} s: "
+               f"{session.replayed_seconds - replayed_in:.2f} s saved, no provider, no network, no credits")
+    _chaos(report, cassette)
 
+
+def run(report: Callable[[str], None], cassette: Path, *, record_first: bool = False) -> None:
+    """Replay `cassette`; with `record_first` (or when it does not exist), record it first."""
+    live = record(report, cassette) if record_first or not cassette.is_file() else None
+    replay(report, cassette, live)
+
+
+def _chaos(report: Callable[[str], None], cassette: Path) -> None:
     chaos = VideoGenerationConfig(
         provider="fal",
         model="fal-ai/veo3.1/fast",
