@@ -139,4 +139,4 @@ def test_library_errors_become_click_errors(tmp_path):
     code, out = tarash("cassette", "show", str(newer))
     assert code == 1 and out.startswith("Error: cassette") and "newer than this tarash-gateway" in out
     code, out = tarash("cassette", "import", str(tmp_path / "newer.db"), str(tmp_path / "x.db"))
-    assert code == 1 and "give a vcrpy .yaml/.yml cassette or a .jsonl export" in out
+    assert code == 1 and "give a vcrpy .yaml/.yml cassette, a .har file or a .jsonl export" in out

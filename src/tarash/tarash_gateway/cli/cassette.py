@@ -250,7 +250,7 @@ def prune(path: Path, provider: str | None, model: str | None, older_than: float
 @click.option("--blobs-dir", type=click.Path(file_okay=False, path_type=Path),
               help="For a JSONL export: the directory its blobs were written to.")
 def import_(source: Path, path: Path, blobs_dir: Path | None) -> None:
-    """Add a vcrpy YAML cassette (.yaml, .yml) or a JSONL export (.jsonl) to a cassette.
+    """Add a vcrpy YAML cassette (.yaml, .yml), a HAR file (.har) or a JSONL export (.jsonl) to a cassette.
 
     Secrets are scrubbed on the way in. Importing the same file twice adds nothing.
 
@@ -258,6 +258,7 @@ def import_(source: Path, path: Path, blobs_dir: Path | None) -> None:
     Example:
         tarash cassette import tests/cassettes/run.yaml cassettes/replicate.db
         tarash cassette import run.jsonl cassettes/run.db --blobs-dir run-blobs/
+        tarash cassette import session.har cassettes/browser.db
     """
     from ..cassettes import interop
 
@@ -273,8 +274,16 @@ def import_(source: Path, path: Path, blobs_dir: Path | None) -> None:
             with _progress(lines, f"importing {source.name}") as bar:
                 recordings, https = interop.import_jsonl(source, store, blobs_dir=blobs_dir, progress=bar.update)
             click.echo(f"imported {recordings} recording(s) and {https} HTTP interaction(s) from {source} into {path}")
+        elif source.suffix.lower() == ".har":
+            from ..cassettes import har
+
+            log = har.load_har(source)
+            with _progress(len(log.pairs), f"importing {source.name}") as bar:
+                added = har.import_har(log, store, progress=bar.update)
+            skipped = f" ({log.skipped} without a response skipped)" if log.skipped else ""
+            click.echo(f"imported {added} new HTTP interaction(s) of {len(log.pairs)} from {source} into {path}{skipped}")
         else:
-            raise click.ClickException(f"{source}: give a vcrpy .yaml/.yml cassette or a .jsonl export")
+            raise click.ClickException(f"{source}: give a vcrpy .yaml/.yml cassette, a .har file or a .jsonl export")
 
 
 @cassette_group.command()
@@ -283,8 +292,10 @@ def import_(source: Path, path: Path, blobs_dir: Path | None) -> None:
 @click.option("--blobs-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Also write each blob to this directory, as a file named by its sha256.")
 @click.option("--embed-blobs", is_flag=True, help="Put every blob's bytes in the JSONL (base64 when binary).")
-def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool) -> None:
-    """Write a cassette as sorted JSONL: readable, diffable, importable again.
+@click.option("--format", "format_", type=click.Choice(["jsonl", "har"]),
+              help="jsonl (default), or har: the HTTP interactions as HAR 1.2, bodies included (default for a .har OUTPUT).")
+def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, format_: str | None) -> None:
+    """Write a cassette as sorted JSONL (readable, diffable, importable again), or as HAR.
 
     One object per line: the header, blobs by hash (small text bodies inline), then
     recordings and HTTP interactions in a stable order. OUTPUT defaults to stdout.
@@ -293,9 +304,13 @@ def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool) 
     Example:
         tarash cassette export cassettes/run.db run.jsonl --blobs-dir run-blobs/
         tarash cassette export cassettes/run.db | less
+        tarash cassette export cassettes/run.db run.har
     """
     from ..cassettes import interop
 
+    if (format_ or ("har" if output.suffix.lower() == ".har" else "jsonl")) == "har":
+        _export_har(path, output)
+        return
     with _opened(path) as store, _library_errors():
         total = interop.export_size(store)
         if blobs_dir is not None:
@@ -305,6 +320,17 @@ def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool) 
             lines = interop.export_jsonl(store, out, blobs_dir=blobs_dir, embed_blobs=embed_blobs, progress=bar.update)
     if not to_stdout:
         click.echo(f"exported {lines} line(s) from {path} to {output}")
+
+
+def _export_har(path: Path, output: Path) -> None:
+    from ..cassettes import har
+
+    with _opened(path) as store, _library_errors():
+        total = len(store.http_interactions())
+        with _progress(total, f"exporting {path.name}") as bar, _output(output) as out:
+            entries = har.export_har(store, out, progress=bar.update)
+    if str(output) != "-":
+        click.echo(f"exported {entries} HTTP interaction(s) from {path} to {output} as HAR 1.2")
 
 
 @contextlib.contextmanager
