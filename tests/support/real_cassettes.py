@@ -17,7 +17,7 @@ from tarash.tarash_gateway.cassettes import SQLitePersister
 
 ROOT = Path(__file__).resolve().parents[2] / "cassettes"
 
-__all__ = ["ROOT", "body", "cassette_path", "played", "replay"]
+__all__ = ["ROOT", "WITH_BODY", "body", "cassette_path", "played", "recorded_json", "replay"]
 
 
 def cassette_path(name: str, folder: str = "real") -> Path:
@@ -45,3 +45,14 @@ def body(response: dict[str, Any]) -> bytes:
     """A vcrpy response dict's body bytes."""
     content = response.get("body", {}).get("string", b"")
     return content.encode() if isinstance(content, str) else content
+
+
+#: vcrpy's default matchers plus the body (JSON bodies compared as data).
+WITH_BODY = ["method", "scheme", "host", "port", "path", "query", "body"]
+
+
+def recorded_json(cassette: Any, index: int) -> Any:
+    """The recorded request body of interaction ``index``, as JSON."""
+    import json
+
+    return json.loads(cassette.requests[index].body)
