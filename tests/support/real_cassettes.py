@@ -28,10 +28,13 @@ def cassette_path(name: str, folder: str = "real") -> Path:
     return path
 
 
-def replay(name: str, folder: str = "real", **options: Any) -> Any:
-    """vcrpy's ``use_cassette`` over a committed cassette, replay only."""
+def replay(name: str, folder: str = "real", *, matchers: dict[str, Any] | None = None, **options: Any) -> Any:
+    """vcrpy's ``use_cassette`` over a committed cassette, replay only; ``matchers`` are
+    registered by name (to be listed in ``match_on``)."""
     recorder = vcr.VCR(record_mode="none", **options)
     recorder.register_persister(SQLitePersister)
+    for matcher_name, matcher in (matchers or {}).items():
+        recorder.register_matcher(matcher_name, matcher)
     return recorder.use_cassette(str(cassette_path(name, folder)))
 
 
