@@ -20,8 +20,7 @@ from tarash.tarash_gateway.media_io import load_media
 from tarash.tarash_gateway.models import ImageGenerationConfig, ImageGenerationRequest
 from tests.support.real_cassettes import played, recorded_json, replay
 
-NAME = ("ruby_llm__image_edit_functionality_with_xai_reference_images_xai_grok-imagine-image-quality_"
-        "supports_image_edits_with_reference_images")
+NAME = "ruby_llm__image_edit_functionality_with_xai_reference_images_xai_grok-imagine-image-quality_supports_image_edits_with_reference_images"
 IMAGE = "https://imgen.x.ai/xai-imgen/xai-tmp-imgen-cec8be61-b894-99a2-b650-ff214ecc89b4-07d9e473.jpeg"
 
 
