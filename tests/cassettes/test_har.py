@@ -271,3 +271,15 @@ def test_a_damaged_cassette_exports_as_a_cassette_error(tmp_path, store):
     with (tmp_path / "x.har").open("w", encoding="utf-8") as out, \
             pytest.raises(CassetteError, match=r"HTTP interaction #1 is malformed"):
         har.export_har(store, out)
+
+
+def test_a_har_we_export_from_a_scrubbed_import_holds_no_secret(tmp_path, store):
+    from tarash.tarash_gateway.cassettes.scan import scan_paths
+
+    raw = _write(tmp_path, browser_har())
+    assert not scan_paths([raw]).clean  # the browser's file carries the key
+    har.import_har(raw, store)
+    with (tmp_path / "out.har").open("w", encoding="utf-8") as out:
+        har.export_har(store, out)
+    report = scan_paths([tmp_path / "out.har"])
+    assert report.clean, report.summary()

@@ -70,3 +70,11 @@ def test_the_build_script_imports_each_yaml_and_copies_the_notices(tmp_path):
     assert (out / "real" / "NOTICE.md").read_text() == "# real\n"
     assert (out / "replicate-real" / "licenses" / "replicate+replicate-python.txt").is_file()
     assert sorted(p.name for p in (out / "real").iterdir()) == ["NOTICE.md", "licenses", "one.db"]
+
+
+def test_the_committed_cassettes_hold_no_secret():
+    from tarash.tarash_gateway.cassettes.scan import scan_paths
+
+    report = scan_paths([ROOT])
+    assert len(report.files) == len(CASSETTES) + 1  # and demo.db
+    assert report.clean, report.summary()
