@@ -238,6 +238,10 @@ def _malformed() -> list[tuple[str, Any, str]]:
         ("base64 damaged", edit(set_("response.content.encoding", "base64")), "is not valid base64"),
         ("date a number", edit(set_("startedDateTime", 5)), "startedDateTime must be a string"),
         ("date not a date", edit(set_("startedDateTime", "yesterday")), "is not an ISO 8601 date"),
+        ("params not a list", edit(set_("request.postData", {"params": "a=b"})), "params must be a list"),
+        ("a param without a name", edit(set_("request.postData", {"params": [{"value": "b"}]})), "params must be a list"),
+        ("content in a side file", edit(set_("response.content", {"size": 3, "_file": "abc.json"})),
+         "content is kept in a file beside the HAR"),
     ]
 
 
@@ -283,3 +287,13 @@ def test_a_har_we_export_from_a_scrubbed_import_holds_no_secret(tmp_path, store)
         har.export_har(store, out)
     report = scan_paths([tmp_path / "out.har"])
     assert report.clean, report.summary()
+
+
+def test_a_form_logged_as_params_only_is_encoded_again(tmp_path, store):
+    data = browser_har()
+    data["log"]["entries"][0]["request"]["postData"] = {
+        "mimeType": "application/x-www-form-urlencoded", "params": [{"name": "prompt", "value": "a cat & a dog"},
+                                                                    {"name": "n", "value": "2"}]}
+    har.import_har(_write(tmp_path, data), store)
+    request, _ = decode_interaction(store, store.http_interactions()[0])
+    assert request["body"] == b"prompt=a+cat+%26+a+dog&n=2"

@@ -16,7 +16,9 @@ the headers), HTTP/2 pseudo-headers (``:authority``, ...). Entries a browser log
 without an answer (``status`` 0: blocked, aborted) are skipped and counted. HAR writers
 store bodies decoded, while the headers still name the wire's compression, so an
 imported response loses its ``Content-Encoding`` (unless its bytes are still gzip) and
-its ``Content-Length`` is set to the body's size.
+its ``Content-Length`` is set to the body's size. A form body logged only as
+``postData.params`` is encoded again; bodies kept in files beside the HAR
+(``content._file``, Playwright's ``attach`` mode) are refused.
 
 Every decoded body is capped at :data:`MAX_BODY_BYTES` (512 MiB) before it is decoded.
 (The other importers have no shared cap yet; when one lands, this one should use it.)
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..exceptions import CassetteError
 from .persister import decode_interaction, encode_interactions
@@ -171,8 +173,21 @@ def _request(where: _Where, request: dict[str, Any]) -> dict[str, Any]:
     if "postData" in request:
         post = where.get(request, "postData", dict, "request.postData")
         body = _body(where, post, "request.postData", "_encoding")
-        body = b"" if body is None else body  # postData without text (only params): an empty body
+        if body is None:
+            body = _form(where, post)
     return {"method": method.upper(), "uri": url, "body": body, "headers": _headers(where, request, "request")}
+
+
+def _form(where: _Where, post: dict[str, Any]) -> bytes:
+    """A ``postData`` that lists only ``params`` (a form, as some writers log it), encoded again."""
+    params = post.get("params", [])
+    if not isinstance(params, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("value", ""), str) for p in params):
+        raise where.fail(f"request.postData.params must be a list of {{name, value}} objects, not {_shown(params)}")
+    encoded = urlencode([(p["name"], p.get("value", "")) for p in params]).encode("ascii")
+    if len(encoded) > where.limit:
+        raise where.fail(f"request.postData.params encode to more than {where.limit} bytes", shape=False)
+    return encoded
 
 
 def _response(where: _Where, response: dict[str, Any], status: int) -> dict[str, Any]:
@@ -181,6 +196,9 @@ def _response(where: _Where, response: dict[str, Any], status: int) -> dict[str,
         raise where.fail(f"response.statusText must be a one-line string, not {_shown(message)}")
     headers = _headers(where, response, "response")
     content = where.get(response, "content", dict, "response.content")
+    if "text" not in content and "_file" in content:
+        raise where.fail("response.content is kept in a file beside the HAR (_file): record the HAR with its "
+                         "content embedded (Playwright: record_har_content='embed')", shape=False)
     body = _body(where, content, "response.content", "encoding") or None  # empty or absent: no body
     for name in [k for k in headers if k.lower() == "content-encoding"]:
         still_gzip = body is not None and body[:2] == b"\x1f\x8b" and headers[name][-1].strip().lower() == "gzip"
