@@ -6,7 +6,9 @@
 Each vcrpy YAML file ``<source>/<set>/<name>.yaml`` becomes ``<out>/<set>/<name>.db``
 through ``tarash cassette import`` (secrets scrubbed on the way in), and the set's
 ``NOTICE.md`` and ``licenses/`` are copied beside the cassettes. A cassette is built
-afresh (the old file is replaced), so a rebuild holds exactly what the YAML holds.
+afresh, so a rebuild holds exactly what the YAML holds; when it holds the same
+interactions as the file already there, that file is kept as it is, so a rebuild
+changes in git only the cassettes whose recordings changed.
 The sets are ``real`` and ``replicate-real``; the Replicate license of the second set
 is the one the first set carries for replicate-python.
 """
@@ -32,6 +34,17 @@ def import_yaml(source: Path, target: Path) -> None:
     main(["cassette", "import", str(source), str(target)], standalone_mode=False)
 
 
+def fingerprints(path: Path) -> list[str]:
+    """What a cassette's HTTP interactions are, by content (not when they were imported)."""
+    from tarash.tarash_gateway.cassettes.store import CassetteStore
+
+    store = CassetteStore.open(path, create=False)
+    try:
+        return sorted(row["fingerprint"] for row in store.http_interactions())
+    finally:
+        store.close()
+
+
 def build_set(source_root: Path, out_root: Path, name: str) -> list[Path]:
     """Import one set's YAML files into fresh cassettes and copy its notices; the cassettes built."""
     source, out = source_root / name, out_root / name
@@ -42,7 +55,8 @@ def build_set(source_root: Path, out_root: Path, name: str) -> list[Path]:
         with tempfile.TemporaryDirectory(dir=out) as scratch:  # the old file stays until the new one is whole
             fresh = Path(scratch) / target.name
             import_yaml(yaml_file, fresh)
-            fresh.replace(target)
+            if not target.exists() or fingerprints(fresh) != fingerprints(target):
+                fresh.replace(target)  # else the committed file stays byte for byte: git sees no change
         built.append(target)
     shutil.copyfile(source / "NOTICE.md", out / "NOTICE.md")
     licenses = out / "licenses"

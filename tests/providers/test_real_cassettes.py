@@ -59,7 +59,9 @@ def test_the_build_script_imports_each_yaml_and_copies_the_notices(tmp_path):
     (source / "real" / "one.yaml").write_text(yaml.safe_dump({"version": 1, "interactions": [poll, poll]}))
 
     assert _build_module().main(["--source", str(source), "--out", str(out)]) == 0
+    first = (out / "real" / "one.db").read_bytes()
     assert _build_module().main(["--source", str(source), "--out", str(out)]) == 0  # rebuilds in place
+    assert (out / "real" / "one.db").read_bytes() == first  # the same recordings: the file is left as it was
 
     store = CassetteStore.open(out / "real" / "one.db", create=False)
     try:
@@ -70,6 +72,15 @@ def test_the_build_script_imports_each_yaml_and_copies_the_notices(tmp_path):
     assert (out / "real" / "NOTICE.md").read_text() == "# real\n"
     assert (out / "replicate-real" / "licenses" / "replicate+replicate-python.txt").is_file()
     assert sorted(p.name for p in (out / "real").iterdir()) == ["NOTICE.md", "licenses", "one.db"]
+
+    poll["response"]["body"]["string"] = '{"s": 2}'  # a recording that changed is rebuilt
+    (source / "real" / "one.yaml").write_text(yaml.safe_dump({"version": 1, "interactions": [poll]}))
+    assert _build_module().main(["--source", str(source), "--out", str(out)]) == 0
+    store = CassetteStore.open(out / "real" / "one.db", create=False)
+    try:
+        assert len(store.http_interactions()) == 1
+    finally:
+        store.close()
 
 
 def test_the_committed_cassettes_hold_no_secret():
