@@ -15,7 +15,8 @@ import pytest
 from tarash.tarash_gateway import generate_image, generate_video, instant_waits, use_cassette
 from tarash.tarash_gateway.browser.server import BrowserServer
 from tarash.tarash_gateway.cassettes import CassetteStore, close_cassettes
-from tarash.tarash_gateway.cassettes.interop import import_vcr_pairs, load_vcr_yaml
+from tarash.tarash_gateway.cassettes.interop import import_vcr_pairs
+from tarash.tarash_gateway.cassettes.persister import decode_interaction
 from tarash.tarash_gateway.cassettes.store import BlobSource
 from tarash.tarash_gateway.exceptions import GenerationFailedError
 from tarash.tarash_gateway.models import (
@@ -25,10 +26,20 @@ from tarash.tarash_gateway.models import (
     VideoGenerationRequest,
 )
 
-VCR = Path(__file__).parents[2].parent / "shared" / "cassettes" / "replicate-real" / "run.yaml"
+#: Real Replicate traffic, committed (cassettes/README.md): the raw HTTP part of the test cassette.
+REAL_RUN = Path(__file__).parents[2] / "cassettes" / "replicate-real" / "run.db"
 HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
 #: A blob recorded as text/html: the browser must never serve it as a page.
 HTML_BLOB = BlobSource.of(b"<html><script>alert(document.cookie)</script></html>", "text/html")
+
+
+def real_pairs() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The committed real Replicate run's HTTP interactions, as vcrpy pairs."""
+    source = CassetteStore.open(REAL_RUN, create=False)
+    try:
+        return [decode_interaction(source, row) for row in source.http_interactions()]
+    finally:
+        source.close()
 
 
 def record(path: Path, sim: Any) -> None:
@@ -53,7 +64,7 @@ def cassette(tmp_path_factory: pytest.TempPathFactory, simulator: Any) -> Path:
     record(path, simulator)
     store = CassetteStore.open(path, create=False)
     try:
-        import_vcr_pairs(load_vcr_yaml(VCR), store)
+        import_vcr_pairs(real_pairs(), store)
         store.put_blobs([HTML_BLOB])
         with store.transaction("backdating") as db:  # the recorder stamps time.time(): age one recording
             db.execute("UPDATE recordings SET recorded_ts = recorded_ts - 40 * 86400 WHERE id = 4")
