@@ -14,7 +14,8 @@ from tarash.tarash_gateway.cli import main
 
 from .conftest import config, request
 
-REPLICATE = Path(__file__).resolve().parents[3] / "shared" / "cassettes" / "replicate-real" / "run.yaml"
+#: Real Replicate traffic, committed (cassettes/README.md); the test writes it out as vcrpy YAML.
+REAL_RUN = Path(__file__).resolve().parents[2] / "cassettes" / "replicate-real" / "run.db"
 
 
 def tarash(*args: str, stdout_only: bool = False) -> tuple[int, str]:
@@ -93,17 +94,36 @@ def test_prune(recorded):
     assert tarash("cassette", "ls", str(recorded))[1].splitlines()[1].split()[1] == "0"
 
 
-@pytest.mark.skipif(not REPLICATE.exists(), reason="../shared/cassettes is not present")
+def _as_vcrpy_yaml(source: Path, target: Path) -> Path:
+    """A committed cassette's HTTP interactions, written by vcrpy's own YAML serializer."""
+    from vcr.request import Request
+    from vcr.serialize import serialize
+    from vcr.serializers import yamlserializer
+
+    from tarash.tarash_gateway.cassettes.persister import decode_interaction
+    from tarash.tarash_gateway.cassettes.store import CassetteStore
+
+    store = CassetteStore.open(source, create=False)
+    try:
+        pairs = [decode_interaction(store, row) for row in store.http_interactions()]
+    finally:
+        store.close()
+    requests = [Request(r["method"], r["uri"], r["body"], {k: v[-1] for k, v in r["headers"].items()}) for r, _ in pairs]
+    target.write_text(serialize({"requests": requests, "responses": [res for _, res in pairs]}, yamlserializer))
+    return target
+
+
 def test_import_a_real_vcrpy_cassette_and_replay_it_through_vcrpy(tmp_path):
     import httpx
     import vcr
 
     from tarash.tarash_gateway.cassettes import SQLitePersister
 
+    replicate = _as_vcrpy_yaml(REAL_RUN, tmp_path / "run.yaml")
     target = tmp_path / "replicate.db"
-    code, out = tarash("cassette", "import", str(REPLICATE), str(target))
+    code, out = tarash("cassette", "import", str(replicate), str(target))
     assert code == 0 and "imported 13 new HTTP interaction(s) of 13" in out
-    assert "imported 0 new" in tarash("cassette", "import", str(REPLICATE), str(target))[1]  # twice adds nothing
+    assert "imported 0 new" in tarash("cassette", "import", str(replicate), str(target))[1]  # twice adds nothing
     my_vcr = vcr.VCR(record_mode="none")
     my_vcr.register_persister(SQLitePersister)
     with my_vcr.use_cassette(str(target)):
