@@ -1,15 +1,15 @@
-"""Rebuild the committed real cassettes under ``cassettes/`` from the shared vcrpy recordings.
+"""Rebuild the committed real cassettes under `cassettes/` from the shared vcrpy recordings.
 
     python tools/build_real_cassettes.py                     # from ../shared/cassettes
     python tools/build_real_cassettes.py --source DIR --out DIR
 
-Each vcrpy YAML file ``<source>/<set>/<name>.yaml`` becomes ``<out>/<set>/<name>.db``
-through ``tarash cassette import`` (secrets scrubbed on the way in), and the set's
-``NOTICE.md`` and ``licenses/`` are copied beside the cassettes. A cassette is built
+Each vcrpy YAML file `<source>/<set>/<name>.yaml` becomes `<out>/<set>/<name>.db`
+through `tarash cassette import` (secrets scrubbed on the way in), and the set's
+`NOTICE.md` and `licenses/` are copied beside the cassettes. A cassette is built
 afresh, so a rebuild holds exactly what the YAML holds; when it holds the same
 interactions as the file already there, that file is kept as it is, so a rebuild
 changes in git only the cassettes whose recordings changed.
-The sets are ``real`` and ``replicate-real``; the Replicate license of the second set
+The sets are `real` and `replicate-real`; the Replicate license of the second set
 is the one the first set carries for replicate-python.
 """
 
@@ -28,7 +28,7 @@ BORROWED_LICENSES = {"replicate-real": ("real", "replicate+replicate-python.txt"
 
 
 def import_yaml(source: Path, target: Path) -> None:
-    """``tarash cassette import SOURCE TARGET``, in this process."""
+    """`tarash cassette import SOURCE TARGET`, in this process."""
     from tarash.tarash_gateway.cli import main
 
     main(["cassette", "import", str(source), str(target)], standalone_mode=False)

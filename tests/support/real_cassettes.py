@@ -1,8 +1,8 @@
-"""The committed real cassettes (``cassettes/real/``, ``cassettes/replicate-real/``), replayed with vcrpy.
+"""The committed real cassettes (`cassettes/real/`, `cassettes/replicate-real/`), replayed with vcrpy.
 
-``replay(name)`` opens one of them through :class:`SQLitePersister` with
-``record_mode="none"``: a request our adapter sends that the cassette does not hold
-fails the test with vcrpy's ``CannotOverwriteExistingCassetteException``, and nothing
+`replay(name)` opens one of them through `SQLitePersister` with
+`record_mode="none"`: a request our adapter sends that the cassette does not hold
+fails the test with vcrpy's `CannotOverwriteExistingCassetteException`, and nothing
 is ever sent to the network.
 """
 
@@ -21,7 +21,7 @@ __all__ = ["ROOT", "WITH_BODY", "body", "cassette_path", "played", "recorded_jso
 
 
 def cassette_path(name: str, folder: str = "real") -> Path:
-    """``cassettes/<folder>/<name>.db``; a missing file is an error, never a skip."""
+    """`cassettes/<folder>/<name>.db`; a missing file is an error, never a skip."""
     path = ROOT / folder / f"{name}.db"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is not committed: run python tools/build_real_cassettes.py")
@@ -29,8 +29,8 @@ def cassette_path(name: str, folder: str = "real") -> Path:
 
 
 def replay(name: str, folder: str = "real", *, matchers: dict[str, Any] | None = None, **options: Any) -> Any:
-    """vcrpy's ``use_cassette`` over a committed cassette, replay only; ``matchers`` are
-    registered by name (to be listed in ``match_on``)."""
+    """vcrpy's `use_cassette` over a committed cassette, replay only; `matchers` are
+    registered by name (to be listed in `match_on`)."""
     recorder = vcr.VCR(record_mode="none", **options)
     recorder.register_persister(SQLitePersister)
     for matcher_name, matcher in (matchers or {}).items():
@@ -39,7 +39,7 @@ def replay(name: str, folder: str = "real", *, matchers: dict[str, Any] | None =
 
 
 def played(cassette: Any) -> list[tuple[str, str]]:
-    """``(method, path)`` of each interaction the block played, in recorded order."""
+    """`(method, path)` of each interaction the block played, in recorded order."""
     return [(cassette.requests[i].method, cassette.requests[i].path)
             for i, n in sorted(cassette.play_counts.items()) if n]
 
@@ -55,7 +55,7 @@ WITH_BODY = ["method", "scheme", "host", "port", "path", "query", "body"]
 
 
 def recorded_json(cassette: Any, index: int) -> Any:
-    """The recorded request body of interaction ``index``, as JSON."""
+    """The recorded request body of interaction `index`, as JSON."""
     import json
 
     return json.loads(cassette.requests[index].body)

@@ -1,10 +1,10 @@
 """The record/replay part of `make demo`: record a real run once, replay it offline.
 
-:func:`record` records three generations through the real provider adapters (fal video,
+`record` records three generations through the real provider adapters (fal video,
 Replicate video, OpenAI images) into a cassette: against the loopback provider
 simulator, or against the real provider for each one whose key is set in the
 environment (`FAL_KEY`, `REPLICATE_API_TOKEN`, `OPENAI_API_KEY`). The generated
-media are captured into the cassette. :func:`replay` replays it with no provider, no
+media are captured into the cassette. `replay` replays it with no provider, no
 network and no keys: the same responses, the same progress events, the media from the
 cassette. Last, the recording serves as one weighted outcome of a seeded chaos run.
 
@@ -103,7 +103,7 @@ def _record_into(report: Callable[[str], None], fresh: Path, cassette: Path) -> 
 
 def replay(report: Callable[[str], None], cassette: Path, live: list[tuple[str, list[str]]] | None = None) -> None:
     """Replay the three calls from `cassette` with no provider and no network; with `live`
-    (what :func:`record` saw), say whether each replay gave the same."""
+    (what `record` saw), say whether each replay gave the same."""
     if not cassette.is_file():
         raise FileNotFoundError(f"{cassette} does not exist: record it with make demo-record")
     report("no simulator runs and no key is used: replaying offline ..." if live is not None

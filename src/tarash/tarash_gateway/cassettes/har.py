@@ -1,26 +1,26 @@
 """HAR 1.2 in and out: raw HTTP interactions as browsers, Polly.js, Playwright and mitmproxy write them.
 
-- :func:`load_har` reads a HAR file into vcrpy-style ``(request, response)`` pairs,
+- `load_har` reads a HAR file into vcrpy-style `(request, response)` pairs,
   checking every value it uses: a malformed shape is a one-line
-  :class:`~..exceptions.CassetteError` naming the file, the entry and the field.
-- :func:`import_har` adds those pairs to a cassette's ``http_interactions``, scrubbed on
-  the way in, each with the entry's ``startedDateTime`` as when it was recorded. It is
+  `CassetteError` naming the file, the entry and the field.
+- `import_har` adds those pairs to a cassette's `http_interactions`, scrubbed on
+  the way in, each with the entry's `startedDateTime` as when it was recorded. It is
   idempotent by content: importing the same HAR twice adds nothing.
-- :func:`export_har` writes a cassette's HTTP interactions as one HAR 1.2 log, bodies
-  included: response bodies as ``content.text`` (``"encoding": "base64"`` when they are
-  not UTF-8 text), request bodies as ``postData.text`` (binary ones base64 with the
-  ``_encoding`` extension field, which :func:`load_har` reads back).
+- `export_har` writes a cassette's HTTP interactions as one HAR 1.2 log, bodies
+  included: response bodies as `content.text` (`"encoding": "base64"` when they are
+  not UTF-8 text), request bodies as `postData.text` (binary ones base64 with the
+  `_encoding` extension field, which `load_har` reads back).
 
 What HAR does not carry is not kept: timings, cookies as separate lists (they stay in
-the headers), HTTP/2 pseudo-headers (``:authority``, ...). Entries a browser logged
-without an answer (``status`` 0: blocked, aborted) are skipped and counted. HAR writers
+the headers), HTTP/2 pseudo-headers (`:authority`, ...). Entries a browser logged
+without an answer (`status` 0: blocked, aborted) are skipped and counted. HAR writers
 store bodies decoded, while the headers still name the wire's compression, so an
-imported response loses its ``Content-Encoding`` (unless its bytes are still gzip) and
-its ``Content-Length`` is set to the body's size. A form body logged only as
-``postData.params`` is encoded again; bodies kept in files beside the HAR
-(``content._file``, Playwright's ``attach`` mode) are refused.
+imported response loses its `Content-Encoding` (unless its bytes are still gzip) and
+its `Content-Length` is set to the body's size. A form body logged only as
+`postData.params` is encoded again; bodies kept in files beside the HAR
+(`content._file`, Playwright's `attach` mode) are refused.
 
-Every decoded body is capped at :data:`MAX_BODY_BYTES` (512 MiB) before it is decoded.
+Every decoded body is capped at `MAX_BODY_BYTES` (512 MiB) before it is decoded.
 (The other importers have no shared cap yet; when one lands, this one should use it.)
 """
 
@@ -52,7 +52,7 @@ Progress = Callable[[int], None] | None
 
 @dataclass
 class HarLog:
-    """What :func:`load_har` read: the replayable pairs, their start times, the entries skipped."""
+    """What `load_har` read: the replayable pairs, their start times, the entries skipped."""
 
     pairs: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     started: list[str | None] = field(default_factory=list)
@@ -83,7 +83,7 @@ class _Where:
 
 
 def load_har(source: Path, *, max_body_bytes: int = MAX_BODY_BYTES) -> HarLog:
-    """The HAR file's entries as vcrpy ``(request, response)`` pairs; see the module docstring.
+    """The HAR file's entries as vcrpy `(request, response)` pairs; see the module docstring.
 
     Args:
         source: the HAR file.
@@ -138,7 +138,7 @@ def _headers(where: _Where, data: dict[str, Any], label: str) -> dict[str, list[
 
 
 def _body(where: _Where, data: dict[str, Any], label: str, encoding_key: str) -> bytes | None:
-    """The bytes of a ``content``/``postData`` object's ``text``, decoded and capped."""
+    """The bytes of a `content`/`postData` object's `text`, decoded and capped."""
     if "text" not in data:
         return None
     text = where.get(data, "text", str, f"{label}.text")
@@ -179,7 +179,7 @@ def _request(where: _Where, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _form(where: _Where, post: dict[str, Any]) -> bytes:
-    """A ``postData`` that lists only ``params`` (a form, as some writers log it), encoded again."""
+    """A `postData` that lists only `params` (a form, as some writers log it), encoded again."""
     params = post.get("params", [])
     if not isinstance(params, list) or not all(
             isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("value", ""), str) for p in params):
@@ -226,7 +226,7 @@ def _started(where: _Where, entry: dict[str, Any]) -> str | None:
 
 def import_har(source: Path | HarLog, store: CassetteStore, *, scrubber: Scrubber | None = None,
                progress: Progress = None) -> int:
-    """Add a HAR file (or what :func:`load_har` read of one) to ``store``; returns the new interactions."""
+    """Add a HAR file (or what `load_har` read of one) to `store`; returns the new interactions."""
     log = source if isinstance(source, HarLog) else load_har(source)
     rows, blobs = encode_interactions(log.pairs, scrubber or Scrubber())
     for row, started in zip(rows, log.started, strict=True):
@@ -308,7 +308,7 @@ def _iso(value: Any) -> str:
 
 
 def export_har(store: CassetteStore, out: IO[str], *, progress: Progress = None) -> int:
-    """Write the cassette's HTTP interactions to ``out`` as one HAR 1.2 log; returns the entries.
+    """Write the cassette's HTTP interactions to `out` as one HAR 1.2 log; returns the entries.
 
     Entries are written one at a time, in recorded order, so memory holds one body at once.
     """
