@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..mock.stock import match_image, match_video
-from .server import Job, SimRequest, SimResponse, SimulatedProvider
+from .base import Host, Job, SimRequest, SimResponse, SimulatedProvider
 
 __all__ = ["FalSimulator"]
 
@@ -59,7 +59,7 @@ class FalSimulator(SimulatedProvider):
 
     name = "fal"
 
-    def __init__(self, sim: Any) -> None:
+    def __init__(self, sim: Host) -> None:
         super().__init__(sim)
         self._apps: dict[str, str] = {}  # job id -> owner/app
 
@@ -168,12 +168,12 @@ class FalSimulator(SimulatedProvider):
         if job.kind == "video":
             seconds = "".join(ch for ch in str(payload.get("duration") or "") if ch.isdigit() or ch == ".")
             item = match_video(payload.get("aspect_ratio"), payload.get("resolution"), float(seconds or 0) or None)
-            url = f"{self.sim.url}/media/{item.file}"
+            url = self.stock_url(item.file)
             video = {"url": url, "content_type": "video/mp4", "file_name": url.rsplit("/", 1)[-1]}
             return SimResponse(200, {"video": video, "seed": payload.get("seed", 1)}, headers)
         width, height = self._image_size(payload)
         stock = match_image(f"{width}x{height}", None)
-        url = f"{self.sim.url}/media/{stock.file}"
+        url = self.stock_url(stock.file)
         count = int(payload.get("num_images") or 1)
         image = {"url": url, "width": stock.width, "height": stock.height, "content_type": stock.content_type}
         body = {"images": [image] * count, "seed": payload.get("seed", 1), "has_nsfw_concepts": [False] * count,

@@ -41,7 +41,7 @@ import re
 from typing import Any
 
 from ..mock.stock import match_image, match_video
-from .server import Job, SimRequest, SimResponse, SimulatedProvider
+from .base import Job, SimRequest, SimResponse, SimulatedProvider
 
 __all__ = ["GoogleSimulator"]
 
@@ -207,7 +207,7 @@ class GoogleSimulator(SimulatedProvider):
         if job is None or job.state != "completed":
             return _error(404, f"File {job_id} not found")
         stock = self._stock(job)
-        return SimResponse(302, None, {"location": f"{self.sim.url}/media/{stock.file}", **self._latency(job)})
+        return SimResponse(302, None, {"location": self.stock_url(stock.file), **self._latency(job)})
 
     @staticmethod
     def _stock(job: Job) -> Any:

@@ -39,7 +39,7 @@ from email.policy import HTTP
 from typing import Any
 
 from ..mock.stock import match_image, match_video
-from .server import Job, SimRequest, SimResponse, SimulatedProvider
+from .base import Job, SimRequest, SimResponse, SimulatedProvider
 
 __all__ = ["OpenAISimulator", "parse_form"]
 

@@ -1,24 +1,29 @@
-"""The simulated providers, one module each, imported when a simulator starts."""
+"""The simulated providers, one module each; each class's ``name`` is its path prefix."""
 
 from __future__ import annotations
 
-import importlib
-
-from .server import SimulatedProvider
+from .base import SimulatedProvider
+from .fal import FalSimulator
+from .google import GoogleSimulator
+from .openai import OpenAISimulator
+from .replicate import ReplicateSimulator
+from .runway import RunwaySimulator
+from .stability import StabilitySimulator
+from .xai import XAISimulator
 
 __all__ = ["all_providers"]
 
-#: module -> class; each class's ``name`` is its path prefix on the simulator.
-_MODULES = {
-    ".fal": "FalSimulator",
-    ".replicate": "ReplicateSimulator",
-    ".openai": "OpenAISimulator",
-    ".google": "GoogleSimulator",
-    ".runway": "RunwaySimulator",
-    ".stability": "StabilitySimulator",
-    ".xai": "XAISimulator",
-}
+_ALL: tuple[type[SimulatedProvider], ...] = (
+    FalSimulator,
+    ReplicateSimulator,
+    OpenAISimulator,
+    GoogleSimulator,
+    RunwaySimulator,
+    StabilitySimulator,
+    XAISimulator,
+)
 
 
 def all_providers() -> list[type[SimulatedProvider]]:
-    return [getattr(importlib.import_module(name, __package__), attribute) for name, attribute in _MODULES.items()]
+    """Every simulated provider class, in mount order."""
+    return list(_ALL)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..mock.stock import match_image, match_video
-from .server import Job, SimRequest, SimResponse, SimulatedProvider
+from .base import Host, Job, SimRequest, SimResponse, SimulatedProvider
 
 __all__ = ["ReplicateSimulator"]
 
@@ -58,7 +58,7 @@ class ReplicateSimulator(SimulatedProvider):
 
     name = "replicate"
 
-    def __init__(self, sim: Any) -> None:
+    def __init__(self, sim: Host) -> None:
         super().__init__(sim)
         self._meta: dict[str, dict[str, Any]] = {}  # job id -> model, version, created_at
 
@@ -160,11 +160,11 @@ class ReplicateSimulator(SimulatedProvider):
         if job.kind == "video":
             seconds = payload.get("duration") or (payload.get("num_frames") or 0) / 24 or None
             item = match_video(payload.get("aspect_ratio"), payload.get("resolution"), seconds)
-            return f"{self.sim.url}/media/{item.file}"
+            return self.stock_url(item.file)
         size = f"{payload['width']}x{payload['height']}" if payload.get("width") and payload.get("height") else None
         aspect = payload.get("aspect_ratio") if ":" in str(payload.get("aspect_ratio", "")) else None
         stock = match_image(size, aspect)
-        return [f"{self.sim.url}/media/{stock.file}"] * int(payload.get("num_outputs") or 1)
+        return [self.stock_url(stock.file)] * int(payload.get("num_outputs") or 1)
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod

@@ -25,7 +25,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from .server import Job, SimRequest, SimResponse, SimulatedProvider
+from .base import Host, Job, SimRequest, SimResponse, SimulatedProvider
 
 __all__ = ["RunwaySimulator"]
 
@@ -39,7 +39,7 @@ class RunwaySimulator(SimulatedProvider):
 
     name = "runway"
 
-    def __init__(self, sim: Any) -> None:
+    def __init__(self, sim: Host) -> None:
         super().__init__(sim)
         self._created: dict[str, str] = {}
 

@@ -1,4 +1,4 @@
-"""A loopback HTTP server that speaks the providers' wire protocols.
+"""The loopback provider simulator: one object serving every simulated provider.
 
 ```python
 with ProviderSimulator() as sim:
@@ -6,129 +6,43 @@ with ProviderSimulator() as sim:
     ...
 ```
 
-Each provider is mounted under its own path prefix (`sim.base_url("replicate")`);
-its routes live in a `SimulatedProvider` of its own module. Bound to 127.0.0.1
-only, on a free port; stops on `stop()`/exit, and by itself after `max_lifetime`
-seconds so a forgotten simulator never outlives a test run for long.
+    with ProviderSimulator() as sim:
+        config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", base_url=sim.base_url("fal"))
+        ...
+
+Each provider is mounted under its own path prefix (``sim.base_url("replicate")``);
+its routes live in a :class:`~.base.SimulatedProvider` of its own module. Bound to
+127.0.0.1 only, on a free port; stops on ``stop()``/exit, and by itself after
+``max_lifetime`` seconds so a forgotten simulator never outlives a test run for long.
+
+With ``tls=`` a second listener serves the same providers over HTTPS
+(``sim.base_url("fal", tls=True)``), for the vendor SDKs that insist on ``https://``;
+answers name URLs on the listener the request came through.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
+import shutil
+import tempfile
 import threading
-import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ..mock.stock import STOCK_DIR
-from .scenario import Scenario, scenario_from_prompt
+from .base import Job, SimRequest, SimResponse, SimulatedProvider
+from .providers import all_providers
+from .scenario import NAMED, Scenario, scenario_from_prompt
+from .tls import SimulatorTLS
+from .wire import Listener
 
 __all__ = ["Job", "ProviderSimulator", "SimRequest", "SimResponse", "SimulatedProvider"]
 
-
-@dataclass
-class SimRequest:
-    method: str
-    path: str  # below the provider's prefix, e.g. "/v1/predictions/abc"
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body or b"null")
-
-
-@dataclass
-class SimResponse:
-    status: int = 200
-    body: Any = None  # dict/list -> JSON; bytes -> as is
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def encode(self) -> tuple[bytes, dict[str, str]]:
-        headers = dict(self.headers)
-        if isinstance(self.body, bytes | bytearray):
-            data = bytes(self.body)
-            headers.setdefault("content-type", "application/octet-stream")
-        elif self.body is None:
-            data = b""
-        else:
-            data = json.dumps(self.body).encode()
-            headers.setdefault("content-type", "application/json")
-        return data, headers
-
-
-@dataclass
-class Job:
-    """A simulated job: its scenario, how often it was polled, and what was asked."""
-
-    id: str
-    provider: str
-    kind: str  # "video" or "image"
-    scenario: Scenario
-    payload: Any = None
-    polls: int = 0
-    cancelled: bool = False
-    created: float = field(default_factory=time.monotonic)
-
-    def advance(self) -> None:
-        self.polls += 1
-
-    @property
-    def state(self) -> str:
-        """`queued`, `processing`, `completed`, `failed` or `cancelled`."""
-        s = self.scenario
-        if self.cancelled:
-            return "cancelled"
-        if s.fail_after_polls is not None and self.polls >= s.fail_after_polls:
-            return "failed"
-        if s.stuck:
-            return "queued" if self.polls < s.queue_polls else "processing"
-        if self.polls < s.queue_polls:
-            return "queued"
-        if self.polls < s.queue_polls + s.run_polls:
-            return "processing"
-        return "completed"
-
-    @property
-    def queue_position(self) -> int:
-        return max(self.scenario.queue_polls - self.polls - 1, 0)
-
-    @property
-    def progress(self) -> int:
-        s = self.scenario
-        if self.state == "completed":
-            return 100
-        if self.state != "processing" or s.stuck:
-            return 0
-        done = self.polls - s.queue_polls + 1
-        return min(int(100 * done / (s.run_polls + 1)), 99)
-
-
-class SimulatedProvider:
-    """One provider's routes. Subclasses set `name` and implement `handle`."""
-
-    name = ""
-
-    def __init__(self, sim: ProviderSimulator) -> None:
-        self.sim = sim
-
-    def handle(self, request: SimRequest) -> SimResponse:
-        raise NotImplementedError
-
-    # helpers for subclasses
-    def new_job(self, kind: str, prompt: str | None, payload: Any = None) -> Job:
-        return self.sim.new_job(self.name, kind, prompt, payload)
-
-    def base_url(self) -> str:
-        return self.sim.base_url(self.name)
-
-    def media_url(self, kind: str, job: Job) -> str:
-        return self.sim.media_url(kind, job)
+_origin: ContextVar[str | None] = ContextVar("tarash_simulator_origin", default=None)
 
 
 class ProviderSimulator:
@@ -138,45 +52,68 @@ class ProviderSimulator:
         default: the scenario of jobs that neither a prompt tag nor `push` names.
         max_lifetime: seconds after which the server stops by itself.
         port: 0 picks a free port.
+        tls: also listen with TLS: a :class:`~.tls.SimulatorTLS` to present, or
+            ``True`` to generate a test CA and certificate (needs ``trustme``; removed
+            on stop). ``ca_file`` names the bundle clients trust via ``SSL_CERT_FILE``.
+        tls_port: port of the TLS listener (0 picks a free one).
+        keep_received: how many received requests :attr:`received` keeps.
+
+    Example:
+        ```python
+        with ProviderSimulator(tls=True) as sim:
+            env = {"FAL_QUEUE_RUN_HOST": sim.base_url("fal", tls=True).split("://", 1)[1],
+                   "SSL_CERT_FILE": str(sim.ca_file)}
+        ```
     """
 
-    def __init__(self, default: Scenario | None = None, *, max_lifetime: float = 900.0, port: int = 0) -> None:
+    def __init__(self, default: Scenario | None = None, *, max_lifetime: float = 900.0, port: int = 0,
+                 tls: SimulatorTLS | bool = False, tls_port: int = 0, keep_received: int = 1000) -> None:
         self.default = default or Scenario()
         self.max_lifetime = max_lifetime
         self._port = port
+        self._tls_port = tls_port
+        self._tls_wanted = tls
+        self._tls: SimulatorTLS | None = tls if isinstance(tls, SimulatorTLS) else None
+        self._tls_dir: Path | None = None
         self._queue: deque[Scenario] = deque()
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._listeners: list[Listener] = []
         self._timer: threading.Timer | None = None
         self._providers: dict[str, SimulatedProvider] = {}
         self.requests: list[tuple[str, str, str]] = []  # (provider, method, path) as served
+        #: the latest requests as received, headers and body included (for wire checks).
+        self.received: deque[tuple[str, SimRequest]] = deque(maxlen=keep_received)
         self._counter = itertools.count(1)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> ProviderSimulator:
-        from .providers import all_providers
-
         self._providers = {cls.name: cls(self) for cls in all_providers()}
-        self._server = _Server(("127.0.0.1", self._port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tarash-simulator", daemon=True)
-        self._thread.start()
+        if self._tls_wanted is True and self._tls is None:
+            self._tls_dir = Path(tempfile.mkdtemp(prefix="tarash-simulator-tls-"))
+            self._tls = SimulatorTLS.generate(self._tls_dir)
+        context = self._tls.server_context() if self._tls is not None else None
+        try:
+            self._listeners = [Listener(self.dispatch, port=self._port)]
+            if context is not None:
+                self._listeners.append(Listener(self.dispatch, port=self._tls_port, tls=context))
+        except OSError:
+            self.stop()
+            raise
         self._timer = threading.Timer(self.max_lifetime, self.stop)
         self._timer.daemon = True
         self._timer.start()
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
+        listeners, self._listeners = self._listeners, []
         if self._timer is not None:
             self._timer.cancel()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
+        for listener in listeners:
+            listener.close()
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            self._tls_dir, self._tls = None, None
 
     def __enter__(self) -> ProviderSimulator:
         return self.start()
@@ -184,19 +121,37 @@ class ProviderSimulator:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    # -- addresses -------------------------------------------------------------------
     @property
     def url(self) -> str:
-        if self._server is None:
+        """``http://127.0.0.1:<port>`` of the plain listener."""
+        if not self._listeners:
             raise RuntimeError("the simulator is not running; call start() or use it in a with block")
-        host, port = self._server.server_address[:2]
-        assert isinstance(host, str)  # bound: getsockname() gives the host as str
-        return f"http://{host}:{port}"
+        return self._listeners[0].url
 
-    def base_url(self, provider: str) -> str:
-        """The `base_url` to give a config of `provider` to reach this simulator."""
+    @property
+    def tls_url(self) -> str:
+        """``https://127.0.0.1:<port>`` of the TLS listener."""
+        if len(self._listeners) < 2:
+            self.url  # noqa: B018 - the not-running error first
+            raise RuntimeError("the simulator has no TLS listener; start it with tls=True or tls=SimulatorTLS(...)")
+        return self._listeners[1].url
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The CA bundle that trusts the TLS listener (for ``SSL_CERT_FILE``), if any."""
+        return self._tls.ca_file if self._tls is not None else None
+
+    @property
+    def origin(self) -> str:
+        """The listener URL of the request being served (:attr:`url` outside a request)."""
+        return _origin.get() or self.url
+
+    def base_url(self, provider: str, *, tls: bool = False) -> str:
+        """The ``base_url`` to give a config of ``provider`` to reach this simulator."""
         if provider not in self._providers:
             raise KeyError(f"the simulator does not speak {provider!r}; it speaks {', '.join(sorted(self._providers))}")
-        return f"{self.url}/{provider}"
+        return f"{self.tls_url if tls else self.url}/{provider}"
 
     @property
     def providers(self) -> list[str]:
@@ -204,9 +159,7 @@ class ProviderSimulator:
 
     # -- scenarios and jobs --------------------------------------------------------------
     def push(self, *scenarios: Scenario | str) -> None:
-        """Queue scenarios for the next jobs, in order (names from `NAMED` accepted)."""
-        from .scenario import NAMED
-
+        """Queue scenarios for the next jobs, in order (names from ``NAMED`` accepted)."""
         with self._lock:
             for s in scenarios:
                 self._queue.append(NAMED[s] if isinstance(s, str) else s)
@@ -234,19 +187,20 @@ class ProviderSimulator:
 
     def media_url(self, kind: str, job: Job) -> str:
         """A URL on this server serving a stock file for the job (video or image)."""
-        from ..mock.stock import StockImage, StockVideo, match_image, match_video
-
-        payload = job.payload if isinstance(job.payload, dict) else {}
-        item: StockVideo | StockImage
-        if kind == "video":
-            item = match_video(payload.get("aspect_ratio"), payload.get("resolution"), None)
-        else:
-            size = payload.get("size") if isinstance(payload.get("size"), str) and "x" in payload.get("size", "") else None
-            item = match_image(size, payload.get("aspect_ratio") if ":" in str(payload.get("aspect_ratio", "")) else None)
-        return f"{self.url}/media/{item.file}"
+        provider = self._providers.get(job.provider) or SimulatedProvider(self)
+        return provider.media_url(kind, job)
 
     # -- dispatch ------------------------------------------------------------------------
-    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> SimResponse:
+    def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
+                 origin: str | None = None) -> SimResponse:
+        """Answer one request; ``origin`` is the listener it came through."""
+        token = _origin.set(origin)
+        try:
+            return self._dispatch(method, raw_path, headers, body)
+        finally:
+            _origin.reset(token)
+
+    def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> SimResponse:
         parts = urlsplit(raw_path)
         segments = parts.path.lstrip("/").split("/", 1)
         prefix, rest = segments[0], "/" + (segments[1] if len(segments) > 1 else "")
@@ -255,15 +209,11 @@ class ProviderSimulator:
         provider = self._providers.get(prefix)
         if provider is None:
             return SimResponse(404, {"detail": f"no simulated provider at /{prefix}"})
+        request = SimRequest(method, rest, parse_qs(parts.query), headers, body)
         with self._lock:
             self.requests.append((prefix, method, rest))
-        return provider.handle(SimRequest(method, rest, parse_qs(parts.query), headers, body))
-
-
-class _Server(ThreadingHTTPServer):
-    # The default listen backlog (5) resets connections when hundreds of clients
-    # connect at once, as the concurrency benchmark does.
-    request_queue_size = 1024
+            self.received.append((prefix, request))
+        return provider.handle(request)
 
 
 def _serve_media(rest: str) -> SimResponse:
@@ -272,37 +222,3 @@ def _serve_media(rest: str) -> SimResponse:
         return SimResponse(404, {"detail": "no such media"})
     content_type = "video/mp4" if path.suffix == ".mp4" else "image/png"
     return SimResponse(200, path.read_bytes(), {"content-type": content_type})
-
-
-def _handler_for(sim: ProviderSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes: without TCP_NODELAY each answer
-        # waits ~40 ms for the client's delayed ACK.
-        disable_nagle_algorithm = True
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            try:
-                response = sim.dispatch(self.command, self.path, headers, body)
-            except Exception as error:  # a simulator bug answers 500 rather than hanging the client
-                response = SimResponse(500, {"detail": f"simulator error: {error!r}"})
-            delay = float(response.headers.pop("x-sim-latency", 0) or 0)
-            if delay > 0:
-                time.sleep(delay)
-            data, out_headers = response.encode()
-            self.send_response(response.status)
-            for name, value in out_headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet by default
-            pass
-
-    return Handler

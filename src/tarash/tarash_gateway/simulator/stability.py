@@ -26,7 +26,7 @@ from email.policy import HTTP
 from typing import Any
 
 from ..mock.stock import STOCK_DIR, match_image
-from .server import Job, SimRequest, SimResponse, SimulatedProvider
+from .base import Job, SimRequest, SimResponse, SimulatedProvider
 
 __all__ = ["StabilitySimulator"]
 

@@ -30,7 +30,7 @@ import re
 from typing import Any
 
 from ..mock.stock import STOCK_DIR, match_image
-from .server import Job, SimRequest, SimResponse, SimulatedProvider
+from .base import Job, SimRequest, SimResponse, SimulatedProvider
 
 __all__ = ["XAISimulator"]
 
@@ -106,7 +106,7 @@ class XAISimulator(SimulatedProvider):
             if body.get("response_format") == "b64_json":
                 item["b64_json"] = base64.b64encode((STOCK_DIR / stock.file).read_bytes()).decode("ascii")
             else:
-                item["url"] = f"{self.sim.url}/media/{stock.file}"
+                item["url"] = self.stock_url(stock.file)
             items.append(item)
         return SimResponse(200, {"data": items, "usage": {"cost_in_usd_ticks": 200000000}}, headers)
 
