@@ -115,6 +115,11 @@ class Host(Protocol):
 
     def job(self, job_id: str) -> Job | None: ...
 
+    @property
+    def jobs(self) -> list[Job]:
+        """Every job, oldest first."""
+        ...
+
 
 class SimulatedProvider:
     """One provider's routes. Subclasses set ``name`` and implement :meth:`handle`.
@@ -134,6 +139,10 @@ class SimulatedProvider:
     # helpers for subclasses
     def new_job(self, kind: str, prompt: str | None, payload: Any = None) -> Job:
         return self.sim.new_job(self.name, kind, prompt, payload)
+
+    def own_jobs(self) -> list[Job]:
+        """This provider's jobs, oldest first."""
+        return [job for job in self.sim.jobs if job.provider == self.name]
 
     def base_url(self) -> str:
         """This provider's mount on the listener serving the current request."""

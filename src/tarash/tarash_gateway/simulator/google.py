@@ -5,7 +5,10 @@ Mounted at `/google`. `base_url=sim.base_url("google")` replaces
 `https://{location}-aiplatform.googleapis.com/v1` for Vertex AI (whose paths start
 with `/projects/{p}/locations/{l}/publishers/google`).
 
-Routes (below the mount; `[V]` = the Vertex prefix, optional):
+Routes (below the mount; ``[V]`` = the Vertex prefix, optional). The API version the
+Google SDKs put first (``/v1``, ``/v1beta``, ``/v1alpha``, ``/v1beta1``) is accepted
+before any of them, so google-genai reaches them with ``base_url=sim.base_url("google")``
+and its default ``api_version``:
 
 - `POST [V]/models/{m}:predictLongRunning` -> `{"name": ".../operations/<id>"}`.
   On the Gemini API, `parameters.seed` / `generateAudio` / `storageUri` are
@@ -50,6 +53,7 @@ _ROUTE = re.compile(
     r"/models/(?P<model>[^/:]+)"
     r"(?::(?P<verb>[A-Za-z]+)|/operations/(?P<op>[^/:]+)(?::(?P<opverb>cancel))?)$"
 )
+_VERSION = re.compile(r"^/v1(?:alpha|beta1?)?(?=/)")
 _DOWNLOAD = re.compile(r"^/files/(?P<id>[^/:]+):download$")
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
            429: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}
@@ -72,7 +76,7 @@ class GoogleSimulator(SimulatedProvider):
     name = "google"
 
     def handle(self, request: SimRequest) -> SimResponse:
-        path = request.path.rstrip("/")
+        path = _VERSION.sub("", request.path.rstrip("/"), count=1)
         download = _DOWNLOAD.match(path)
         if download and request.method == "GET":
             return self._download(request, download.group("id"))

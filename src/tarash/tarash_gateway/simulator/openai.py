@@ -1,24 +1,32 @@
 """Simulated OpenAI Images and Videos (Sora) APIs, also serving Azure OpenAI.
 
-Mounted at `/openai`: `base_url=sim.base_url("openai")` replaces
-`https://api.openai.com/v1`. Azure OpenAI's v1 API is the same protocol, so an
-`azure_openai` config reaches this simulator with the same `base_url` (there is
-no separate `/azure_openai` mount). Either auth header is accepted
-(`Authorization: Bearer` or `api-key`), as is an `api-version` query; each job
-records which it came with in `job.payload["auth"]` / `["api_version"]`, so a test
+Mounted at ``/openai``: ``base_url=sim.base_url("openai")`` replaces
+``https://api.openai.com/v1`` (a ``/v1`` below the mount is accepted too). Azure
+OpenAI's v1 API is the same protocol, so an ``azure_openai`` config reaches this
+simulator with the same ``base_url`` (there is no separate ``/azure_openai`` mount),
+and so does the ``openai`` SDK's ``AzureOpenAI`` client with
+``azure_endpoint=sim.base_url("openai")``: its ``/openai/deployments/{d}/...`` paths
+(the deployment stands for the model when the body names none) and the v1 API's
+``/openai/v1/...`` paths are served as the routes below. Either auth header is accepted
+(``Authorization: Bearer`` or ``api-key``), as is an ``api-version`` query; each job
+records which it came with in ``job.payload["auth"]`` / ``["api_version"]``, so a test
 can tell an Azure call from an OpenAI one. A request with neither header gets 401.
 
 Routes (below the mount):
 
-- `POST /images/generations` (JSON) and `POST /images/edits` (multipart, `image`
-  or `image[]` files required): synchronous. GPT image models answer `b64_json`
-  (a stock PNG of the asked size), as does any model not named `dall-e-*` (e.g. an
-  Azure deployment name); dall-e models answer a `url` on the simulator's `/media`
-  unless `response_format=b64_json`.
-- `POST /videos` (multipart; `seconds` must be 4/8/12 and `size` a Sora size,
-  else 400 `invalid_value`), `POST /videos/{id}/remix`, `GET /videos/{id}`
-  (advances the job; sends `openai-poll-after-ms`), `GET /videos/{id}/content`
-  (the stock MP4 matching the size), `DELETE /videos/{id}` (marks the job cancelled).
+- ``POST /images/generations`` (JSON) and ``POST /images/edits`` (multipart, ``image``
+  or ``image[]`` files required): synchronous. GPT image models answer ``b64_json``
+  (a stock PNG of the asked size), as does any model not named ``dall-e-*`` (e.g. an
+  Azure deployment name); dall-e models answer a ``url`` on the simulator's ``/media``
+  unless ``response_format=b64_json``. With ``stream: true`` the answer is a
+  ``text/event-stream``: ``partial_images`` ``image_generation.partial_image`` events
+  (``image_edit.*`` for edits), then one ``*.completed`` event per image.
+- ``GET /videos``: the list of this simulator's videos, newest first (``limit``,
+  ``after``, ``order`` honoured).
+- ``POST /videos`` (multipart; ``seconds`` must be 4/8/12 and ``size`` a Sora size,
+  else 400 ``invalid_value``), ``POST /videos/{id}/remix``, ``GET /videos/{id}``
+  (advances the job; sends ``openai-poll-after-ms``), ``GET /videos/{id}/content``
+  (the stock MP4 matching the size), ``DELETE /videos/{id}`` (marks the job cancelled).
 
 Scenarios: `submit_error` answers the submit with OpenAI's error envelope (400
 `invalid_value`, 400 `moderation_blocked`, 401 `invalid_api_key`, 429
@@ -32,6 +40,7 @@ image call with 400 `moderation_blocked` (`job_error="moderation"`) or 500.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 from email.parser import BytesParser
@@ -45,6 +54,8 @@ __all__ = ["OpenAISimulator", "parse_form"]
 
 SORA_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
 _VIDEO = re.compile(r"^/videos/([^/]+)(/content|/remix)?$")
+#: Azure's deployment paths and the v1 API's prefix, around the OpenAI routes.
+_PREFIX = re.compile(r"^(?:/openai)?(?:/deployments/(?P<deployment>[^/]+)|/v1)?(?=/)")
 
 
 def parse_form(request: SimRequest) -> dict[str, list[Any]]:
@@ -91,6 +102,22 @@ def _aspect(size: str | None) -> tuple[str | None, str | None]:
     return table.get(size or "720x1280", (None, None))
 
 
+def _event_stream(body: dict[str, Any], fields: dict[str, list[Any]], kind: str,
+                  headers: dict[str, str]) -> SimResponse:
+    """The streamed form of an images answer: partial images, then one completed event per image."""
+    partials = min(max(int(_first(fields, "partial_images", 0) or 0), 0), 3)
+    common: dict[str, Any] = {key: body[key] for key in ("background", "output_format", "quality", "size") if key in body}
+    common["created_at"] = body["created"]
+    events: list[tuple[str, dict[str, Any]]] = []
+    for item in body["data"]:
+        b64 = item.get("b64_json", "")
+        events += [(f"{kind}.partial_image", {**common, "b64_json": b64, "partial_image_index": index})
+                   for index in range(partials)]
+        events.append((f"{kind}.completed", {**common, "b64_json": b64, "usage": body.get("usage")}))
+    data = "".join(f"event: {name}\ndata: {json.dumps({'type': name, **event})}\n\n" for name, event in events)
+    return SimResponse(200, data.encode(), {**headers, "content-type": "text/event-stream; charset=utf-8"})
+
+
 class OpenAISimulator(SimulatedProvider):
     """OpenAI's Images and Videos APIs (and Azure OpenAI's v1 API) on the simulator."""
 
@@ -102,11 +129,16 @@ class OpenAISimulator(SimulatedProvider):
         auth = self._auth(request)
         if auth is None:
             return _error(401, "You didn't provide an API key.", "invalid_request_error", "invalid_api_key")
-        path, method = request.path.rstrip("/"), request.method
+        prefix = _PREFIX.match(request.path)
+        path, method = request.path[prefix.end() if prefix else 0 :].rstrip("/"), request.method
+        if prefix is not None and prefix.group("deployment"):
+            auth = {**auth, "deployment": prefix.group("deployment")}
         if method == "POST" and path in ("/images/generations", "/images/edits"):
             return self._image(request, auth, edit=path.endswith("edits"))
         if method == "POST" and path == "/videos":
             return self._create_video(request, auth)
+        if method == "GET" and path == "/videos":
+            return self._list_videos(request)
         match = _VIDEO.match(path)
         if match:
             job = self.sim.job(match.group(1))
@@ -129,7 +161,7 @@ class OpenAISimulator(SimulatedProvider):
     def _image(self, request: SimRequest, auth: dict[str, Any], *, edit: bool) -> SimResponse:
         fields = parse_form(request)
         prompt = _first(fields, "prompt")
-        model = str(_first(fields, "model", "dall-e-2"))
+        model = str(_first(fields, "model", auth.get("deployment") or "dall-e-2"))
         size = _first(fields, "size")
         images = fields.get("image", []) + fields.get("image[]", [])
         summary = {
@@ -167,9 +199,13 @@ class OpenAISimulator(SimulatedProvider):
         if gpt:
             body.update(
                 output_format="png", size=f"{stock.width}x{stock.height}", quality=_first(fields, "quality", "auto"),
-                background="opaque", usage={"input_tokens": 10, "output_tokens": 1000, "total_tokens": 1010},
+                background="opaque", usage={"input_tokens": 10, "output_tokens": 1000, "total_tokens": 1010,
+                                            "input_tokens_details": {"image_tokens": 0, "text_tokens": 10}},
             )
-        return SimResponse(200, body, {"x-request-id": f"req_{job.id}", **self._latency(job)})
+        headers = {"x-request-id": f"req_{job.id}", **self._latency(job)}
+        if str(_first(fields, "stream", "")).lower() == "true":
+            return _event_stream(body, fields, "image_edit" if edit else "image_generation", headers)
+        return SimResponse(200, body, headers)
 
     # -- videos ------------------------------------------------------------------------
     def _create_video(self, request: SimRequest, auth: dict[str, Any]) -> SimResponse:
@@ -203,6 +239,22 @@ class OpenAISimulator(SimulatedProvider):
             return _error(400, f"Invalid value: '{size}'. Supported values are: {', '.join(SORA_SIZES)}.",
                           "invalid_request_error", "invalid_value", "size")
         return SimResponse(200, self._video(job), self._latency(job))
+
+    def _list_videos(self, request: SimRequest) -> SimResponse:
+        videos = [job for job in self.own_jobs() if job.kind == "video" and not job.cancelled]
+        videos.reverse()  # newest first, as OpenAI lists them
+        if request.query.get("order", ["desc"])[0] == "asc":
+            videos.reverse()
+        after = request.query.get("after", [None])[0]
+        if after is not None:
+            ids = [job.id for job in videos]
+            videos = videos[ids.index(after) + 1 :] if after in ids else []
+        limit = max(int(request.query.get("limit", ["20"])[0]), 1)
+        page = [self._video(job) for job in videos[:limit]]
+        return SimResponse(200, {
+            "object": "list", "data": page, "has_more": len(videos) > limit,
+            "first_id": page[0]["id"] if page else None, "last_id": page[-1]["id"] if page else None,
+        })
 
     def _remix(self, request: SimRequest, auth: dict[str, Any], source: Job) -> SimResponse:
         fields = parse_form(request)

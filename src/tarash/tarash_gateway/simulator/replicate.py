@@ -3,16 +3,29 @@
 A config's `base_url` is `sim.base_url("replicate")`; it stands for
 `https://api.replicate.com/v1`, so routes are served with or without a `/v1` prefix:
 
-- `POST /models/{owner}/{name}/predictions` `{"input": ...}`,
-  `POST /predictions` `{"version": ..., "input": ...}` and
-  `POST /deployments/{owner}/{name}/predictions`: 201 with the prediction
-  (`status: starting`, `urls.get`/`urls.cancel` on this server);
-- `GET /predictions/{id}`: advances the job one step: `starting`, then
-  `processing` with tqdm-style progress lines in `logs`, then `succeeded` with
-  `output` (a list of image URLs, or one video URL, on `/media/...`), or `failed`
-  with an `error` (E005 moderation text, or an E1001 out-of-memory failure), or
-  `canceled`;
-- `POST /predictions/{id}/cancel`: 200 with the prediction, `status: canceled`.
+- ``POST /models/{owner}/{name}/predictions`` ``{"input": ...}``,
+  ``POST /predictions`` ``{"version": ..., "input": ...}`` and
+  ``POST /deployments/{owner}/{name}/predictions``: 201 with the prediction
+  (``status: starting``, ``urls.get``/``urls.cancel`` on this server);
+- ``GET /predictions/{id}``: advances the job one step: ``starting``, then
+  ``processing`` with tqdm-style progress lines in ``logs``, then ``succeeded`` with
+  ``output`` (a list of image URLs, or one video URL, on ``/media/...``), or ``failed``
+  with an ``error`` (E005 moderation text, or an E1001 out-of-memory failure), or
+  ``canceled``;
+- ``POST /predictions/{id}/cancel``: 200 with the prediction, ``status: canceled``;
+- ``GET /models/{owner}/{name}``: the model, its ``latest_version`` included;
+  ``GET /models/{owner}/{name}/versions`` and ``.../versions/{id}``: its versions, each
+  with an ``openapi_schema`` whose ``Output`` says a list of image URIs or one video URI
+  (the replicate SDK reads it in ``replicate.run``).
+
+``Prefer: wait`` (or ``wait=N``, 1-60 seconds, 60 when bare) on a submit blocks like
+Replicate does: the job advances (one step per :attr:`ReplicateSimulator.wait_step`
+seconds) until it finishes or the wait runs out, and the 201 carries the prediction as
+it then is: ``succeeded`` with its output, or still ``starting``/``processing`` (a
+``stuck`` job holds the answer the whole wait).
+
+Output URLs are on the listener the request came through: over the TLS listener they
+are ``https://``, which the replicate SDK turns into ``FileOutput`` objects.
 
 Scenarios answer the submit with: validation 422 (problem details + `invalid_fields`),
 auth 401 (`Unauthenticated`, as recorded from the real API), rate_limit 429 (+
@@ -27,6 +40,9 @@ hailuo, luma, wan, veo, seedance), else from the input (`duration`, `num_frames`
 
 from __future__ import annotations
 
+import hashlib
+import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +54,7 @@ __all__ = ["ReplicateSimulator"]
 _VIDEO_WORDS = ("video", "kling", "minimax", "hailuo", "luma", "wan", "veo", "seedance", "ray")
 _VIDEO_INPUTS = ("duration", "num_frames", "start_image", "first_frame_image", "last_frame", "generate_audio", "fps")
 _TOTAL_STEPS = 50
+_PREFER_WAIT = re.compile(r"^wait(?:=(\d+))?$")
 _E005 = "The input or output was flagged as sensitive. Please try again with different inputs. (E005)"
 
 
@@ -57,6 +74,8 @@ class ReplicateSimulator(SimulatedProvider):
     """Replicate's predictions protocol on the loopback simulator."""
 
     name = "replicate"
+    #: seconds between two steps of a job while a ``Prefer: wait`` submit blocks.
+    wait_step = 0.01
 
     def __init__(self, sim: Host) -> None:
         super().__init__(sim)
@@ -72,6 +91,8 @@ class ReplicateSimulator(SimulatedProvider):
             return self._submit(request, model=f"{parts[1]}/{parts[2]}")
         if request.method == "POST" and parts == ["predictions"]:
             return self._submit(request, model=None)
+        if request.method == "GET" and len(parts) in (3, 4, 5) and parts[0] == "models":
+            return self._model_route(parts[1:])
         if len(parts) >= 2 and parts[0] == "predictions":
             job = self.sim.job(parts[1])
             if job is None or job.provider != self.name:
@@ -116,10 +137,39 @@ class ReplicateSimulator(SimulatedProvider):
             return self._problem(500, "Internal Server Error", "Something went wrong on our side.", headers)
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         self._meta[job.id] = {"model": model or "unknown/pinned", "version": version or "hidden", "created_at": now}
+        if failure != "moderation":
+            self._wait(job, request)
         prediction = self._prediction(job)
         if failure == "moderation":
             prediction.update(status="failed", error=_E005)
         return SimResponse(201, prediction, {**headers, "ratelimit-remaining": "599", "ratelimit-reset": "1"})
+
+    def _wait(self, job: Job, request: SimRequest) -> None:
+        """Block a ``Prefer: wait`` submit until the job finishes or the wait runs out."""
+        seconds = _prefer_wait(request.headers.get("prefer", ""))
+        if seconds is None:
+            return
+        deadline = time.monotonic() + seconds
+        while not job.finished and time.monotonic() < deadline:
+            time.sleep(self.wait_step)
+            job.advance()
+
+    def _model_route(self, parts: list[str]) -> SimResponse:
+        owner, name, rest = parts[0], parts[1], parts[2:]
+        model = f"{owner}/{name}"
+        latest = _version(model, _version_id(model))
+        if not rest:
+            return SimResponse(200, {
+                "url": f"https://replicate.com/{model}", "owner": owner, "name": name,
+                "description": f"{model} on the tarash provider simulator", "visibility": "public",
+                "github_url": None, "paper_url": None, "license_url": None, "run_count": len(self.own_jobs()),
+                "cover_image_url": None, "default_example": None, "latest_version": latest,
+            })
+        if rest == ["versions"]:
+            return SimResponse(200, {"next": None, "previous": None, "results": [latest]})
+        if rest[0] == "versions" and len(rest) == 2:
+            return SimResponse(200, _version(model, rest[1]))
+        return self._problem(404, "Not found", f"no route for GET /models/{'/'.join(parts)}")
 
     def _prediction(self, job: Job) -> dict[str, Any]:
         meta = self._meta.get(job.id, {})
@@ -176,3 +226,33 @@ class ReplicateSimulator(SimulatedProvider):
                  **extra: Any) -> SimResponse:
         body = {"title": title, "detail": detail, "status": status, **extra}
         return SimResponse(status, body, {**(headers or {}), "content-type": "application/problem+json"})
+
+
+def _prefer_wait(header: str) -> float | None:
+    """The seconds a ``Prefer`` header asks a submit to block (``None``: do not block)."""
+    for preference in header.replace(" ", "").split(","):
+        match = _PREFER_WAIT.match(preference)
+        if match:
+            return float(min(max(int(match.group(1) or 60), 1), 60))
+    return None
+
+
+def _version_id(model: str) -> str:
+    return hashlib.sha256(model.encode()).hexdigest()
+
+
+def _version(model: str, version_id: str) -> dict[str, Any]:
+    """A model version whose OpenAPI schema says what the model outputs."""
+    uri = {"type": "string", "format": "uri"}
+    output = uri if _kind(model, {}) == "video" else {"type": "array", "items": uri}
+    schema_input = {"type": "object", "required": ["prompt"], "properties": {"prompt": {"type": "string"}}}
+    return {
+        "id": version_id,
+        "created_at": "2025-01-01T00:00:00.000000Z",
+        "cog_version": "0.13.7",
+        "openapi_schema": {
+            "openapi": "3.0.2",
+            "info": {"title": "Cog", "version": "0.1.0"},
+            "components": {"schemas": {"Input": schema_input, "Output": {"title": "Output", **output}}},
+        },
+    }

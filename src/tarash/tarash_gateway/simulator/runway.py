@@ -1,8 +1,9 @@
 """Runway's task API on the simulator (`sim.base_url("runway")`).
 
-Routes: `POST /v1/{text_to_video,image_to_video,video_to_video}` -> `{"id"}`;
-`GET /v1/tasks/{id}` -> the task (advances the job one step); `DELETE
-/v1/tasks/{id}` -> 204 (the task then reads `CANCELLED`).
+Routes: ``POST /v1/{text_to_video,image_to_video,video_to_video,text_to_image}`` ->
+``{"id"}`` (a ``text_to_image`` task's output is a stock PNG);
+``GET /v1/tasks/{id}`` -> the task (advances the job one step); ``DELETE
+/v1/tasks/{id}`` -> 204 (the task then reads ``CANCELLED``).
 
 Like Runway, a request without `X-Runway-Version` or with snake_case body keys is a
 400 with zod-style `issues`, and one without a bearer token is a 401. Scenarios:
@@ -29,7 +30,7 @@ from .base import Host, Job, SimRequest, SimResponse, SimulatedProvider
 
 __all__ = ["RunwaySimulator"]
 
-_SUBMIT = re.compile(r"^/v1/(text_to_video|image_to_video|video_to_video)$")
+_SUBMIT = re.compile(r"^/v1/(text_to_video|image_to_video|video_to_video|text_to_image)$")
 _TASK = re.compile(r"^/v1/tasks/([^/]+)$")
 _SNAKE = ("prompt_text", "prompt_image", "video_uri", "content_moderation", "negative_prompt")
 
@@ -70,7 +71,8 @@ class RunwaySimulator(SimulatedProvider):
             return SimResponse(400, {"error": "Body is not valid JSON"})
         if not isinstance(body, dict):
             return SimResponse(400, {"error": "Body must be a JSON object"})
-        job = self.new_job("video", body.get("promptText"), {"endpoint": endpoint, **body})
+        kind = "image" if endpoint == "text_to_image" else "video"
+        job = self.new_job(kind, body.get("promptText"), {"endpoint": endpoint, **body})
         self._created[job.id] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         headers = _latency(job)
         failure = job.scenario.submit_error
@@ -105,7 +107,7 @@ class RunwaySimulator(SimulatedProvider):
         elif state == "processing":
             task.update(status="RUNNING", progress=round(job.progress / 100, 2))
         elif state == "completed":
-            task.update(status="SUCCEEDED", output=[self._video_url(job)])
+            task.update(status="SUCCEEDED", output=[self._output_url(job)])
         elif state == "failed":
             if job.scenario.job_error == "moderation":
                 task.update(status="FAILED", failure="The output was flagged by content moderation.",
@@ -117,7 +119,7 @@ class RunwaySimulator(SimulatedProvider):
             task["status"] = "CANCELLED"
         return SimResponse(200, task, _latency(job))
 
-    def _video_url(self, job: Job) -> str:
+    def _output_url(self, job: Job) -> str:
         payload = job.payload if isinstance(job.payload, dict) else {}
         try:
             width, height = (int(x) for x in str(payload.get("ratio", "1280:720")).split(":"))
@@ -127,7 +129,9 @@ class RunwaySimulator(SimulatedProvider):
         short = min(width, height)
         resolution = "1080p" if short >= 1000 else "480p" if short <= 500 else "720p"
         hint = {"aspect_ratio": aspect, "resolution": resolution}
-        return self.media_url("video", dataclasses.replace(job, payload=hint))
+        if job.kind == "image":
+            hint = {"size": f"{width}x{height}"}
+        return self.media_url(job.kind, dataclasses.replace(job, payload=hint))
 
 
 def _latency(job: Job) -> dict[str, str]:
