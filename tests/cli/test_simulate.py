@@ -44,3 +44,38 @@ def test_simulate_lifetime_ends_the_command():
 def test_simulate_help_has_an_example():
     result = CliRunner().invoke(main, ["simulate", "--help"])
     assert result.exit_code == 0 and "Example:" in result.output and "--scenario" in result.output
+
+
+def test_simulate_tls_prints_the_ca_bundle_and_sdk_environment_then_removes_the_bundle():
+    import ssl
+    from pathlib import Path
+
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tarash.tarash_gateway.cli", "simulate", "--tls", "--max-lifetime", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        lines = []
+        while not lines or not lines[-1].strip().startswith("runwayml"):
+            lines.append(process.stdout.readline())
+            assert lines[-1], "the command ended before printing the SDK environment"
+        bundle = Path(next(re.search(r"SSL_CERT_FILE=(\S+)", line).group(1) for line in lines if "CA bundle" in line))
+        tls_url = next(re.search(r"(https://127\.0\.0\.1:\d+)", line).group(1) for line in lines if "TLS listener" in line)
+        fal = next(line for line in lines if line.strip().startswith("fal-client"))
+        assert f"FAL_QUEUE_RUN_HOST={tls_url.split('://')[1]}/fal" in fal
+        answer = httpx.get(f"{tls_url}/media/images/512x512.png", verify=ssl.create_default_context(cafile=str(bundle)))
+        assert answer.status_code == 200 and answer.content.startswith(b"\x89PNG")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+    assert not bundle.exists()
+
+
+def test_simulate_tls_cert_without_key_is_a_usage_error(tmp_path):
+    cert = tmp_path / "cert.pem"
+    cert.write_text("x")
+    result = CliRunner().invoke(main, ["simulate", "--tls-cert", str(cert)])
+    assert result.exit_code == 2 and "--tls-cert and --tls-key go together" in result.output

@@ -26,7 +26,7 @@ from ..call import Call
 from ..flow import Flow, run_async, run_sync
 from ..media import StatusType
 from ..metadata import Origin
-from .http import Send, async_call_client
+from .http import Send, async_call_client, default_headers
 
 __all__ = [
     "HttpProvider",
@@ -81,8 +81,14 @@ class ProviderProtocol:
         return {}
 
     def request(self, call: Call, method: str, url: str, **kwargs: Any) -> httpx.Request:
-        """An `httpx.Request` with this provider's headers and a timeout cut to the deadline."""
-        headers = {**self.headers(call), **kwargs.pop("headers", {})}
+        """An ``httpx.Request`` with this provider's headers and a timeout cut to the deadline.
+
+        Headers merge case-insensitively: the defaults every client sends
+        (:func:`~.http.default_headers`), then the provider's, then the request's own.
+        """
+        headers = httpx.Headers(default_headers())
+        headers.update(self.headers(call))
+        headers.update(kwargs.pop("headers", {}))
         if not url.startswith(("http://", "https://")):
             url = f"{self.base_url(call)}/{url.lstrip('/')}"
         request = httpx.Request(method, url, headers=headers, **kwargs)

@@ -10,8 +10,11 @@
   generations.
 
 All clients share one TLS context (loading the CA bundle costs ~30 ms each time). Each
-request carries its own timeout, cut to the call's deadline. Transport failures are
-mapped to the gateway's exceptions here, at one boundary.
+request carries its own timeout, cut to the call's deadline, and the
+:func:`default_headers` every HTTP client sends (``User-Agent: tarash-gateway/<version>``,
+``Accept``, ``Accept-Encoding``): requests are built as ``httpx.Request`` objects, which
+skip a client's own defaults, and some API fronts refuse a request without a user agent.
+Transport failures are mapped to the gateway's exceptions here, at one boundary.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import contextlib
 import functools
 import ssl
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from types import MappingProxyType
 from typing import Any
 
 import certifi
@@ -32,7 +37,7 @@ import httpx
 from ..exceptions import HTTPConnectionError, TimeoutError
 from ..flow import Effect
 
-__all__ = ["Send", "async_call_client", "sync_client"]
+__all__ = ["Send", "async_call_client", "default_headers", "sync_client"]
 
 _sync: httpx.Client | None = None
 _lock = threading.Lock()
@@ -44,6 +49,24 @@ _call_client: ContextVar[httpx.AsyncClient | None] = ContextVar("tarash_call_cli
 def _tls() -> ssl.SSLContext:
     """One TLS context for every client: loading the CA bundle costs ~30 ms each time."""
     return ssl.create_default_context(cafile=certifi.where())
+
+
+@functools.cache
+def default_headers() -> Mapping[str, str]:
+    """The headers every provider request starts from (read-only); a provider's own win.
+
+    Computed once per process: the version lookup reads package metadata.
+    """
+    try:
+        own = version("tarash-gateway")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        own = "0.0.0"
+    # gzip and deflate are the encodings httpx always decodes (br and zstd need extras).
+    return MappingProxyType({
+        "User-Agent": f"tarash-gateway/{own}",
+        "Accept": "application/json",
+        "Accept-Encoding": "gzip, deflate",
+    })
 
 
 def _client(cls: type[Any]) -> Any:

@@ -133,7 +133,7 @@ class ProviderSimulator:
     def tls_url(self) -> str:
         """``https://127.0.0.1:<port>`` of the TLS listener."""
         if len(self._listeners) < 2:
-            self.url  # noqa: B018 - the not-running error first
+            _ = self.url  # not running: that error first
             raise RuntimeError("the simulator has no TLS listener; start it with tls=True or tls=SimulatorTLS(...)")
         return self._listeners[1].url
 
