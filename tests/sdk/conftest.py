@@ -1,0 +1,48 @@
+"""The SDK tests' simulator, app runner and Vertex AI credentials."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tarash.tarash_gateway.simulator import ProviderSimulator, Scenario
+
+from .harness import AppResult
+from .harness import run_app as _run_app
+
+#: jobs queue one poll and run two, so every app polls a few times.
+SCENARIO = Scenario(queue_polls=1, run_polls=2)
+
+
+@pytest.fixture(scope="session")
+def sdk_sim() -> Iterator[ProviderSimulator]:
+    """One simulator for the SDK tests, with its TLS listener (fal-client and replicate need https)."""
+    with ProviderSimulator(SCENARIO, tls=True, max_lifetime=600) as sim:
+        yield sim
+
+
+@pytest.fixture
+def run_app(tmp_path: Path) -> Callable[..., AppResult]:
+    """``run_app(script, env, **options)``: the app's result; it runs in this test's temporary directory."""
+
+    def run(script: str | Path, env: dict[str, str], **options: object) -> AppResult:
+        return _run_app(script, env, workdir=tmp_path, **options)  # type: ignore[arg-type]
+
+    return run
+
+
+@pytest.fixture
+def vertex_credentials(tmp_path: Path) -> dict[str, str]:
+    """Environment for google-genai on Vertex AI: an authorized-user file whose token never expires.
+
+    The SDK then never asks Google's token endpoint for one (which no replay could serve).
+    """
+    path = tmp_path / "vertex-credentials.json"
+    path.write_text(json.dumps({
+        "type": "authorized_user", "client_id": "sim", "client_secret": "sim", "refresh_token": "sim",
+        "token": "ya29.sim-access-token", "expiry": "2099-01-01T00:00:00Z",
+    }))
+    return {"GOOGLE_APPLICATION_CREDENTIALS": str(path), "APP_PROJECT": "sim-project", "APP_LOCATION": "us-central1"}
