@@ -1,4 +1,4 @@
-"""The SDK tests' simulator, app runner and Vertex AI credentials."""
+"""The SDK tests' simulator, cassette, app runner and Vertex AI credentials."""
 
 from __future__ import annotations
 
@@ -8,20 +8,30 @@ from pathlib import Path
 
 import pytest
 
-from tarash.tarash_gateway.simulator import ProviderSimulator, Scenario
+from tarash.tarash_gateway.simulator import ProviderSimulator, Scenario, SimulatorTLS
 
-from .harness import AppResult
+from .harness import AppResult, Recording
 from .harness import run_app as _run_app
 
 #: jobs queue one poll and run two, so every app polls a few times.
 SCENARIO = Scenario(queue_polls=1, run_polls=2)
+#: the key every app sends: the cassette's files must never hold it.
+SECRET = "sk-sim-5ecret-4f1c9e0b7d2a"
 
 
-@pytest.fixture(scope="session")
-def sdk_sim() -> Iterator[ProviderSimulator]:
-    """One simulator for the SDK tests, with its TLS listener (fal-client and replicate need https)."""
-    with ProviderSimulator(SCENARIO, tls=True, max_lifetime=600) as sim:
-        yield sim
+@pytest.fixture
+def fresh_sim(tmp_path: Path) -> Iterator[ProviderSimulator]:
+    """A simulator of the test's own, to stop before a replay; its TLS files stay in ``tmp_path``
+    (``SSL_CERT_FILE`` must still name a file when the replay runs)."""
+    sim = ProviderSimulator(SCENARIO, tls=SimulatorTLS.generate(tmp_path / "tls"), max_lifetime=300).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def recording(tmp_path: Path) -> Recording:
+    """The test's cassette folder and the environment that records into it and replays it."""
+    return Recording(tmp_path / "cassettes", SECRET)
 
 
 @pytest.fixture

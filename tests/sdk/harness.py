@@ -77,3 +77,64 @@ def stock_digest(url: str) -> dict[str, Any]:
 
 def digest_of(data: bytes) -> dict[str, Any]:
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+#: what an app prints about its polling: a replay collapses polls, so these differ from the recording.
+POLL_TRACE = frozenset({"statuses", "polls", "fetched", "seconds"})
+
+
+def without_poll_trace(value: Any) -> Any:
+    """An app's output less what depends on how many polls it made (:data:`POLL_TRACE`)."""
+    if isinstance(value, dict):
+        return {key: without_poll_trace(item) for key, item in value.items() if key not in POLL_TRACE}
+    if isinstance(value, list):
+        return [without_poll_trace(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Where a test's cassette lives, and the environment that records into it and replays it."""
+
+    folder: Path
+    secret: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Record into ``folder/run.db``; the simulator's host is recorded beside the provider hosts."""
+        return {"TARASH_CASSETTE": str(self.folder / "run.db"), "TARASH_CASSETTE_HTTP_HOSTS": "127.0.0.1"}
+
+    def replay_env(self, env: dict[str, str]) -> dict[str, str]:
+        return {**env, **self.env, "TARASH_RECORD_MODE": "none"}
+
+    def files_holding_secret(self) -> list[str]:
+        """The cassette's files (database, journal, media) that contain the secret: none, or a leak."""
+        return [str(path) for path in self.folder.rglob("*")
+                if path.is_file() and self.secret.encode() in path.read_bytes()]
+
+
+def assert_unreachable(*urls: str) -> None:
+    """Nothing listens at these ``scheme://host:port`` URLs any more (the replay is offline)."""
+    import socket
+
+    for url in urls:
+        host, port = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+        try:
+            socket.create_connection((host, int(port)), timeout=2).close()
+        except ConnectionRefusedError:
+            continue
+        raise AssertionError(f"something still listens at {url}")
+
+
+def replay_offline(sim: Any, run: Any, script: str, env: dict[str, str], recording: Recording) -> Any:
+    """Stop ``sim``, check nothing listens where it did, replay ``script`` from the cassette alone.
+
+    Also checks the secret the app sent is in none of the cassette's files. Returns the
+    replay's output.
+    """
+    urls = [sim.url, sim.tls_url]
+    sim.stop()
+    assert_unreachable(*urls)
+    replayed = run(script, recording.replay_env(env)).output
+    assert recording.files_holding_secret() == []
+    return replayed

@@ -5,25 +5,28 @@ from __future__ import annotations
 from tarash.tarash_gateway.mock.stock import match_image, match_video
 from tarash.tarash_gateway.simulator import sdk_environment
 
+from .conftest import SECRET
 from .harness import digest_of
 
 
-def test_images_and_videos_reach_the_simulator(sdk_sim, run_app):
-    out = run_app("openai_app.py", sdk_environment(sdk_sim, "openai")).output
+def test_openai_app_runs_against_the_simulator(fresh_sim, run_app):
+    env = sdk_environment(fresh_sim, "openai", api_key=SECRET)
+    out = run_app("openai_app.py", env).output
     png = digest_of(match_image("1024x1024", None).path.read_bytes())
     assert out["image"] == png and out["streamed_image"] == png
     assert out["stream"] == ["image_generation.partial_image", "image_generation.completed"]
     video = out["video"]
-    assert video["statuses"][0] == "queued" and video["statuses"][-1] == "completed"
+    assert video["statuses"] == ["queued", "in_progress", "in_progress", "completed"]
     assert {k: video[k] for k in ("size", "sha256")} == digest_of(match_video("16:9", "720p", 4).path.read_bytes())
-    assert video["id"] in out["listed"]
+    assert out["listed"] == [video["id"]]
 
 
-def test_azure_openai_deployments_and_v1_videos_reach_the_simulator(sdk_sim, run_app):
-    since = len(sdk_sim.received)
-    out = run_app("azure_openai_app.py", sdk_environment(sdk_sim, "azure-openai")).output
+
+def test_azure_openai_app_runs_against_the_simulator(fresh_sim, run_app):
+    env = sdk_environment(fresh_sim, "azure-openai", api_key=SECRET)
+    out = run_app("azure_openai_app.py", env).output
     assert out["image"] == digest_of(match_image("1024x1024", None).path.read_bytes())
     assert out["video"]["status"] == "completed" and out["video"]["size"] > 0
-    paths = [request.path for name, request in list(sdk_sim.received)[since:] if name == "openai"]
+    paths = [request.path for name, request in fresh_sim.received if name == "openai"]
     assert paths[0] == "/openai/deployments/my-image-deployment/images/generations"
     assert "/openai/v1/videos" in paths
