@@ -86,7 +86,7 @@ class ProviderProtocol:
         Headers merge case-insensitively: the defaults every client sends
         (:func:`~.http.default_headers`), then the provider's, then the request's own.
         """
-        headers = httpx.Headers(default_headers())
+        headers = default_headers()
         headers.update(self.headers(call))
         headers.update(kwargs.pop("headers", {}))
         if not url.startswith(("http://", "https://")):

@@ -24,11 +24,10 @@ import contextlib
 import functools
 import ssl
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from types import MappingProxyType
 from typing import Any
 
 import certifi
@@ -51,18 +50,21 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-@functools.cache
-def default_headers() -> Mapping[str, str]:
-    """The headers every provider request starts from (read-only); a provider's own win.
+def default_headers() -> httpx.Headers:
+    """The headers every provider request starts from (a fresh copy); a provider's own win."""
+    return _defaults().copy()
 
-    Computed once per process: the version lookup reads package metadata.
-    """
+
+@functools.cache
+def _defaults() -> httpx.Headers:
+    # once per process: the version lookup reads package metadata, and a copy of headers
+    # already normalised costs a list copy, not three encodings
     try:
         own = version("tarash-gateway")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         own = "0.0.0"
     # gzip and deflate are the encodings httpx always decodes (br and zstd need extras).
-    return MappingProxyType({
+    return httpx.Headers({
         "User-Agent": f"tarash-gateway/{own}",
         "Accept": "application/json",
         "Accept-Encoding": "gzip, deflate",
