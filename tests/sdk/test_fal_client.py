@@ -1,4 +1,4 @@
-"""fal-client against the simulator's TLS listener (subscribe, submit / status / result)."""
+"""fal-client against the simulator's TLS listener (run, subscribe, submit / status / result)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ def test_fal_client_app_runs_against_the_simulator(fresh_sim, run_app):
     env = sdk_environment(fresh_sim, "fal-client", api_key=SECRET)
     out = run_app("fal_app.py", env).output
     image, video = out["image"], out["video"]
+    assert out["ran"]["url"] == f"{fresh_sim.tls_url}/media/images/1344x768.png"
+    assert {k: out["ran"][k] for k in ("size", "sha256")} == stock_digest(out["ran"]["url"])
     assert image["url"].startswith(f"{fresh_sim.tls_url}/media/images/")
     assert video["url"].startswith(f"{fresh_sim.tls_url}/media/videos/16x9_")
     assert {k: image[k] for k in ("size", "sha256")} == stock_digest(image["url"])

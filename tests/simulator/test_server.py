@@ -97,7 +97,7 @@ def test_sdk_environment_points_fal_client_at_the_tls_listener(sim):
     env = sdk_environment(sim, "fal-client", api_key="fal-k")
     host = sim.tls_url.split("://", 1)[1]
     assert env == {"SSL_CERT_FILE": str(sim.ca_file), "FAL_KEY": "fal-k",
-                   "FAL_RUN_HOST": f"{host}/fal", "FAL_QUEUE_RUN_HOST": f"{host}/fal"}
+                   "FAL_RUN_HOST": f"{host}/fal/run", "FAL_QUEUE_RUN_HOST": f"{host}/fal"}
 
 
 def test_sdk_environment_refuses_tls_sdks_without_tls_and_unknown_sdks(simulator):
@@ -106,3 +106,18 @@ def test_sdk_environment_refuses_tls_sdks_without_tls_and_unknown_sdks(simulator
     with pytest.raises(ValidationError, match="known: azure-openai"):
         sdk_environment(simulator, "xai-sdk")
     assert sdk_environment(simulator, "openai")["OPENAI_BASE_URL"] == simulator.base_url("openai")
+
+
+def test_fal_run_host_answers_the_output_at_once(sim, http):
+    answer = http.post(f"{sim.base_url('fal', tls=True)}/run/fal-ai/flux/dev", json={"prompt": "a cat", "num_images": 2},
+                       headers=FAL)
+    assert answer.status_code == 200
+    images = answer.json()["images"]
+    assert len(images) == 2 and images[0]["url"].startswith(f"{sim.tls_url}/media/images/")
+    assert sim.jobs[-1].state == "completed"
+
+
+def test_fal_run_host_answers_a_submit_failure_as_the_queue_does(sim, http):
+    answer = http.post(f"{sim.base_url('fal')}/run/fal-ai/flux/dev", json={"prompt": "a cat #sim:validation"},
+                       headers=FAL)
+    assert answer.status_code == 422 and answer.json()["detail"][0]["type"] == "enum"

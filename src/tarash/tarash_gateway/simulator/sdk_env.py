@@ -59,7 +59,7 @@ def sdk_environment(sim: _Simulator, sdk: str, *, api_key: str = "sim-key") -> d
         env["SSL_CERT_FILE"] = str(sim.ca_file)
     if sdk == "fal-client":
         host = sim.base_url("fal", tls=True).split("://", 1)[1]
-        env.update(FAL_KEY=api_key, FAL_RUN_HOST=host, FAL_QUEUE_RUN_HOST=host)
+        env.update(FAL_KEY=api_key, FAL_RUN_HOST=f"{host}/run", FAL_QUEUE_RUN_HOST=host)
     elif sdk == "replicate":
         env.update(REPLICATE_API_TOKEN=api_key, REPLICATE_BASE_URL=sim.base_url("replicate", tls=True))
     elif sdk == "openai":
