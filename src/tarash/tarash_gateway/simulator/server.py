@@ -61,8 +61,8 @@ class ProviderSimulator:
     Example:
         ```python
         with ProviderSimulator(tls=True) as sim:
-            env = {"FAL_QUEUE_RUN_HOST": sim.base_url("fal", tls=True).split("://", 1)[1],
-                   "SSL_CERT_FILE": str(sim.ca_file)}
+            fal = sim.base_url("fal", tls=True)      # https://127.0.0.1:<port>/fal
+            env = sdk_environment(sim, "fal-client")  # FAL_QUEUE_RUN_HOST, SSL_CERT_FILE, ...
         ```
     """
 

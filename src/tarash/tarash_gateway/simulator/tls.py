@@ -57,7 +57,7 @@ class SimulatorTLS:
             import trustme
         except ImportError as error:
             raise ValidationError(
-                "generating a test certificate needs the trustme package: pip install trustme"
+                "generating a test certificate needs the trustme package: pip install 'tarash-gateway[tls]'"
             ) from error
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
