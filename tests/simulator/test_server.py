@@ -50,6 +50,12 @@ def test_a_client_without_the_test_ca_is_refused_and_others_still_served(sim, ht
     assert http.get(f"{sim.tls_url}/media/images/512x512.png").status_code == 200
 
 
+def test_plain_http_on_the_tls_port_fails_alone(sim, http):
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{sim.tls_url.replace('https://', 'http://')}/media/images/512x512.png", timeout=5)
+    assert http.get(f"{sim.tls_url}/media/images/512x512.png").status_code == 200
+
+
 def test_ca_bundle_trusts_the_listener_and_still_holds_public_roots(sim):
     bundle = sim.ca_file.read_text()
     assert bundle.count("BEGIN CERTIFICATE") > 10  # the test CA, then certifi's roots

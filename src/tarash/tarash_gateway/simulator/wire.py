@@ -23,6 +23,9 @@ __all__ = ["Dispatch", "Listener"]
 #: waits for it, and the default (0.5 s) made every stop take that long.
 _POLL = 0.05
 
+#: seconds a TLS client has to complete its handshake.
+_HANDSHAKE = 10.0
+
 #: ``(method, raw path, lower-case headers, body, origin) -> answer``
 Dispatch = Callable[[str, str, dict[str, str], bytes, str], SimResponse]
 
@@ -46,7 +49,9 @@ class _TLSServer(_Server):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         try:
+            request.settimeout(_HANDSHAKE)  # a client that never speaks must not hold its thread for ever
             request.do_handshake()
+            request.settimeout(None)
         except (ssl.SSLError, OSError):  # e.g. a client that does not trust the test CA
             return
         super().finish_request(request, client_address)
