@@ -84,7 +84,7 @@ class ProviderProtocol:
         """An ``httpx.Request`` with this provider's headers and a timeout cut to the deadline.
 
         Headers merge case-insensitively: the defaults every client sends
-        (:func:`~.http.default_headers`), then the provider's, then the request's own.
+        (`default_headers`), then the provider's, then the request's own.
         """
         headers = default_headers()
         headers.update(self.headers(call))

@@ -1,6 +1,6 @@
 """What a simulated provider is made of: requests, answers, jobs, and the provider base.
 
-Each provider module builds on these and on :class:`Host`, the few things it needs
+Each provider module builds on these and on `Host`, the few things it needs
 from the simulator that serves it; none imports the server, so the server can import
 every provider at the top of its module.
 """
@@ -122,7 +122,7 @@ class Host(Protocol):
 
 
 class SimulatedProvider:
-    """One provider's routes. Subclasses set ``name`` and implement :meth:`handle`.
+    """One provider's routes. Subclasses set ``name`` and implement `handle`.
 
     Absolute URLs in answers (job URLs, media) are built on the origin of the request
     being served, so a client that came in over TLS is sent ``https://`` URLs.

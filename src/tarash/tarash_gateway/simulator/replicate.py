@@ -19,7 +19,7 @@ A config's `base_url` is `sim.base_url("replicate")`; it stands for
   (the replicate SDK reads it in ``replicate.run``).
 
 ``Prefer: wait`` (or ``wait=N``, 1-60 seconds, 60 when bare) on a submit blocks like
-Replicate does: the job advances (one step per :attr:`ReplicateSimulator.wait_step`
+Replicate does: the job advances (one step per `ReplicateSimulator.wait_step`
 seconds) until it finishes or the wait runs out, and the 201 carries the prediction as
 it then is: ``succeeded`` with its output, or still ``starting``/``processing`` (a
 ``stuck`` job holds the answer the whole wait).

@@ -25,7 +25,7 @@ from ..exceptions import ValidationError
 
 __all__ = ["SDKS", "sdk_environment"]
 
-#: the SDK names :func:`sdk_environment` knows, as published on PyPI.
+#: the SDK names `sdk_environment` knows, as published on PyPI.
 SDKS = ("azure-openai", "fal-client", "google-genai", "openai", "replicate", "runwayml")
 
 _TLS_SDKS = ("fal-client", "replicate")
@@ -42,9 +42,9 @@ def sdk_environment(sim: _Simulator, sdk: str, *, api_key: str = "sim-key") -> d
     """Environment variables that make ``sdk`` talk to ``sim``.
 
     Args:
-        sim: a running :class:`~.server.ProviderSimulator` (with ``tls=`` for
+        sim: a running `ProviderSimulator` (with ``tls=`` for
             fal-client and replicate).
-        sdk: one of :data:`SDKS`.
+        sdk: one of `SDKS`.
         api_key: the key the SDK sends (the simulator accepts any).
 
     Raises:

@@ -11,7 +11,7 @@ with ProviderSimulator() as sim:
         ...
 
 Each provider is mounted under its own path prefix (``sim.base_url("replicate")``);
-its routes live in a :class:`~.base.SimulatedProvider` of its own module. Bound to
+its routes live in a `SimulatedProvider` of its own module. Bound to
 127.0.0.1 only, on a free port; stops on ``stop()``/exit, and by itself after
 ``max_lifetime`` seconds so a forgotten simulator never outlives a test run for long.
 
@@ -52,11 +52,11 @@ class ProviderSimulator:
         default: the scenario of jobs that neither a prompt tag nor `push` names.
         max_lifetime: seconds after which the server stops by itself.
         port: 0 picks a free port.
-        tls: also listen with TLS: a :class:`~.tls.SimulatorTLS` to present, or
+        tls: also listen with TLS: a `SimulatorTLS` to present, or
             ``True`` to generate a test CA and certificate (needs ``trustme``; removed
             on stop). ``ca_file`` names the bundle clients trust via ``SSL_CERT_FILE``.
         tls_port: port of the TLS listener (0 picks a free one).
-        keep_received: how many received requests :attr:`received` keeps.
+        keep_received: how many received requests `received` keeps.
 
     Example:
         ```python
@@ -144,7 +144,7 @@ class ProviderSimulator:
 
     @property
     def origin(self) -> str:
-        """The listener URL of the request being served (:attr:`url` outside a request)."""
+        """The listener URL of the request being served (`url` outside a request)."""
         return _origin.get() or self.url
 
     def base_url(self, provider: str, *, tls: bool = False) -> str:

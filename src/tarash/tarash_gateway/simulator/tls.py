@@ -2,7 +2,7 @@
 
 Some vendor SDKs build ``https://`` URLs themselves (fal-client's queue host) or treat
 only ``https`` outputs as files (Replicate's ``FileOutput``), so the simulator can also
-listen with TLS. :meth:`SimulatorTLS.generate` makes a throwaway certificate authority
+listen with TLS. `SimulatorTLS.generate` makes a throwaway certificate authority
 with the ``trustme`` package and a certificate for ``127.0.0.1`` and ``localhost``;
 clients trust it through ``SSL_CERT_FILE=<ca_file>``, which httpx, httpx2 and the SDKs
 built on them read.

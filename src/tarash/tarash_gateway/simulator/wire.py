@@ -1,7 +1,7 @@
 """The simulator's listeners: threaded HTTP/1.1 servers on 127.0.0.1, plain or TLS.
 
 A listener only moves bytes: it reads a request, hands ``(method, path, headers, body,
-origin)`` to a dispatch function and writes the :class:`~.base.SimResponse` back. The
+origin)`` to a dispatch function and writes the `SimResponse` back. The
 TLS listener does its handshake in the request's own thread, so a client that does
 not trust the certificate fails alone and never stalls the accept loop.
 """
