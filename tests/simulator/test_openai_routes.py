@@ -65,3 +65,9 @@ def test_azure_v1_api_path_creates_and_polls_videos(sim, http):
     video = http.post(f"{base}/videos", files=_form(prompt="a dog", model="sora-2"), headers={"api-key": "az"}).json()
     assert video["status"] == "queued"
     assert http.get(f"{base}/videos/{video['id']}", headers={"api-key": "az"}).json()["id"] == video["id"]
+
+
+def test_a_streamed_image_edit_sends_image_edit_events(sim, http):
+    fields = {**_form(model="gpt-image-1", prompt="add a hat", stream="true"), "image": ("cat.png", b"\x89PNG", "image/png")}
+    answer = http.post(f"{sim.base_url('openai')}/images/edits", files=fields, headers=AUTH)
+    assert [name for name, _ in _events(answer.text)] == ["image_edit.completed"]

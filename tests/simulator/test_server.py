@@ -127,3 +127,16 @@ def test_fal_run_host_answers_a_submit_failure_as_the_queue_does(sim, http):
     answer = http.post(f"{sim.base_url('fal')}/run/fal-ai/flux/dev", json={"prompt": "a cat #sim:validation"},
                        headers=FAL)
     assert answer.status_code == 422 and answer.json()["detail"][0]["type"] == "enum"
+
+
+def test_concurrent_requests_on_both_listeners_each_get_their_own_origin(sim, http):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def submit(tls: bool) -> tuple[bool, str]:
+        answer = http.post(f"{sim.base_url('fal', tls=tls)}/fal-ai/flux/dev", json={"prompt": "a cat"}, headers=FAL)
+        return tls, answer.json()["status_url"]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(submit, [i % 2 == 0 for i in range(40)]))
+    for tls, status_url in answers:
+        assert status_url.startswith(f"{sim.tls_url if tls else sim.url}/fal/")
