@@ -81,7 +81,7 @@ class ProviderProtocol:
         return {}
 
     def request(self, call: Call, method: str, url: str, **kwargs: Any) -> httpx.Request:
-        """An ``httpx.Request`` with this provider's headers and a timeout cut to the deadline.
+        """An `httpx.Request` with this provider's headers and a timeout cut to the deadline.
 
         Headers merge case-insensitively: the defaults every client sends
         (`default_headers`), then the provider's, then the request's own.

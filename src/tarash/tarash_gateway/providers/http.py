@@ -11,8 +11,8 @@
 
 All clients share one TLS context (loading the CA bundle costs ~30 ms each time). Each
 request carries its own timeout, cut to the call's deadline, and the
-`default_headers` every HTTP client sends (``User-Agent: tarash-gateway/<version>``,
-``Accept``, ``Accept-Encoding``): requests are built as ``httpx.Request`` objects, which
+`default_headers` every HTTP client sends (`User-Agent: tarash-gateway/<version>`,
+`Accept`, `Accept-Encoding`): requests are built as `httpx.Request` objects, which
 skip a client's own defaults, and some API fronts refuse a request without a user agent.
 Transport failures are mapped to the gateway's exceptions here, at one boundary.
 """

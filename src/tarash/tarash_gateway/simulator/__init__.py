@@ -1,4 +1,4 @@
-"""The loopback provider simulator: ``ProviderSimulator``, ``Scenario``, ``NAMED``, TLS and SDK environments."""
+"""The loopback provider simulator: `ProviderSimulator`, `Scenario`, `NAMED`, TLS and SDK environments."""
 
 from .scenario import NAMED, Scenario
 from .sdk_env import sdk_environment

@@ -70,7 +70,7 @@ class Job:
 
     @property
     def state(self) -> str:
-        """``queued``, ``processing``, ``completed``, ``failed`` or ``cancelled``."""
+        """`queued`, `processing`, `completed`, `failed` or `cancelled`."""
         s = self.scenario
         if self.cancelled:
             return "cancelled"
@@ -108,7 +108,7 @@ class Host(Protocol):
 
     @property
     def origin(self) -> str:
-        """``scheme://host:port`` of the listener the request being served came through."""
+        """`scheme://host:port` of the listener the request being served came through."""
         ...
 
     def new_job(self, provider: str, kind: str, prompt: str | None, payload: Any = None) -> Job: ...
@@ -122,10 +122,10 @@ class Host(Protocol):
 
 
 class SimulatedProvider:
-    """One provider's routes. Subclasses set ``name`` and implement `handle`.
+    """One provider's routes. Subclasses set `name` and implement `handle`.
 
     Absolute URLs in answers (job URLs, media) are built on the origin of the request
-    being served, so a client that came in over TLS is sent ``https://`` URLs.
+    being served, so a client that came in over TLS is sent `https://` URLs.
     """
 
     name = ""

@@ -2,19 +2,19 @@
 
 Routes, below the prefix:
 
-- ``POST /{owner}/{app}[/{path}]`` submit: 200 ``{request_id, status: IN_QUEUE,
-  queue_position, status_url, response_url, cancel_url}`` with absolute URLs on this server;
-- ``GET /{owner}/{app}/requests/{id}/status``: advances the job one step; 202 with
-  ``IN_QUEUE`` (+ ``queue_position``) or ``IN_PROGRESS`` (+ ``logs`` when ``logs=1``),
-  200 with ``COMPLETED`` (+ ``error``/``error_type`` for failed or cancelled jobs);
-- ``GET /{owner}/{app}/requests/{id}``: the output (``{"video": {...}}`` or
-  ``{"images": [...]}``) pointing at ``/media/...``; a moderated job answers 422 with a
-  ``content_policy_violation`` detail, a failed one 500, an unfinished one 400;
-- ``PUT /{owner}/{app}/requests/{id}/cancel``: 202 ``CANCELLATION_REQUESTED``, or 400
-  ``ALREADY_COMPLETED``, or 404;
-- ``POST /run/{owner}/{app}[/{path}]``: fal's synchronous run host (``fal.run``, which
-  fal-client's ``run`` calls): the job runs to its end at once and the answer is its
-  output, as ``GET .../requests/{id}`` would give it.
+- `POST /{owner}/{app}[/{path}]` submit: 200 `{request_id, status: IN_QUEUE,
+  queue_position, status_url, response_url, cancel_url}` with absolute URLs on this server;
+- `GET /{owner}/{app}/requests/{id}/status`: advances the job one step; 202 with
+  `IN_QUEUE` (+ `queue_position`) or `IN_PROGRESS` (+ `logs` when `logs=1`),
+  200 with `COMPLETED` (+ `error`/`error_type` for failed or cancelled jobs);
+- `GET /{owner}/{app}/requests/{id}`: the output (`{"video": {...}}` or
+  `{"images": [...]}`) pointing at `/media/...`; a moderated job answers 422 with a
+  `content_policy_violation` detail, a failed one 500, an unfinished one 400;
+- `PUT /{owner}/{app}/requests/{id}/cancel`: 202 `CANCELLATION_REQUESTED`, or 400
+  `ALREADY_COMPLETED`, or 404;
+- `POST /run/{owner}/{app}[/{path}]`: fal's synchronous run host (`fal.run`, which
+  fal-client's `run` calls): the job runs to its end at once and the answer is its
+  output, as `GET .../requests/{id}` would give it.
 
 Scenarios (`Scenario.submit_error`) answer the submit with: validation 422 `detail[]`,
 moderation 422 `content_policy_violation`, auth 401, rate_limit 429 (+ `Retry-After`

@@ -5,10 +5,10 @@ Mounted at `/google`. `base_url=sim.base_url("google")` replaces
 `https://{location}-aiplatform.googleapis.com/v1` for Vertex AI (whose paths start
 with `/projects/{p}/locations/{l}/publishers/google`).
 
-Routes (below the mount; ``[V]`` = the Vertex prefix, optional). The API version the
-Google SDKs put first (``/v1``, ``/v1beta``, ``/v1alpha``, ``/v1beta1``) is accepted
-before any of them, so google-genai reaches them with ``base_url=sim.base_url("google")``
-and its default ``api_version``:
+Routes (below the mount; `[V]` = the Vertex prefix, optional). The API version the
+Google SDKs put first (`/v1`, `/v1beta`, `/v1alpha`, `/v1beta1`) is accepted
+before any of them, so google-genai reaches them with `base_url=sim.base_url("google")`
+and its default `api_version`:
 
 - `POST [V]/models/{m}:predictLongRunning` -> `{"name": ".../operations/<id>"}`.
   On the Gemini API, `parameters.seed` / `generateAudio` / `storageUri` are

@@ -1,32 +1,32 @@
 """Simulated OpenAI Images and Videos (Sora) APIs, also serving Azure OpenAI.
 
-Mounted at ``/openai``: ``base_url=sim.base_url("openai")`` replaces
-``https://api.openai.com/v1`` (a ``/v1`` below the mount is accepted too). Azure
-OpenAI's v1 API is the same protocol, so an ``azure_openai`` config reaches this
-simulator with the same ``base_url`` (there is no separate ``/azure_openai`` mount),
-and so does the ``openai`` SDK's ``AzureOpenAI`` client with
-``azure_endpoint=sim.base_url("openai")``: its ``/openai/deployments/{d}/...`` paths
+Mounted at `/openai`: `base_url=sim.base_url("openai")` replaces
+`https://api.openai.com/v1` (a `/v1` below the mount is accepted too). Azure
+OpenAI's v1 API is the same protocol, so an `azure_openai` config reaches this
+simulator with the same `base_url` (there is no separate `/azure_openai` mount),
+and so does the `openai` SDK's `AzureOpenAI` client with
+`azure_endpoint=sim.base_url("openai")`: its `/openai/deployments/{d}/...` paths
 (the deployment stands for the model when the body names none) and the v1 API's
-``/openai/v1/...`` paths are served as the routes below. Either auth header is accepted
-(``Authorization: Bearer`` or ``api-key``), as is an ``api-version`` query; each job
-records which it came with in ``job.payload["auth"]`` / ``["api_version"]``, so a test
+`/openai/v1/...` paths are served as the routes below. Either auth header is accepted
+(`Authorization: Bearer` or `api-key`), as is an `api-version` query; each job
+records which it came with in `job.payload["auth"]` / `["api_version"]`, so a test
 can tell an Azure call from an OpenAI one. A request with neither header gets 401.
 
 Routes (below the mount):
 
-- ``POST /images/generations`` (JSON) and ``POST /images/edits`` (multipart, ``image``
-  or ``image[]`` files required): synchronous. GPT image models answer ``b64_json``
-  (a stock PNG of the asked size), as does any model not named ``dall-e-*`` (e.g. an
-  Azure deployment name); dall-e models answer a ``url`` on the simulator's ``/media``
-  unless ``response_format=b64_json``. With ``stream: true`` the answer is a
-  ``text/event-stream``: ``partial_images`` ``image_generation.partial_image`` events
-  (``image_edit.*`` for edits), then one ``*.completed`` event per image.
-- ``GET /videos``: the list of this simulator's videos, newest first (``limit``,
-  ``after``, ``order`` honoured).
-- ``POST /videos`` (multipart; ``seconds`` must be 4/8/12 and ``size`` a Sora size,
-  else 400 ``invalid_value``), ``POST /videos/{id}/remix``, ``GET /videos/{id}``
-  (advances the job; sends ``openai-poll-after-ms``), ``GET /videos/{id}/content``
-  (the stock MP4 matching the size), ``DELETE /videos/{id}`` (marks the job cancelled).
+- `POST /images/generations` (JSON) and `POST /images/edits` (multipart, `image`
+  or `image[]` files required): synchronous. GPT image models answer `b64_json`
+  (a stock PNG of the asked size), as does any model not named `dall-e-*` (e.g. an
+  Azure deployment name); dall-e models answer a `url` on the simulator's `/media`
+  unless `response_format=b64_json`. With `stream: true` the answer is a
+  `text/event-stream`: `partial_images` `image_generation.partial_image` events
+  (`image_edit.*` for edits), then one `*.completed` event per image.
+- `GET /videos`: the list of this simulator's videos, newest first (`limit`,
+  `after`, `order` honoured).
+- `POST /videos` (multipart; `seconds` must be 4/8/12 and `size` a Sora size,
+  else 400 `invalid_value`), `POST /videos/{id}/remix`, `GET /videos/{id}`
+  (advances the job; sends `openai-poll-after-ms`), `GET /videos/{id}/content`
+  (the stock MP4 matching the size), `DELETE /videos/{id}` (marks the job cancelled).
 
 Scenarios: `submit_error` answers the submit with OpenAI's error envelope (400
 `invalid_value`, 400 `moderation_blocked`, 401 `invalid_api_key`, 429
@@ -122,7 +122,7 @@ class OpenAISimulator(SimulatedProvider):
     """OpenAI's Images and Videos APIs (and Azure OpenAI's v1 API) on the simulator."""
 
     name = "openai"
-    #: the ``openai-poll-after-ms`` hint sent with every video status answer.
+    #: the `openai-poll-after-ms` hint sent with every video status answer.
     poll_after_ms = 100
 
     def handle(self, request: SimRequest) -> SimResponse:

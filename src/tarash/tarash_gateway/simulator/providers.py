@@ -1,4 +1,4 @@
-"""The simulated providers, one module each; each class's ``name`` is its path prefix."""
+"""The simulated providers, one module each; each class's `name` is its path prefix."""
 
 from __future__ import annotations
 

@@ -3,29 +3,29 @@
 A config's `base_url` is `sim.base_url("replicate")`; it stands for
 `https://api.replicate.com/v1`, so routes are served with or without a `/v1` prefix:
 
-- ``POST /models/{owner}/{name}/predictions`` ``{"input": ...}``,
-  ``POST /predictions`` ``{"version": ..., "input": ...}`` and
-  ``POST /deployments/{owner}/{name}/predictions``: 201 with the prediction
-  (``status: starting``, ``urls.get``/``urls.cancel`` on this server);
-- ``GET /predictions/{id}``: advances the job one step: ``starting``, then
-  ``processing`` with tqdm-style progress lines in ``logs``, then ``succeeded`` with
-  ``output`` (a list of image URLs, or one video URL, on ``/media/...``), or ``failed``
-  with an ``error`` (E005 moderation text, or an E1001 out-of-memory failure), or
-  ``canceled``;
-- ``POST /predictions/{id}/cancel``: 200 with the prediction, ``status: canceled``;
-- ``GET /models/{owner}/{name}``: the model, its ``latest_version`` included;
-  ``GET /models/{owner}/{name}/versions`` and ``.../versions/{id}``: its versions, each
-  with an ``openapi_schema`` whose ``Output`` says a list of image URIs or one video URI
-  (the replicate SDK reads it in ``replicate.run``).
+- `POST /models/{owner}/{name}/predictions` `{"input": ...}`,
+  `POST /predictions` `{"version": ..., "input": ...}` and
+  `POST /deployments/{owner}/{name}/predictions`: 201 with the prediction
+  (`status: starting`, `urls.get`/`urls.cancel` on this server);
+- `GET /predictions/{id}`: advances the job one step: `starting`, then
+  `processing` with tqdm-style progress lines in `logs`, then `succeeded` with
+  `output` (a list of image URLs, or one video URL, on `/media/...`), or `failed`
+  with an `error` (E005 moderation text, or an E1001 out-of-memory failure), or
+  `canceled`;
+- `POST /predictions/{id}/cancel`: 200 with the prediction, `status: canceled`;
+- `GET /models/{owner}/{name}`: the model, its `latest_version` included;
+  `GET /models/{owner}/{name}/versions` and `.../versions/{id}`: its versions, each
+  with an `openapi_schema` whose `Output` says a list of image URIs or one video URI
+  (the replicate SDK reads it in `replicate.run`).
 
-``Prefer: wait`` (or ``wait=N``, 1-60 seconds, 60 when bare) on a submit blocks like
+`Prefer: wait` (or `wait=N`, 1-60 seconds, 60 when bare) on a submit blocks like
 Replicate does: the job advances (one step per `ReplicateSimulator.wait_step`
 seconds) until it finishes or the wait runs out, and the 201 carries the prediction as
-it then is: ``succeeded`` with its output, or still ``starting``/``processing`` (a
-``stuck`` job holds the answer the whole wait).
+it then is: `succeeded` with its output, or still `starting`/`processing` (a
+`stuck` job holds the answer the whole wait).
 
 Output URLs are on the listener the request came through: over the TLS listener they
-are ``https://``, which the replicate SDK turns into ``FileOutput`` objects.
+are `https://`, which the replicate SDK turns into `FileOutput` objects.
 
 Scenarios answer the submit with: validation 422 (problem details + `invalid_fields`),
 auth 401 (`Unauthenticated`, as recorded from the real API), rate_limit 429 (+
@@ -74,7 +74,7 @@ class ReplicateSimulator(SimulatedProvider):
     """Replicate's predictions protocol on the loopback simulator."""
 
     name = "replicate"
-    #: seconds between two steps of a job while a ``Prefer: wait`` submit blocks.
+    #: seconds between two steps of a job while a `Prefer: wait` submit blocks.
     wait_step = 0.01
 
     def __init__(self, sim: Host) -> None:
@@ -145,7 +145,7 @@ class ReplicateSimulator(SimulatedProvider):
         return SimResponse(201, prediction, {**headers, "ratelimit-remaining": "599", "ratelimit-reset": "1"})
 
     def _wait(self, job: Job, request: SimRequest) -> None:
-        """Block a ``Prefer: wait`` submit until the job finishes or the wait runs out."""
+        """Block a `Prefer: wait` submit until the job finishes or the wait runs out."""
         seconds = _prefer_wait(request.headers.get("prefer", ""))
         if seconds is None:
             return
@@ -229,7 +229,7 @@ class ReplicateSimulator(SimulatedProvider):
 
 
 def _prefer_wait(header: str) -> float | None:
-    """The seconds a ``Prefer`` header asks a submit to block (``None``: do not block)."""
+    """The seconds a `Prefer` header asks a submit to block (`None`: do not block)."""
     for preference in header.replace(" ", "").split(","):
         match = _PREFER_WAIT.match(preference)
         if match:

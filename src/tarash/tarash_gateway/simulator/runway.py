@@ -1,9 +1,9 @@
 """Runway's task API on the simulator (`sim.base_url("runway")`).
 
-Routes: ``POST /v1/{text_to_video,image_to_video,video_to_video,text_to_image}`` ->
-``{"id"}`` (a ``text_to_image`` task's output is a stock PNG);
-``GET /v1/tasks/{id}`` -> the task (advances the job one step); ``DELETE
-/v1/tasks/{id}`` -> 204 (the task then reads ``CANCELLED``).
+Routes: `POST /v1/{text_to_video,image_to_video,video_to_video,text_to_image}` ->
+`{"id"}` (a `text_to_image` task's output is a stock PNG);
+`GET /v1/tasks/{id}` -> the task (advances the job one step); `DELETE
+/v1/tasks/{id}` -> 204 (the task then reads `CANCELLED`).
 
 Like Runway, a request without `X-Runway-Version` or with snake_case body keys is a
 400 with zod-style `issues`, and one without a bearer token is a 401. Scenarios:

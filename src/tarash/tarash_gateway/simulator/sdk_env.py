@@ -1,18 +1,18 @@
 """The environment that points each vendor SDK at a running simulator, with no code change.
 
 Every official SDK reads its host and key from environment variables; these are the
-ones that reach the simulator. fal-client builds ``https://`` URLs itself and the
-replicate SDK only turns ``https`` outputs into ``FileOutput`` objects, so those two go
-through the TLS listener and need ``SSL_CERT_FILE`` to trust its test CA.
+ones that reach the simulator. fal-client builds `https://` URLs itself and the
+replicate SDK only turns `https` outputs into `FileOutput` objects, so those two go
+through the TLS listener and need `SSL_CERT_FILE` to trust its test CA.
 
-::
+```python
+with ProviderSimulator(tls=True) as sim:
+    env = {**os.environ, **sdk_environment(sim, "fal-client")}
+    subprocess.run([sys.executable, "app.py"], env=env, check=True)
+```
 
-    with ProviderSimulator(tls=True) as sim:
-        env = {**os.environ, **sdk_environment(sim, "fal-client")}
-        subprocess.run([sys.executable, "app.py"], env=env, check=True)
-
-google-genai on Vertex AI also needs credentials (``GOOGLE_APPLICATION_CREDENTIALS``)
-and a project and location passed to ``genai.Client(vertexai=True, ...)``: with a
+google-genai on Vertex AI also needs credentials (`GOOGLE_APPLICATION_CREDENTIALS`)
+and a project and location passed to `genai.Client(vertexai=True, ...)`: with a
 custom base URL and only environment project/location, the SDK sends every request to
 the bare base URL. See the "Record vendor SDK code" page.
 """
@@ -39,10 +39,10 @@ class _Simulator(Protocol):
 
 
 def sdk_environment(sim: _Simulator, sdk: str, *, api_key: str = "sim-key") -> dict[str, str]:
-    """Environment variables that make ``sdk`` talk to ``sim``.
+    """Environment variables that make `sdk` talk to `sim`.
 
     Args:
-        sim: a running `ProviderSimulator` (with ``tls=`` for
+        sim: a running `ProviderSimulator` (with `tls=` for
             fal-client and replicate).
         sdk: one of `SDKS`.
         api_key: the key the SDK sends (the simulator accepts any).

@@ -6,17 +6,13 @@ with ProviderSimulator() as sim:
     ...
 ```
 
-    with ProviderSimulator() as sim:
-        config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", base_url=sim.base_url("fal"))
-        ...
-
-Each provider is mounted under its own path prefix (``sim.base_url("replicate")``);
+Each provider is mounted under its own path prefix (`sim.base_url("replicate")`);
 its routes live in a `SimulatedProvider` of its own module. Bound to
-127.0.0.1 only, on a free port; stops on ``stop()``/exit, and by itself after
-``max_lifetime`` seconds so a forgotten simulator never outlives a test run for long.
+127.0.0.1 only, on a free port; stops on `stop()`/exit, and by itself after
+`max_lifetime` seconds so a forgotten simulator never outlives a test run for long.
 
-With ``tls=`` a second listener serves the same providers over HTTPS
-(``sim.base_url("fal", tls=True)``), for the vendor SDKs that insist on ``https://``;
+With `tls=` a second listener serves the same providers over HTTPS
+(`sim.base_url("fal", tls=True)`), for the vendor SDKs that insist on `https://`;
 answers name URLs on the listener the request came through.
 """
 
@@ -53,8 +49,8 @@ class ProviderSimulator:
         max_lifetime: seconds after which the server stops by itself.
         port: 0 picks a free port.
         tls: also listen with TLS: a `SimulatorTLS` to present, or
-            ``True`` to generate a test CA and certificate (needs ``trustme``; removed
-            on stop). ``ca_file`` names the bundle clients trust via ``SSL_CERT_FILE``.
+            `True` to generate a test CA and certificate (needs `trustme`; removed
+            on stop). `ca_file` names the bundle clients trust via `SSL_CERT_FILE`.
         tls_port: port of the TLS listener (0 picks a free one).
         keep_received: how many received requests `received` keeps.
 
@@ -124,14 +120,14 @@ class ProviderSimulator:
     # -- addresses -------------------------------------------------------------------
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>`` of the plain listener."""
+        """`http://127.0.0.1:<port>` of the plain listener."""
         if not self._listeners:
             raise RuntimeError("the simulator is not running; call start() or use it in a with block")
         return self._listeners[0].url
 
     @property
     def tls_url(self) -> str:
-        """``https://127.0.0.1:<port>`` of the TLS listener."""
+        """`https://127.0.0.1:<port>` of the TLS listener."""
         if len(self._listeners) < 2:
             _ = self.url  # not running: that error first
             raise RuntimeError("the simulator has no TLS listener; start it with tls=True or tls=SimulatorTLS(...)")
@@ -139,7 +135,7 @@ class ProviderSimulator:
 
     @property
     def ca_file(self) -> Path | None:
-        """The CA bundle that trusts the TLS listener (for ``SSL_CERT_FILE``), if any."""
+        """The CA bundle that trusts the TLS listener (for `SSL_CERT_FILE`), if any."""
         return self._tls.ca_file if self._tls is not None else None
 
     @property
@@ -148,7 +144,7 @@ class ProviderSimulator:
         return _origin.get() or self.url
 
     def base_url(self, provider: str, *, tls: bool = False) -> str:
-        """The ``base_url`` to give a config of ``provider`` to reach this simulator."""
+        """The `base_url` to give a config of `provider` to reach this simulator."""
         if provider not in self._providers:
             raise KeyError(f"the simulator does not speak {provider!r}; it speaks {', '.join(sorted(self._providers))}")
         return f"{self.tls_url if tls else self.url}/{provider}"
@@ -159,7 +155,7 @@ class ProviderSimulator:
 
     # -- scenarios and jobs --------------------------------------------------------------
     def push(self, *scenarios: Scenario | str) -> None:
-        """Queue scenarios for the next jobs, in order (names from ``NAMED`` accepted)."""
+        """Queue scenarios for the next jobs, in order (names from `NAMED` accepted)."""
         with self._lock:
             for s in scenarios:
                 self._queue.append(NAMED[s] if isinstance(s, str) else s)
@@ -193,7 +189,7 @@ class ProviderSimulator:
     # -- dispatch ------------------------------------------------------------------------
     def dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes,
                  origin: str | None = None) -> SimResponse:
-        """Answer one request; ``origin`` is the listener it came through."""
+        """Answer one request; `origin` is the listener it came through."""
         token = _origin.set(origin)
         try:
             return self._dispatch(method, raw_path, headers, body)

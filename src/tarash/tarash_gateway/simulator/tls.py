@@ -1,17 +1,17 @@
 """TLS for the simulator's second listener: a certificate and key, given or made by a test CA.
 
-Some vendor SDKs build ``https://`` URLs themselves (fal-client's queue host) or treat
-only ``https`` outputs as files (Replicate's ``FileOutput``), so the simulator can also
+Some vendor SDKs build `https://` URLs themselves (fal-client's queue host) or treat
+only `https` outputs as files (Replicate's `FileOutput`), so the simulator can also
 listen with TLS. `SimulatorTLS.generate` makes a throwaway certificate authority
-with the ``trustme`` package and a certificate for ``127.0.0.1`` and ``localhost``;
-clients trust it through ``SSL_CERT_FILE=<ca_file>``, which httpx, httpx2 and the SDKs
+with the `trustme` package and a certificate for `127.0.0.1` and `localhost`;
+clients trust it through `SSL_CERT_FILE=<ca_file>`, which httpx, httpx2 and the SDKs
 built on them read.
 
-::
-
-    tls = SimulatorTLS.generate(tmp_path)
-    with ProviderSimulator(tls=tls) as sim:
-        env = {"SSL_CERT_FILE": str(tls.ca_file), ...}
+```python
+tls = SimulatorTLS.generate(tmp_path)
+with ProviderSimulator(tls=tls) as sim:
+    env = {"SSL_CERT_FILE": str(tls.ca_file), ...}
+```
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ class SimulatorTLS:
     Args:
         cert_file: PEM certificate chain of the server.
         key_file: PEM private key of the server.
-        ca_file: PEM bundle a client trusts to reach the listener (``SSL_CERT_FILE``);
-            ``None`` when the certificate chains to a CA the clients already trust.
+        ca_file: PEM bundle a client trusts to reach the listener (`SSL_CERT_FILE`);
+            `None` when the certificate chains to a CA the clients already trust.
     """
 
     cert_file: Path
@@ -45,13 +45,13 @@ class SimulatorTLS:
 
     @classmethod
     def generate(cls, directory: str | Path) -> SimulatorTLS:
-        """Make a test CA and a server certificate in ``directory`` (created if missing).
+        """Make a test CA and a server certificate in `directory` (created if missing).
 
         The CA bundle written there holds the test CA followed by certifi's public roots,
-        so a process whose ``SSL_CERT_FILE`` points at it still reaches real HTTPS hosts.
+        so a process whose `SSL_CERT_FILE` points at it still reaches real HTTPS hosts.
 
         Raises:
-            ValidationError: the ``trustme`` package is not installed.
+            ValidationError: the `trustme` package is not installed.
         """
         try:
             import trustme

@@ -1,7 +1,7 @@
 """The simulator's listeners: threaded HTTP/1.1 servers on 127.0.0.1, plain or TLS.
 
-A listener only moves bytes: it reads a request, hands ``(method, path, headers, body,
-origin)`` to a dispatch function and writes the `SimResponse` back. The
+A listener only moves bytes: it reads a request, hands `(method, path, headers, body,
+origin)` to a dispatch function and writes the `SimResponse` back. The
 TLS listener does its handshake in the request's own thread, so a client that does
 not trust the certificate fails alone and never stalls the accept loop.
 """
@@ -26,7 +26,7 @@ _POLL = 0.05
 #: seconds a TLS client has to complete its handshake.
 _HANDSHAKE = 10.0
 
-#: ``(method, raw path, lower-case headers, body, origin) -> answer``
+#: `(method, raw path, lower-case headers, body, origin) -> answer`
 Dispatch = Callable[[str, str, dict[str, str], bytes, str], SimResponse]
 
 
@@ -66,7 +66,7 @@ class Listener:
     Args:
         dispatch: answers each request.
         port: 0 picks a free port.
-        tls: a server context for HTTPS, or ``None`` for plain HTTP.
+        tls: a server context for HTTPS, or `None` for plain HTTP.
     """
 
     def __init__(self, dispatch: Dispatch, *, port: int = 0, tls: ssl.SSLContext | None = None) -> None:
