@@ -56,7 +56,8 @@ def clock() -> Iterator[InstantClock]:
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("TARASH_MOCK", "TARASH_MOCK_SEED", "TARASH_CASSETTE", "TARASH_RECORD_MODE", "TARASH_CASSETTE_REPEATS", "TARASH_STRICT_FIELDS"):
+    for name in ("TARASH_MOCK", "TARASH_MOCK_SEED", "TARASH_CASSETTE", "TARASH_RECORD_MODE", "TARASH_CASSETTE_REPEATS", "TARASH_STRICT_FIELDS",
+                 "TARASH_BUDGET_USD", "TARASH_PRICES"):
         monkeypatch.delenv(name, raising=False)
     set_global_seed(None)
     yield

@@ -18,9 +18,18 @@ from .api import (
     generate_video,
     generate_video_async,
 )
+from .batch import (
+    BatchItem,
+    BatchResponse,
+    generate_images,
+    generate_images_async,
+    generate_videos,
+    generate_videos_async,
+)
 from .cassettes import use_cassette
 from .clock import InstantClock, instant_waits, use_clock
 from .exceptions import (
+    BudgetExceededError,
     ContentModerationError,
     GenerationFailedError,
     HTTPConnectionError,
@@ -28,6 +37,7 @@ from .exceptions import (
     RateLimitError,
     TarashException,
     TimeoutError,
+    UnsupportedRequestError,
     ValidationError,
 )
 from .layers import Layer, add_middleware, clear_middleware, use_middleware
@@ -43,6 +53,7 @@ from .models import (
     VideoGenerationUpdate,
 )
 from .registry import register_provider, unregister_provider
+from .retry import Retry
 
 try:
     __version__ = version("tarash-gateway")
@@ -51,6 +62,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "AspectRatio",
+    "BatchItem",
+    "BatchResponse",
+    "BudgetExceededError",
     "ContentModerationError",
     "GenerationFailedError",
     "HTTPConnectionError",
@@ -63,8 +77,10 @@ __all__ = [
     "Layer",
     "RateLimitError",
     "Resolution",
+    "Retry",
     "TarashException",
     "TimeoutError",
+    "UnsupportedRequestError",
     "ValidationError",
     "VideoGenerationConfig",
     "VideoGenerationRequest",
@@ -75,8 +91,12 @@ __all__ = [
     "clear_middleware",
     "generate_image",
     "generate_image_async",
+    "generate_images",
+    "generate_images_async",
     "generate_video",
     "generate_video_async",
+    "generate_videos",
+    "generate_videos_async",
     "instant_waits",
     "register_provider",
     "set_global_seed",

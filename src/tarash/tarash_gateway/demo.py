@@ -1,10 +1,11 @@
 """`make demo`: the main job of tarash-gateway in one short, readable report.
 
-Runs offline with no keys: stock mocks, a seeded chaos run, a fallback chain rescued
-by its fallback, then the run committed in `cassettes/demo.db` (recorded through the
-real provider adapters against the loopback provider simulator) replayed with no
-provider and no network. `TARASH_DEMO_RECORD=1` (`make demo-record`) records that
-run afresh against the simulator first; `TARASH_DEMO_DIR` moves the cassette's folder.
+Runs offline with no keys: stock mocks, a seeded chaos run, a fallback chain (a retry
+honouring Retry-After, a model skipped because it cannot take the request, the fallback
+that serves), then the run committed in `cassettes/demo.db` (recorded through the real
+provider adapters against the loopback provider simulator) replayed with no provider and
+no network. `TARASH_DEMO_RECORD=1` (`make demo-record`) records that run afresh against
+the simulator first; `TARASH_DEMO_DIR` moves the cassette's folder.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .models import (
     VideoGenerationConfig,
     VideoGenerationRequest,
 )
+from .retry import Retry
 
 __all__ = ["main"]
 
@@ -86,29 +88,31 @@ def chaos(calls: int = 300, seed: int = 42) -> None:
 
 
 def fallback() -> None:
-    section("3. A fallback chain rescued by its fallback")
+    section("3. A fallback chain: a retry, a capability skip, then the fallback")
     config = VideoGenerationConfig(
         provider="fal",
         model="fal-ai/veo3.1/fast",
         mock=MockConfig(responses=[MockResponse(error=RateLimitError("fal is saturated", retry_after=30))]),
+        retry=Retry(attempts=2, wait_total_max=60),
         fallback_configs=[
-            VideoGenerationConfig(
-                provider="replicate",
-                model="google/veo-3.1",
-                mock=MockConfig(responses=[MockResponse(error=GenerationFailedError("runner crashed"))]),
-            ),
+            # a real config: Kling cannot take 8 s, so it is skipped before any network call
+            VideoGenerationConfig(provider="replicate", model="kwaivgi/kling-v2.1", api_key="r8_demo"),
             VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(enabled=True)),
         ],
     )
-    response = generate_video(config, VideoGenerationRequest(prompt="A cat playing piano"))
+    with instant_waits() as clock:
+        response = generate_video(config, VideoGenerationRequest(prompt="A cat playing piano", duration_seconds=8))
     meta, video = response.execution_metadata, response.video
     assert meta is not None  # set on every response that went through a fallback chain
     assert isinstance(video, str)  # a stock mock serves a URL
     for a in meta.attempts:
-        detail = f"{a.error_type}: {a.error_message}" if a.status == "failed" else f"served {video.rsplit('/', 1)[-1]}"
+        detail = f"{a.error_type}: {a.error_message}" if a.status != "success" else f"served {video.rsplit('/', 1)[-1]}"
+        if a.retry_wait_seconds:
+            detail += f" (retried after {a.retry_wait_seconds:g} s)"
         target = f"{a.provider}/{a.model}"
         say(f"  attempt {a.attempt_number}  {target:<26} {a.status:<8} {detail}")
-    say(f"  fallback_triggered={meta.fallback_triggered}  successful_attempt={meta.successful_attempt}")
+    say(f"  fallback_triggered={meta.fallback_triggered}  successful_attempt={meta.successful_attempt}  "
+        f"waited {clock.slept:g} s (simulated)  cost avoided about ${meta.cost_avoided_usd or 0:.2f}")
 
 
 def record_replay(cassette: Path, *, record_first: bool) -> None:

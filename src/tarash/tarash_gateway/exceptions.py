@@ -4,22 +4,28 @@
 TarashException                 message, provider, model, request_id, raw_response,
 │                               execution_metadata (set when a whole chain failed)
 ├── ValidationError             the request cannot be served as asked (400/422)
+│   └── UnsupportedRequestError the model cannot take the request: refused before
+│                               any network call (a fallback chain skips the config)
 ├── ContentModerationError      the provider refused the prompt or the output
 ├── HTTPError                   status_code
 │   └── RateLimitError          status_code=429, retry_after (seconds or None)
 ├── GenerationFailedError       the job ran and failed
 ├── HTTPConnectionError         the network failed before an answer came
 ├── TimeoutError                timeout_seconds; the overall deadline passed
-└── CassetteError               a cassette file is damaged, unreadable or misused
-    └── RecordingNotFoundError  replay asked for a call the cassette does not hold
+├── CassetteError               a cassette file is damaged, unreadable or misused
+│   └── RecordingNotFoundError  replay asked for a call the cassette does not hold
+└── BudgetExceededError         a real call would pass the spending budget
+                                (limit_usd, spent_usd, estimate_usd)
 ```
 
 Every exception here can be turned into a plain dict (`to_dict`) and back
 (`exception_from_dict`), and copied (`copy.copy`) with all its fields: that is
 how mock configs hold errors in JSON and how cassettes replay them.
 
-Whether a failure may move on to the next config of a fallback chain is decided by
-`is_retryable`, a pure function of the exception.
+Whether a failure is transient (worth another try, on the same config with `retry=`
+or on the next config of a fallback chain) is decided by `is_retryable`, a pure
+function of the exception. A refusal (`UnsupportedRequestError`) is not
+retryable: the fallback layer skips that config instead (see `retry`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import builtins
 from typing import Any, TypedDict
 
 __all__ = [
+    "BudgetExceededError",
     "CassetteError",
     "ContentModerationError",
     "GenerationFailedError",
@@ -37,10 +44,12 @@ __all__ = [
     "RecordingNotFoundError",
     "TarashException",
     "TimeoutError",
+    "UnsupportedRequestError",
     "ValidationError",
     "exception_from_dict",
     "exception_to_dict",
     "is_retryable",
+    "submit_outcome_unknown",
 ]
 
 RETRYABLE_STATUS_CODES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -121,6 +130,17 @@ class ValidationError(TarashException):
     """The request or config is not valid for this provider and model."""
 
 
+class UnsupportedRequestError(ValidationError):
+    """The provider or model cannot take the request as asked, found before any network call.
+
+    Raised by the adapters' field mapping (a value the model does not take, a field it
+    needs, a model it does not know). Nothing was sent and nothing was billed, so a
+    fallback chain skips the config, records the reason on its attempt and goes on;
+    a provider's own 400 is a plain :class:`ValidationError` and stops the chain.
+    A registered handler may raise it too, for the same effect.
+    """
+
+
 class ContentModerationError(TarashException):
     """The provider's safety system refused the prompt, the input or the output."""
 
@@ -196,11 +216,38 @@ class RecordingNotFoundError(CassetteError):
     """Replay was asked for a call the cassette does not hold; the message names the nearest."""
 
 
+class BudgetExceededError(TarashException):
+    """A real (paid) call was refused: its estimated price would take the spending past the budget.
+
+    Set by ``TARASH_BUDGET_USD`` or a config's ``budget_usd``; never retryable, it stops
+    a fallback chain, so a test suite cannot spend money by accident.
+    """
+
+    _fields = (*TarashException._fields, "limit_usd", "spent_usd", "estimate_usd")
+
+    def __init__(
+        self,
+        message: str = "",
+        provider: str | None = None,
+        model: str | None = None,
+        request_id: str | None = None,
+        raw_response: dict[str, Any] | None = None,
+        limit_usd: float | None = None,
+        spent_usd: float | None = None,
+        estimate_usd: float | None = None,
+    ) -> None:
+        super().__init__(message, provider, model, request_id, raw_response)
+        self.limit_usd = limit_usd
+        self.spent_usd = spent_usd
+        self.estimate_usd = estimate_usd
+
+
 _BY_NAME: dict[str, type[TarashException]] = {
     cls.__name__: cls
     for cls in (
         TarashException,
         ValidationError,
+        UnsupportedRequestError,
         ContentModerationError,
         HTTPError,
         RateLimitError,
@@ -209,6 +256,7 @@ _BY_NAME: dict[str, type[TarashException]] = {
         TimeoutError,
         CassetteError,
         RecordingNotFoundError,
+        BudgetExceededError,
     )
 }
 
@@ -228,13 +276,33 @@ def raised_by_callback(error: BaseException) -> bool:
     return bool(getattr(error, _FROM_CALLBACK, False))
 
 
+_SUBMIT_UNKNOWN = "_tarash_submit_outcome_unknown"
+
+
+def mark_submit_unknown(error: BaseException) -> BaseException:
+    """Tag a timeout or dropped connection of a *submit* whose request may have reached the
+    provider: a job may be running (and billed) that the caller never heard of."""
+    try:
+        setattr(error, _SUBMIT_UNKNOWN, True)
+    except AttributeError:  # exceptions with __slots__; they still propagate
+        pass
+    return error
+
+
+def submit_outcome_unknown(error: BaseException) -> bool:
+    """Whether the error left unknown if a paid job was submitted (never re-submitted by
+    default: see ``Retry(resubmit_unknown=True)``)."""
+    return bool(getattr(error, _SUBMIT_UNKNOWN, False))
+
+
 def is_retryable(error: BaseException) -> bool:
-    """Whether a failed attempt may move on to the next config of the chain.
+    """Whether a failed attempt is transient: worth another try, on the same config or the next.
 
     Retryable: generation failures, timeouts, connection errors, and HTTP 408, 409,
-    429 and 5xx. Not retryable: validation, moderation, other HTTP statuses (401 and
-    403 are auth problems the next config will not fix the same way twice), anything
-    raised by the user's own progress callback, and exceptions foreign to the gateway.
+    429 and 5xx. Not retryable: validation (refusals included), moderation, budget,
+    other HTTP statuses (401 and 403 are auth problems the next config will not fix the
+    same way twice), anything raised by the user's own progress callback, and
+    exceptions foreign to the gateway.
     """
     if raised_by_callback(error):
         return False

@@ -1,24 +1,29 @@
 """The fallback layer: walks a config and its `fallback_configs`, depth first.
 
 Each attempt gets its own stack (built from that attempt's config) and its own
-deadline. A retryable failure (see `is_retryable`) moves on to the
-next config; anything else, or the last config failing, raises, with every attempt in
-`error.execution_metadata`. A success carries the same record in
+deadline. After a failed attempt, `decide` says what comes next: retry
+the same config (its `retry=`, after a wait on the clock), skip a config whose model
+cannot take the request, fall back to the next config on a transient failure, or stop.
+The error that ends the walk is raised with every attempt in
+`error.execution_metadata`; a success carries the same record in
 `response.execution_metadata`.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .call import Call
 from .clock import Clock, InstantClock, current_clock
-from .exceptions import is_retryable
-from .flow import Flow
+from .cost import avoided_tracking, note_served
+from .exceptions import UnsupportedRequestError
+from .flow import Flow, Sleep
 from .layers import Layer, Next
 from .metadata import AttemptMetadata, ExecutionMetadata
 from .models import AnyConfig
+from .retry import Decision, decide
 
 __all__ = ["FallbackLayer", "collect_chain"]
 
@@ -51,15 +56,31 @@ class FallbackLayer(Layer):
         return (yield from self._walk(call, clock))
 
     def _walk(self, call: Call, clock: Clock) -> Flow[Any]:
+        # One flat loop on purpose (longer than our usual functions): it runs for every
+        # call, and the success path must cost no more than before retries existed.
         chain = collect_chain(call.config)
         attempts: list[AttemptMetadata] = []
-        for number, config in enumerate(chain, start=1):
-            attempt = call.attempt_of(config, number, clock.monotonic())
-            started = clock.now()
-            try:
-                response = yield Next(self.stack_for(config), attempt)
-            except Exception as error:
-                retry = is_retryable(error)
+        failures: _Failures | None = None  # made on the first failure only
+        for position, config in enumerate(chain, start=1):
+            while True:
+                number = len(attempts) + 1
+                started = clock.now()
+                try:
+                    response = yield Next(self.stack_for(config), call.attempt_of(config, number, clock.monotonic()))
+                except Exception as error:
+                    if failures is None:
+                        failures = _Failures(call, len(chain))
+                    decision = failures.failed(attempts, position, config, number, started, clock.now(), error)
+                    if decision.action == "retry":
+                        yield Sleep(decision.wait)
+                        continue
+                    if decision.action != "stop":
+                        break  # skip or fall back: the next config
+                    final = failures.final(error, attempts, position)
+                    if final is error:
+                        raise
+                    # a new error names the skips; an earlier failure keeps its own cause
+                    raise final from (final.__cause__ if final is failures.last_failure else error)
                 attempts.append(
                     AttemptMetadata(
                         provider=config.provider,
@@ -67,41 +88,98 @@ class FallbackLayer(Layer):
                         attempt_number=number,
                         started_at=started,
                         ended_at=clock.now(),
-                        status="failed",
-                        error_type=type(error).__name__,
-                        error_message=str(error),
-                        is_retryable=retry,
-                        request_id=getattr(error, "request_id", None),
-                        origin=getattr(error, "origin", None),
+                        status="success",
+                        request_id=response.request_id,
+                        origin=response.origin,
+                        retry=failures.retries if failures is not None else 0,
                     )
                 )
-                if retry and number < len(chain):
-                    continue
-                _attach(error, _metadata(attempts, None, len(chain)))
-                raise
-            attempts.append(
-                AttemptMetadata(
-                    provider=config.provider,
-                    model=config.model,
-                    attempt_number=number,
-                    started_at=started,
-                    ended_at=clock.now(),
-                    status="success",
-                    request_id=response.request_id,
-                    origin=response.origin,
-                )
+                if avoided_tracking():
+                    note_served(call.kind, config, call.request, response.origin)
+                metadata = _metadata(attempts, number, len(chain), position > 1, call)
+                return response.model_copy(update={"execution_metadata": metadata})
+        raise AssertionError("the last config of a chain never falls back")  # pragma: no cover
+
+
+class _Failures:
+    """What the walk needs once an attempt failed: the retry state of the current config,
+    the last real failure, and the decision after each failure."""
+
+    __slots__ = ("call", "chain_length", "jitter", "last_failure", "position", "retries", "waited")
+
+    def __init__(self, call: Call, chain_length: int) -> None:
+        self.call, self.chain_length = call, chain_length
+        self.position, self.retries, self.waited = 0, 0, 0.0
+        self.jitter: random.Random | None = None
+        self.last_failure: BaseException | None = None  # the last error that was not a skip
+
+    def failed(
+        self, attempts: list[AttemptMetadata], position: int, config: AnyConfig, number: int, started: Any,
+        ended: Any, error: BaseException,
+    ) -> Decision:
+        """Record the failed attempt and decide what follows (see :func:`~.retry.decide`)."""
+        if position != self.position:  # the first failure of this config
+            self.position, self.retries, self.waited, self.jitter = position, 0, 0.0, None
+        retry = config.retry
+        if retry is not None and self.jitter is None:
+            self.jitter = random.Random(retry.seed)
+        decision = decide(
+            error, retry=retry, tries=self.retries + 1, waited=self.waited, has_next=position < self.chain_length,
+            jitter_u=self.jitter.random() if self.jitter is not None else 0.0,
+        )
+        skipped = isinstance(error, UnsupportedRequestError)
+        if not skipped:
+            self.last_failure = error
+        attempts.append(
+            AttemptMetadata(
+                provider=config.provider,
+                model=config.model,
+                attempt_number=number,
+                started_at=started,
+                ended_at=ended,
+                status="skipped" if skipped else "failed",
+                error_type=type(error).__name__,
+                error_message=str(error),
+                is_retryable=decision.retryable,
+                request_id=getattr(error, "request_id", None),
+                origin=getattr(error, "origin", None),
+                retry=self.retries,
+                retry_wait_seconds=decision.wait if decision.action == "retry" else None,
             )
-            return response.model_copy(update={"execution_metadata": _metadata(attempts, number, len(chain))})
-        raise AssertionError("a chain always holds at least its own config")  # pragma: no cover
+        )
+        if decision.action == "retry":
+            self.retries += 1
+            self.waited += decision.wait
+        else:
+            self.retries = 0  # the next config starts afresh
+        return decision
+
+    def final(self, error: BaseException, attempts: list[AttemptMetadata], position: int) -> BaseException:
+        """The error that ends the walk, with every attempt attached.
+
+        When the last config was skipped: the last real failure if there was one, else
+        (every config skipped) one ``UnsupportedRequestError`` naming each config and why.
+        """
+        if isinstance(error, UnsupportedRequestError) and len(attempts) > 1:
+            if self.last_failure is not None:
+                error = self.last_failure
+            else:
+                reasons = "; ".join(f"{a.provider}/{a.model}: {a.error_message}" for a in attempts)
+                error = UnsupportedRequestError(f"no config in the chain can take this request: {reasons}")
+        _attach(error, _metadata(attempts, None, self.chain_length, position > 1, self.call))
+        return error
 
 
-def _metadata(attempts: list[AttemptMetadata], successful: int | None, chain_length: int) -> ExecutionMetadata:
+def _metadata(
+    attempts: list[AttemptMetadata], successful: int | None, chain_length: int, fell_back: bool, call: Call
+) -> ExecutionMetadata:
     return ExecutionMetadata(
         total_attempts=len(attempts),
         successful_attempt=successful,
         attempts=list(attempts),
-        fallback_triggered=len(attempts) > 1,
+        fallback_triggered=fell_back,
         configs_in_chain=chain_length,
+        priced=(call.kind, call.request),
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 __all__ = ["AttemptMetadata", "ExecutionMetadata", "Origin"]
 
@@ -49,6 +51,11 @@ class Origin:
 class AttemptMetadata:
     """One try of one config in the chain. Timestamps are UTC.
 
+    ``status`` is ``skipped`` for a config whose model cannot take the request (refused
+    before any network call; ``error_message`` is the reason). ``retry`` counts the
+    retries of the same config before this try (``0`` for its first) and
+    ``retry_wait_seconds`` the wait after this try before the next one.
+
     A plain dataclass, as upstream's is: one is built for every attempt of every call,
     and a dataclass costs a fraction of a validated model. Treat it as read-only.
     """
@@ -75,6 +82,10 @@ class AttemptMetadata:
     """The provider's job id, when the attempt got one."""
     origin: Origin | None = None
     """Where the attempt's result (or failure) came from."""
+    retry: int = 0
+    """How many times this config had been retried before this attempt (0 for the first try)."""
+    retry_wait_seconds: float | None = None
+    """How long the chain waited (on the clock) before this retry, honouring Retry-After."""
 
     @property
     def elapsed_seconds(self) -> float | None:
@@ -89,6 +100,9 @@ class ExecutionMetadata:
     """The whole walk over a fallback chain: on every response and on a chain's final error.
 
     A plain dataclass like `AttemptMetadata`; it serializes with the response.
+    `estimated_cost_usd` (what the real calls cost) and `cost_avoided_usd` (what the
+    replays and mocks would have cost for real) are priced when read, from the price
+    table in force (`cost`), so calls that never read them pay nothing for them.
     """
 
     total_attempts: int
@@ -101,6 +115,34 @@ class ExecutionMetadata:
     """True when a config after the first was tried."""
     configs_in_chain: int = 1
     """How many configs the chain holds (the config and its fallbacks)."""
+    priced: Annotated[Any, Field(exclude=True)] = field(default=None, repr=False, compare=False)
+    """What the cost estimate prices: `(kind, request)`, set by the fallback layer; not serialized."""
+
+    @property
+    def estimated_cost_usd(self) -> float | None:
+        """The estimated price of the real (paid) call that served the result; `0.0` when a
+        replay or mock served it, `None` when no price is known."""
+        return self._cost_of(real=True)
+
+    @property
+    def cost_avoided_usd(self) -> float | None:
+        """What the real call would have cost, when a replay or mock served the result
+        instead; `0.0` for a real call, `None` when no price is known."""
+        return self._cost_of(real=False)
+
+    def _cost_of(self, *, real: bool) -> float | None:
+        if self.successful_attempt is None or self.priced is None:
+            return 0.0 if self.successful_attempt is None else None
+        attempt = next((a for a in self.attempts if a.status == "success"), None)
+        if attempt is None:
+            return None
+        source = attempt.origin.source if attempt.origin is not None else "provider"
+        if (source == "provider") != real:
+            return 0.0
+        from .cost import estimate  # the price table loads on first use only
+
+        kind, request = self.priced
+        return estimate(kind, attempt.provider, attempt.model, request)
 
     @property
     def total_elapsed_seconds(self) -> float | None:

@@ -31,6 +31,7 @@ from .responses import (
     VideoGenerationResponse,
     VideoGenerationUpdate,
 )
+from .retry import Retry
 
 __all__ = [
     "AnyConfig",
@@ -155,6 +156,10 @@ class _Config(BaseModel):
     """Record and replay this config's calls: a `CassetteConfig` or a cassette path."""
     provider_config: dict[str, Any] = Field(default_factory=dict, repr=False)
     """Provider-specific settings (`strict_fields`, Vertex `project`/`location`, ...). Never printed in a repr."""
+    retry: Retry | None = None
+    """Try this config again on transient failures before falling back (see `retry`)."""
+    budget_usd: float | None = Field(default=None, ge=0)
+    """Refuse real calls of this config once the estimated spending would pass it (see `budget`)."""
 
 
 class VideoGenerationConfig(_Config):

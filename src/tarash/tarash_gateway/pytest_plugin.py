@@ -36,7 +36,8 @@ What the options do for the whole run:
   `--tarash-allow-network`. Not covered: unconnected UDP `sendto`, and event loops
   or clients that do not go through the `socket` module (uvloop, pycurl).
 - At the end, one line: `tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected,
-  seed 1234` (`stats`, reset when the session starts).
+  seed 1234` (`stats`, reset when the session starts), and, when replays and
+  mocks stood in for priced models, `, about $4.80 of generation avoided` (`cost`).
 
 See `docs/pytest-plugin.md`.
 """
@@ -207,6 +208,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     stats.reset()
+    from .cost import reset_avoided, track_avoided
+
+    reset_avoided()
+    track_avoided()
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -218,15 +223,19 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         seed: int | str = global_source().seed
     except ValidationError as error:  # a TARASH_MOCK_SEED that is not a number
         seed = f"unknown ({error})"
-    terminalreporter.write_line(summary_line(counts, seed))
+    from .cost import avoided_summary
+
+    terminalreporter.write_line(summary_line(counts, seed, avoided_summary()[0]))
 
 
-def summary_line(counts: Mapping[str, int], seed: int | str) -> str:
-    """The end-of-run line, e.g. `tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected, seed 1234`."""
-    return (
+def summary_line(counts: Mapping[str, int], seed: int | str, avoided_usd: float = 0.0) -> str:
+    """The end-of-run line, e.g. `tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected, seed 1234`,
+    with `, about $4.80 of generation avoided` when replays and mocks saved priced calls."""
+    line = (
         f"tarash: {counts.get('replayed', 0)} replayed, {counts.get('recorded', 0)} recorded, "
         f"{counts.get('mocked', 0)} mocked, {counts.get('faults', 0)} faults injected, seed {seed}"
     )
+    return f"{line}, about ${avoided_usd:,.2f} of generation avoided" if avoided_usd >= 0.005 else line
 
 
 # -- per test ------------------------------------------------------------------------

@@ -6,12 +6,14 @@ FallbackLayer                 over the chain (config, then fallback_configs)
     user middleware...        add_middleware / use_middleware, first is outermost
       RecordLayer             when a cassette is in force (config, with-block, env)
         MockLayer             when a mock is in force (config, TARASH_MOCK=1)
-        or ProviderLayer      a registered handler or a built-in provider
+        or BudgetLayer        when a budget is in force (budget_usd, TARASH_BUDGET_USD)
+           ProviderLayer      a registered handler or a built-in provider
 ```
 """
 
 from __future__ import annotations
 
+from .budget import BudgetLayer, budget_limit
 from .cassettes.scope import effective_cassette
 from .fallback import FallbackLayer
 from .layers import Layer, current_middleware
@@ -28,6 +30,10 @@ _PROVIDER = ProviderLayer()
 def attempt_stack(config: AnyConfig) -> Layer:
     """The layers that serve one attempt of `config`."""
     layer: Layer = _MOCK if effective_mock(config) is not None else _PROVIDER
+    if layer is _PROVIDER:
+        limit = budget_limit(config)
+        if limit is not None:
+            layer = BudgetLayer(layer, limit)
     cassette = effective_cassette(config)
     if cassette is not None:
         from .cassettes.layer import (

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import (
+    BudgetExceededError,
     CassetteError,
     ValidationError,
     exception_from_dict,
@@ -83,9 +84,10 @@ class MediaSlot:
 
 
 def is_recordable(error: BaseException) -> bool:
-    """Provider errors are recorded; the user's callback errors and cassette errors are not,
-    nor exceptions that cannot be rebuilt on replay."""
-    if raised_by_callback(error) or isinstance(error, CassetteError):
+    """Provider errors are recorded; the user's callback errors, cassette errors and budget
+    refusals (the call never reached the provider) are not, nor exceptions that cannot be
+    rebuilt on replay."""
+    if raised_by_callback(error) or isinstance(error, CassetteError | BudgetExceededError):
         return False
     return rebuildable(error)
 

@@ -7,6 +7,7 @@ import click
 
 from . import git as _git  # noqa: F401 - registers diff, textconv, merge, git-setup, summary
 from .cassette import cassette_group
+from .chaos import chaos_command
 from .simulate import simulate_command
 
 __all__ = ["main"]
@@ -21,8 +22,10 @@ def main() -> None:
     Example:
         tarash cassette ls cassettes/
         tarash simulate --port 8787
+        tarash chaos --demo
     """
 
 
 main.add_command(cassette_group)
 main.add_command(simulate_command)
+main.add_command(chaos_command)

@@ -172,11 +172,7 @@ class ProviderProtocol:
 def generation_flow(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
     """Submit, poll until done, fetch the result; cancel on timeout. Written once for all."""
     config = call.config
-    if call.kind not in protocol.kinds:
-        raise exc.ValidationError(
-            f"{protocol.name} does not generate {call.kind}s", provider=protocol.name, model=config.model
-        )
-    payload = yield from protocol.prepare(call)
+    payload = yield from _prepared(protocol, call)
     response = yield from _send(protocol, call, protocol.submit(call, payload), "submit")
     job = protocol.parse_submit(call, response)
     polls = 0
@@ -217,9 +213,41 @@ def generation_flow(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
     return result.model_copy(update={"origin": origin})
 
 
+def _prepared(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
+    """The payload, or the refusal of a request this model cannot take.
+
+    The pre-network validation boundary: every ``ValidationError`` raised here, before
+    anything was sent, is an :class:`~..exceptions.UnsupportedRequestError`, which a
+    fallback chain skips (a provider's own 400 later is a plain ``ValidationError``).
+    """
+    try:
+        if call.kind not in protocol.kinds:
+            raise exc.UnsupportedRequestError(
+                f"{protocol.name} does not generate {call.kind}s", provider=protocol.name, model=call.config.model
+            )
+        return (yield from protocol.prepare(call))
+    except exc.UnsupportedRequestError:
+        raise
+    except exc.ValidationError as error:
+        raise exc.UnsupportedRequestError(**error.field_values()) from None
+
+
+# httpx failures after which the request surely never reached the provider.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
 def _send(protocol: ProviderProtocol, call: Call, request: httpx.Request, phase: str) -> Flow[httpx.Response]:
-    """One request; an HTTP error answer becomes the provider's exception for that phase."""
-    response = yield Send(request, protocol.name, call.config.model)
+    """One request; an HTTP error answer becomes the provider's exception for that phase.
+
+    A submit that timed out or lost its connection once the request may have arrived is
+    tagged (:func:`~..exceptions.submit_outcome_unknown`): a job may be running and billed.
+    """
+    try:
+        response = yield Send(request, protocol.name, call.config.model)
+    except (exc.TimeoutError, exc.HTTPConnectionError) as error:
+        if phase == "submit" and not isinstance(error.__cause__, _NEVER_SENT):
+            exc.mark_submit_unknown(error)
+        raise
     if response.status_code >= 400:
         raise protocol.error(call, response, phase)
     return response

@@ -4,8 +4,9 @@ Each provider lists `ModelSpec` entries. A spec names a model (or a family by
 prefix, matched on a segment boundary: `fal-ai/minimax` matches
 `fal-ai/minimax/video-01` but not `fal-ai/minimax-anything`) and its
 `Field` rules. `map_request` turns a request into the provider's payload,
-and refuses, before any network call, a value the model cannot take, with a
-`ValidationError` naming the field and the allowed values.
+and refuses, before any network call, a value the model cannot take, with an
+`UnsupportedRequestError` (a `ValidationError`) naming the field
+and the allowed values; a fallback chain skips such a config and goes on.
 
 The same data renders the per-provider docs tables (`mapping_table`), so the docs
 cannot drift from the code.
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..env import env_flag
-from ..exceptions import ValidationError
+from ..exceptions import UnsupportedRequestError, ValidationError
 from .inputs import wire_url
 
 __all__ = [
@@ -182,7 +183,7 @@ def map_request(
         value = _read(request, rule.source)
         if value is None or value == []:
             if rule.required:
-                raise ValidationError(
+                raise UnsupportedRequestError(
                     f"{model} needs {rule.source.replace('image_list:', 'an image_list entry of type ')}",
                     provider=provider,
                     model=model,
@@ -192,14 +193,14 @@ def map_request(
             value = rule.default
         if rule.allowed is not None and value not in rule.allowed:
             allowed = ", ".join(repr(a) for a in rule.allowed)
-            raise ValidationError(
+            raise UnsupportedRequestError(
                 f"{model} does not take {rule.source}={value!r}; allowed: {allowed}",
                 provider=provider,
                 model=model,
             )
         if rule.bounds is not None and not _within(value, rule.bounds):
             low, high = rule.bounds
-            raise ValidationError(
+            raise UnsupportedRequestError(
                 f"{model} does not take {rule.source}={value!r}; allowed: {_number(low)}..{_number(high)}",
                 provider=provider,
                 model=model,
@@ -208,7 +209,7 @@ def map_request(
         try:
             wire = convert.get(value, value) if isinstance(convert, dict) else CONVERTERS[convert](value)
         except (TypeError, ValueError, ValidationError) as error:
-            raise ValidationError(
+            raise UnsupportedRequestError(
                 f"{model} cannot take {rule.source}: {error}", provider=provider, model=model
             ) from None
         if rule.target:
@@ -247,7 +248,7 @@ def _report_unused(
 ) -> None:
     if strict:
         takes = sorted({part.split(":", 1)[0] for rule in spec.fields for part in rule.source.split("+")} | set(reads))
-        raise ValidationError(
+        raise UnsupportedRequestError(
             f"{model} does not take {', '.join(unused)} (strict_fields); it takes: {', '.join(takes)}",
             provider=provider,
             model=model,
