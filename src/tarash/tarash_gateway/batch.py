@@ -1,19 +1,20 @@
 """Batches: many generations at once, a concurrency limit, and a result or an error per item.
 
-::
 
-    batch = generate_videos(config, [VideoGenerationRequest(prompt=p) for p in prompts], max_concurrency=4)
-    for item in batch.results:          # in the order given, whatever order they finished in
-        print(item.index, item.status, item.response or item.error)
+```python
+batch = generate_videos(config, [VideoGenerationRequest(prompt=p) for p in prompts], max_concurrency=4)
+for item in batch.results:          # in the order given, whatever order they finished in
+    print(item.index, item.status, item.response or item.error)
+```
 
 Each item is one ordinary generation through the whole stack, so its fallback chain,
 retries, budget, cassette and mock apply to it alone; one item failing never loses the
-others. ``on_batch_progress`` hears of every finished item (with the counts so far),
+others. `on_batch_progress` hears of every finished item (with the counts so far),
 in the caller's thread or task; an exception it raises stops the batch (items not yet
 started are not started) and propagates.
 
-One core, two faces: :class:`_Batch` holds the items, the bookkeeping and the result;
-the sync face runs the items on a thread pool of ``max_concurrency`` workers (each in a
+One core, two faces: `_Batch` holds the items, the bookkeeping and the result;
+the sync face runs the items on a thread pool of `max_concurrency` workers (each in a
 copy of the caller's context: clock, cassette, middleware), the async face as tasks
 behind a semaphore.
 """
@@ -63,7 +64,7 @@ ResponseT = TypeVar("ResponseT", VideoGenerationResponse, ImageGenerationRespons
 class BatchItem(Generic[ConfigT, RequestT]):
     """One request of a batch, with its own config if it should not use the batch's.
 
-    Example:
+    Examples:
         >>> BatchItem(VideoGenerationRequest(prompt="a cat")).config is None
         True
     """
@@ -74,8 +75,8 @@ class BatchItem(Generic[ConfigT, RequestT]):
 
 @dataclass(frozen=True, slots=True)
 class BatchItemResult(Generic[ResponseT]):
-    """The outcome of one item: ``completed`` with its ``response``, or ``failed`` with its ``error``
-    (the exception the single call would have raised, ``execution_metadata`` included)."""
+    """The outcome of one item: `completed` with its `response`, or `failed` with its `error`
+    (the exception the single call would have raised, `execution_metadata` included)."""
 
     index: int
     status: Literal["completed", "failed"]
@@ -98,7 +99,7 @@ class BatchResponse(Generic[ResponseT]):
 
     @property
     def responses(self) -> list[ResponseT | None]:
-        """The response of each item, ``None`` where it failed."""
+        """The response of each item, `None` where it failed."""
         return [r.response for r in self.results]
 
     @property
@@ -199,7 +200,7 @@ async def _aone(index: int, call: Call, semaphore: asyncio.Semaphore) -> tuple[i
 
 
 def _run(batch: _Batch) -> BatchResponse[Any]:
-    """The sync face: a pool of ``max_concurrency`` threads; progress in the caller's thread."""
+    """The sync face: a pool of `max_concurrency` threads; progress in the caller's thread."""
     callback = batch.on_batch_progress
     for index in batch.refused:
         if callback is not None:
@@ -250,17 +251,17 @@ def generate_videos(
     on_item_progress: Callable[[Any], Any] | None = None,
     on_batch_progress: BatchProgressCallback | None = None,
 ) -> BatchResponse[VideoGenerationResponse]:
-    """Generate many videos, at most ``max_concurrency`` (1 to 50) at a time.
+    """Generate many videos, at most `max_concurrency` (1 to 50) at a time.
 
     Args:
-        config: the config of every item that does not bring its own (``BatchItem(request, config)``).
-        items: requests (or dicts of their fields), or :class:`BatchItem` objects.
+        config: the config of every item that does not bring its own (`BatchItem(request, config)`).
+        items: requests (or dicts of their fields), or `BatchItem` objects.
         max_concurrency: how many generations run at once.
-        on_item_progress: every item's progress updates, as ``generate_video``'s ``on_progress``.
-        on_batch_progress: called with a :class:`BatchProgress` as each item finishes.
+        on_item_progress: every item's progress updates, as `generate_video`'s `on_progress`.
+        on_batch_progress: called with a `BatchProgress` as each item finishes.
 
     Returns:
-        A :class:`BatchResponse` with one :class:`BatchItemResult` per item, in order.
+        A `BatchResponse` with one `BatchItemResult` per item, in order.
     """
     return _run(_Batch("video", config, items, max_concurrency, on_item_progress, on_batch_progress))
 
@@ -273,7 +274,7 @@ async def generate_videos_async(
     on_item_progress: Callable[[Any], Any] | None = None,
     on_batch_progress: BatchProgressCallback | None = None,
 ) -> BatchResponse[VideoGenerationResponse]:
-    """The async face of :func:`generate_videos`; async callbacks are awaited."""
+    """The async face of `generate_videos`; async callbacks are awaited."""
     return await _arun(_Batch("video", config, items, max_concurrency, on_item_progress, on_batch_progress))
 
 
@@ -285,7 +286,7 @@ def generate_images(
     on_item_progress: Callable[[Any], Any] | None = None,
     on_batch_progress: BatchProgressCallback | None = None,
 ) -> BatchResponse[ImageGenerationResponse]:
-    """Generate many images; see :func:`generate_videos`."""
+    """Generate many images; see `generate_videos`."""
     return _run(_Batch("image", config, items, max_concurrency, on_item_progress, on_batch_progress))
 
 
@@ -297,5 +298,5 @@ async def generate_images_async(
     on_item_progress: Callable[[Any], Any] | None = None,
     on_batch_progress: BatchProgressCallback | None = None,
 ) -> BatchResponse[ImageGenerationResponse]:
-    """The async face of :func:`generate_images`."""
+    """The async face of `generate_images`."""
     return await _arun(_Batch("image", config, items, max_concurrency, on_item_progress, on_batch_progress))

@@ -1,21 +1,23 @@
 """A spending budget: real (paid) calls past it are refused before they are sent.
 
-``TARASH_BUDGET_USD=0`` makes a test run that can never spend money: every real call
-raises :class:`~.exceptions.BudgetExceededError` (not retryable: it stops a fallback
+`TARASH_BUDGET_USD=0` makes a test run that can never spend money: every real call
+raises `BudgetExceededError` (not retryable: it stops a fallback
 chain), while replays and mocks go on. A positive budget lets real calls through while
-the process's estimated spending (:mod:`.cost`) stays within it. A config's
-``budget_usd`` sets the limit for that config's calls instead of the environment (one
-account for the process either way)::
+the process's estimated spending (`cost`) stays within it. A config's
+`budget_usd` sets the limit for that config's calls instead of the environment (one
+account for the process either way):
 
-    TARASH_BUDGET_USD=2.50 python app.py
+```python
+TARASH_BUDGET_USD=2.50 python app.py
 
-    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", budget_usd=0)
+config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", budget_usd=0)
+```
 
 With a budget in force, a real call is charged its estimate before it is sent (under a
 lock, so threads and tasks racing for the last dollar cannot both pass), and refunded
 when it is refused before any network call or its submit is answered with an error. A
 model the price table has no price for is refused too (the budget could not be kept);
-give it a price with ``TARASH_PRICES`` or :func:`~.cost.set_price_table`. Nothing here
+give it a price with `TARASH_PRICES` or `set_price_table`. Nothing here
 runs while no budget is set.
 """
 
@@ -39,7 +41,7 @@ _lock = threading.Lock()
 
 
 def budget_limit(config: AnyConfig) -> float | None:
-    """The budget in force for ``config``: its ``budget_usd``, else ``TARASH_BUDGET_USD``, else none."""
+    """The budget in force for `config`: its `budget_usd`, else `TARASH_BUDGET_USD`, else none."""
     if config.budget_usd is not None:
         return config.budget_usd
     value = env_value("TARASH_BUDGET_USD")
@@ -103,7 +105,7 @@ def _nothing_billed(error: BaseException) -> bool:
 class BudgetLayer(Layer):
     """Right above the provider: charges each real call its estimate, or refuses it.
 
-    Built into the stack only while a budget is in force (see :func:`budget_limit`).
+    Built into the stack only while a budget is in force (see `budget_limit`).
     """
 
     def __init__(self, next: Layer, limit: float) -> None:  # noqa: A002 - the stack's word

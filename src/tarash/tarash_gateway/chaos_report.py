@@ -1,18 +1,20 @@
 """What a chaos run did, call by call, and a self-contained HTML report of it.
 
-A :class:`ChaosRecorder` is a middleware: while it is in force it notes every attempt
+A `ChaosRecorder` is a middleware: while it is in force it notes every attempt
 of every call (its config, start and end on the gateway's clock, status, error and
-injected fault). :meth:`ChaosRecorder.calls` groups the attempts into calls;
-:func:`summarize` counts the outcomes; :func:`render_html` draws a page with no
+injected fault). `calls` groups the attempts into calls;
+`summarize` counts the outcomes; `render_html` draws a page with no
 external resources (inline CSS and SVG): the outcome counts, a timeline row per call
-(attempts coloured by outcome, the waits between them) and the latency distribution::
+(attempts coloured by outcome, the waits between them) and the latency distribution:
 
-    recorder = ChaosRecorder()
-    with use_middleware(recorder.middleware):
-        ...                                   # run the calls
-    Path("report.html").write_text(render_html(recorder.calls(), title="nightly chaos"))
+```python
+recorder = ChaosRecorder()
+with use_middleware(recorder.middleware):
+    ...                                   # run the calls
+Path("report.html").write_text(render_html(recorder.calls(), title="nightly chaos"))
+```
 
-``tarash chaos`` (see ``docs/chaos.md``) runs a config or a script this way.
+`tarash chaos` (see `docs/chaos.md`) runs a config or a script this way.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class CallRecord:
 
     @property
     def outcome(self) -> str:
-        """``ok``, ``ok after retry``, ``ok after fallback`` or the final error's type."""
+        """`ok`, `ok after retry`, `ok after fallback` or the final error's type."""
         last = self.attempts[-1]
         if last.status != "success":
             return last.error_type or "failed"
@@ -83,7 +85,7 @@ class CallRecord:
 
 
 class ChaosRecorder:
-    """Notes every attempt of every call made while :attr:`middleware` is in force. Thread-safe."""
+    """Notes every attempt of every call made while `middleware` is in force. Thread-safe."""
 
     def __init__(self) -> None:
         self._records: list[AttemptRecord] = []
@@ -160,7 +162,7 @@ class Summary:
         return ordered[min(int(q * len(ordered)), len(ordered) - 1)]
 
     def lines(self) -> list[str]:
-        """The plain-text summary ``tarash chaos`` prints."""
+        """The plain-text summary `tarash chaos` prints."""
         outcomes = ", ".join(f"{n} {name}" for name, n in sorted(self.outcomes.items(), key=lambda kv: (-kv[1], kv[0])))
         return [
             f"calls {self.calls}: {outcomes or 'none'}",

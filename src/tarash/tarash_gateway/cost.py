@@ -1,22 +1,24 @@
 """What a generation costs: a price table as data, and the estimate of one call.
 
-The built-in table (``prices.json`` in the package) holds estimated public list prices,
+The built-in table (`prices.json` in the package) holds estimated public list prices,
 each entry with its source and the date it was read: per second of video, per image,
 per megapixel or per video, by resolution or quality where prices differ. They are
 estimates, not quotes. Use your own prices (your contract's, or models the table lacks)
-with a file in the same format, merged over the built-in entries::
+with a file in the same format, merged over the built-in entries:
 
-    TARASH_PRICES=prices.json pytest          # for a whole run
-    set_price_table("prices.json")            # from code; set_price_table(None) undoes it
+```python
+TARASH_PRICES=prices.json pytest          # for a whole run
+set_price_table("prices.json")            # from code; set_price_table(None) undoes it
 
-    {"prices": [{"provider": "fal", "model": "fal-ai/veo3.1/fast", "kind": "video",
-                 "per_second": 0.12, "default_seconds": 8,
-                 "source": "our fal contract", "as_of": "2026-01-10"}]}
+{"prices": [{"provider": "fal", "model": "fal-ai/veo3.1/fast", "kind": "video",
+             "per_second": 0.12, "default_seconds": 8,
+             "source": "our fal contract", "as_of": "2026-01-10"}]}
+```
 
-A model matches an entry named for it or for its family (``fal-ai/veo3.1`` prices
-``fal-ai/veo3.1/image-to-video``), the longest name winning. The estimates feed
-``execution_metadata.estimated_cost_usd`` / ``cost_avoided_usd``, the pytest summary's
-"about $X of generation avoided", and the spending budget (:mod:`.budget`).
+A model matches an entry named for it or for its family (`fal-ai/veo3.1` prices
+`fal-ai/veo3.1/image-to-video`), the longest name winning. The estimates feed
+`execution_metadata.estimated_cost_usd` / `cost_avoided_usd`, the pytest summary's
+"about $X of generation avoided", and the spending budget (`budget`).
 """
 
 from __future__ import annotations
@@ -57,8 +59,8 @@ _UNITS = ("per_second", "per_video", "per_image", "per_megapixel")
 class PriceEntry(BaseModel):
     """The price of one model (or model family), with where it comes from.
 
-    A price is a number, or a mapping from a request value (a video's ``resolution``,
-    an image's ``quality`` or ``size``) to a number, with ``default`` for the rest.
+    A price is a number, or a mapping from a request value (a video's `resolution`,
+    an image's `quality` or `size`) to a number, with `default` for the rest.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -86,7 +88,7 @@ class PriceEntry(BaseModel):
         return next(unit for unit in _UNITS if getattr(self, unit) is not None)
 
     def price(self, request: Any) -> float | None:
-        """The estimated USD price of ``request`` at this entry's price."""
+        """The estimated USD price of `request` at this entry's price."""
         unit = self.unit
         if self.kind == "video":
             count = getattr(request, "number_of_videos", 1) or 1
@@ -122,7 +124,7 @@ def _megapixels(size: str | None) -> float:
 
 
 class PriceTable(BaseModel):
-    """A list of :class:`PriceEntry`; :meth:`find` answers the entry for a model."""
+    """A list of `PriceEntry`; `find` answers the entry for a model."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
@@ -132,7 +134,7 @@ class PriceTable(BaseModel):
         return _find(self, provider, model, kind)
 
     def merged(self, other: PriceTable) -> PriceTable:
-        """This table with ``other``'s entries added, replacing same provider, model and kind."""
+        """This table with `other`'s entries added, replacing same provider, model and kind."""
         theirs = {(e.provider, e.model, e.kind) for e in other.prices}
         kept = [e for e in self.prices if (e.provider, e.model, e.kind) not in theirs]
         return PriceTable(prices=[*kept, *other.prices])
@@ -156,8 +158,8 @@ def _find(table: PriceTable, provider: str, model: str, kind: str) -> PriceEntry
 
 
 def load_price_table(source: str | Path | dict[str, Any]) -> PriceTable:
-    """A price table from a JSON file or a dict in ``prices.json``'s format; a clear
-    :class:`~.exceptions.ValidationError` naming the file and the entry otherwise."""
+    """A price table from a JSON file or a dict in `prices.json`'s format; a clear
+    `ValidationError` naming the file and the entry otherwise."""
     where = "price table"
     try:
         if isinstance(source, dict):
@@ -187,11 +189,11 @@ _from_env: tuple[str, PriceTable] | None = None
 
 
 def set_price_table(source: str | Path | dict[str, Any] | PriceTable | None, *, merge: bool = True) -> None:
-    """Use your own prices for the rest of the process (before ``TARASH_PRICES``).
+    """Use your own prices for the rest of the process (before `TARASH_PRICES`).
 
     Args:
-        source: a JSON file, a dict or a :class:`PriceTable`; ``None`` goes back to the
-            built-in table (and ``TARASH_PRICES``).
+        source: a JSON file, a dict or a `PriceTable`; `None` goes back to the
+            built-in table (and `TARASH_PRICES`).
         merge: add the entries to the built-in table (default) rather than replace it.
     """
     global _override
@@ -203,7 +205,7 @@ def set_price_table(source: str | Path | dict[str, Any] | PriceTable | None, *, 
 
 
 def price_table() -> PriceTable:
-    """The table in force: :func:`set_price_table` > ``TARASH_PRICES`` (merged) > built-in."""
+    """The table in force: `set_price_table` > `TARASH_PRICES` (merged) > built-in."""
     global _from_env
     if _override is not None:
         return _override
@@ -216,9 +218,9 @@ def price_table() -> PriceTable:
 
 
 def estimate(kind: str, provider: str, model: str, request: Any) -> float | None:
-    """The estimated USD price of one real call, or ``None`` when the table has no price.
+    """The estimated USD price of one real call, or `None` when the table has no price.
 
-    Example:
+    Examples:
         >>> from tarash.tarash_gateway.models import VideoGenerationRequest
         >>> estimate("video", "openai", "sora-2", VideoGenerationRequest(prompt="p", duration_seconds=8))
         0.8
@@ -255,7 +257,7 @@ def avoided_tracking() -> bool:
 
 
 def note_served(kind: str, config: Any, request: Any, origin: Any) -> None:
-    """Count one call served without a provider (priced later, by :func:`avoided_summary`)."""
+    """Count one call served without a provider (priced later, by `avoided_summary`)."""
     if origin is None or origin.source == "provider":
         return
     key = (kind, config.provider, config.model, _PricedRequest.of(request))
@@ -280,7 +282,7 @@ class _PricedRequest:
 
 
 def avoided_summary() -> tuple[float, int, int]:
-    """``(usd, calls, unpriced)``: what the counted calls would have cost for real, how
+    """`(usd, calls, unpriced)`: what the counted calls would have cost for real, how
     many were counted, and how many of them have no price in the table."""
     with _served_lock:
         served = list(_served.items())

@@ -136,7 +136,7 @@ class UnsupportedRequestError(ValidationError):
     Raised by the adapters' field mapping (a value the model does not take, a field it
     needs, a model it does not know). Nothing was sent and nothing was billed, so a
     fallback chain skips the config, records the reason on its attempt and goes on;
-    a provider's own 400 is a plain :class:`ValidationError` and stops the chain.
+    a provider's own 400 is a plain `ValidationError` and stops the chain.
     A registered handler may raise it too, for the same effect.
     """
 
@@ -219,7 +219,7 @@ class RecordingNotFoundError(CassetteError):
 class BudgetExceededError(TarashException):
     """A real (paid) call was refused: its estimated price would take the spending past the budget.
 
-    Set by ``TARASH_BUDGET_USD`` or a config's ``budget_usd``; never retryable, it stops
+    Set by `TARASH_BUDGET_USD` or a config's `budget_usd`; never retryable, it stops
     a fallback chain, so a test suite cannot spend money by accident.
     """
 
@@ -291,7 +291,7 @@ def mark_submit_unknown(error: BaseException) -> BaseException:
 
 def submit_outcome_unknown(error: BaseException) -> bool:
     """Whether the error left unknown if a paid job was submitted (never re-submitted by
-    default: see ``Retry(resubmit_unknown=True)``)."""
+    default: see `Retry(resubmit_unknown=True)`)."""
     return bool(getattr(error, _SUBMIT_UNKNOWN, False))
 
 

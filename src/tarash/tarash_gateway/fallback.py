@@ -117,7 +117,7 @@ class _Failures:
         self, attempts: list[AttemptMetadata], position: int, config: AnyConfig, number: int, started: Any,
         ended: Any, error: BaseException,
     ) -> Decision:
-        """Record the failed attempt and decide what follows (see :func:`~.retry.decide`)."""
+        """Record the failed attempt and decide what follows (see `decide`)."""
         if position != self.position:  # the first failure of this config
             self.position, self.retries, self.waited, self.jitter = position, 0, 0.0, None
         retry = config.retry
@@ -158,7 +158,7 @@ class _Failures:
         """The error that ends the walk, with every attempt attached.
 
         When the last config was skipped: the last real failure if there was one, else
-        (every config skipped) one ``UnsupportedRequestError`` naming each config and why.
+        (every config skipped) one `UnsupportedRequestError` naming each config and why.
         """
         if isinstance(error, UnsupportedRequestError) and len(attempts) > 1:
             if self.last_failure is not None:

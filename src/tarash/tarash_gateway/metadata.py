@@ -51,10 +51,10 @@ class Origin:
 class AttemptMetadata:
     """One try of one config in the chain. Timestamps are UTC.
 
-    ``status`` is ``skipped`` for a config whose model cannot take the request (refused
-    before any network call; ``error_message`` is the reason). ``retry`` counts the
-    retries of the same config before this try (``0`` for its first) and
-    ``retry_wait_seconds`` the wait after this try before the next one.
+    `status` is `skipped` for a config whose model cannot take the request (refused
+    before any network call; `error_message` is the reason). `retry` counts the
+    retries of the same config before this try (`0` for its first) and
+    `retry_wait_seconds` the wait after this try before the next one.
 
     A plain dataclass, as upstream's is: one is built for every attempt of every call,
     and a dataclass costs a fraction of a validated model. Treat it as read-only.

@@ -1,25 +1,27 @@
 """Retry a config before falling back from it, and the one decision the fallback layer takes.
 
-``retry=Retry(...)`` on a config tries the same config again on a transient failure
-(:func:`~.exceptions.is_retryable`), waiting an exponential backoff with jitter, and
-never less than the provider's ``Retry-After``, on the current clock (instant in tests),
-until its attempts or its total wait run out; then the chain falls back::
+`retry=Retry(...)` on a config tries the same config again on a transient failure
+(`is_retryable`), waiting an exponential backoff with jitter, and
+never less than the provider's `Retry-After`, on the current clock (instant in tests),
+until its attempts or its total wait run out; then the chain falls back:
 
-    config = VideoGenerationConfig(
-        provider="fal", model="fal-ai/veo3.1/fast",
-        retry=Retry(attempts=3, wait_initial=1, wait_max=20, wait_total_max=60),
-        fallback_configs=[...],
-    )
+```python
+config = VideoGenerationConfig(
+    provider="fal", model="fal-ai/veo3.1/fast",
+    retry=Retry(attempts=3, wait_initial=1, wait_max=20, wait_total_max=60),
+    fallback_configs=[...],
+)
+```
 
-What happens after a failed attempt is :func:`decide`, a pure function of the error,
-the config's ``Retry`` and what was already tried and waited:
+What happens after a failed attempt is `decide`, a pure function of the error,
+the config's `Retry` and what was already tried and waited:
 
-- a refusal before any network call (:class:`~.exceptions.UnsupportedRequestError`):
+- a refusal before any network call (`UnsupportedRequestError`):
   **skip** to the next config;
 - not retryable (a provider's 400, moderation, auth, budget, the caller's own bug): **stop**;
 - a submit whose outcome is unknown (it timed out or lost its connection once the
   request may have arrived: a paid job may be running): **stop**, unless
-  ``Retry(resubmit_unknown=True)``;
+  `Retry(resubmit_unknown=True)`;
 - retryable, with attempts and total wait left: **retry** after the wait;
 - otherwise: **fall back** to the next config (or stop at the end of the chain).
 """
@@ -42,10 +44,10 @@ class Retry(BaseModel):
     """How to retry one config on transient failures (stamina's and tenacity's knobs).
 
     Attributes:
-        attempts: tries of this config in all, the first included (``1``: no retry).
+        attempts: tries of this config in all, the first included (`1`: no retry).
         wait_initial: the first backoff, in seconds.
         wait_multiplier: each further backoff is this many times the previous one.
-        wait_max: the cap on one backoff (a longer ``Retry-After`` is still honoured).
+        wait_max: the cap on one backoff (a longer `Retry-After` is still honoured).
         wait_jitter: up to this many seconds added at random to each backoff.
         wait_total_max: the cap on all waits of this config together; a wait that would
             pass it falls back instead.
@@ -54,7 +56,7 @@ class Retry(BaseModel):
             timeout or dropped connection once the request may have arrived). Off by
             default: the first job may be running and billed.
 
-    Example:
+    Examples:
         >>> Retry(attempts=3, wait_initial=0.5).attempts
         3
     """
@@ -79,8 +81,8 @@ class Retry(BaseModel):
 
 @dataclass(slots=True)
 class Decision:
-    """What the fallback layer does after a failed attempt, and why; ``retryable`` is
-    :func:`~.exceptions.is_retryable` of the error. Treat it as read-only (a slot class
+    """What the fallback layer does after a failed attempt, and why; `retryable` is
+    `is_retryable` of the error. Treat it as read-only (a slot class
     rather than a frozen one: one is made after every failed attempt)."""
 
     action: Action
@@ -90,7 +92,7 @@ class Decision:
 
 
 def backoff(retry: Retry, retries_done: int, jitter_u: float) -> float:
-    """The backoff before retry number ``retries_done + 1`` (``jitter_u`` uniform in [0, 1))."""
+    """The backoff before retry number `retries_done + 1` (`jitter_u` uniform in [0, 1))."""
     exponential = retry.wait_initial * retry.wait_multiplier**retries_done
     return min(exponential, retry.wait_max) + retry.wait_jitter * jitter_u
 
@@ -104,7 +106,7 @@ def decide(
     has_next: bool,
     jitter_u: float = 0.0,
 ) -> Decision:
-    """Retry, skip, fall back or stop after ``error``; pure, so it is tested with a table.
+    """Retry, skip, fall back or stop after `error`; pure, so it is tested with a table.
 
     Args:
         error: what the attempt raised.

@@ -216,9 +216,9 @@ def generation_flow(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
 def _prepared(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
     """The payload, or the refusal of a request this model cannot take.
 
-    The pre-network validation boundary: every ``ValidationError`` raised here, before
-    anything was sent, is an :class:`~..exceptions.UnsupportedRequestError`, which a
-    fallback chain skips (a provider's own 400 later is a plain ``ValidationError``).
+    The pre-network validation boundary: every `ValidationError` raised here, before
+    anything was sent, is an `UnsupportedRequestError`, which a
+    fallback chain skips (a provider's own 400 later is a plain `ValidationError`).
     """
     try:
         if call.kind not in protocol.kinds:
@@ -240,7 +240,7 @@ def _send(protocol: ProviderProtocol, call: Call, request: httpx.Request, phase:
     """One request; an HTTP error answer becomes the provider's exception for that phase.
 
     A submit that timed out or lost its connection once the request may have arrived is
-    tagged (:func:`~..exceptions.submit_outcome_unknown`): a job may be running and billed.
+    tagged (`submit_outcome_unknown`): a job may be running and billed.
     """
     try:
         response = yield Send(request, protocol.name, call.config.model)
