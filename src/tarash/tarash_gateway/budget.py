@@ -7,7 +7,7 @@ the process's estimated spending (`cost`) stays within it. A config's
 `budget_usd` sets the limit for that config's calls instead of the environment (one
 account for the process either way):
 
-```python
+```text
 TARASH_BUDGET_USD=2.50 python app.py
 
 config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", budget_usd=0)

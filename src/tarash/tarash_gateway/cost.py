@@ -6,7 +6,7 @@ per megapixel or per video, by resolution or quality where prices differ. They a
 estimates, not quotes. Use your own prices (your contract's, or models the table lacks)
 with a file in the same format, merged over the built-in entries:
 
-```python
+```text
 TARASH_PRICES=prices.json pytest          # for a whole run
 set_price_table("prices.json")            # from code; set_price_table(None) undoes it
 
