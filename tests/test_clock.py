@@ -11,7 +11,7 @@ from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationR
 
 def test_concurrent_calls_under_instant_waits_do_not_share_a_deadline():
     config = VideoGenerationConfig(
-        provider="fal", model="m", timeout=100,
+        provider="fal", model="fal-ai/veo3.1", timeout=100,
         mock=MockConfig(latency=60, polling=MockPollingConfig(delay_between_updates=10)),
     )
 

@@ -22,13 +22,15 @@ REQUEST = VideoGenerationRequest(prompt="p")
 
 def failing(name, error, fallbacks=None, **kw):
     return VideoGenerationConfig(
-        provider=name, model=f"{name}-model", mock=MockConfig(responses=[MockResponse(error=error)]),
+        provider=name, model=f"{name}-model", mock=MockConfig(responses=[MockResponse(error=error)], validate=False),
         fallback_configs=fallbacks, **kw,
     )
 
 
 def ok(name, fallbacks=None):
-    return VideoGenerationConfig(provider=name, model=f"{name}-model", mock=MockConfig(), fallback_configs=fallbacks)
+    return VideoGenerationConfig(
+        provider=name, model=f"{name}-model", mock=MockConfig(validate=False), fallback_configs=fallbacks
+    )
 
 
 def test_chain_is_depth_first():
@@ -67,7 +69,7 @@ def test_non_retryable_errors_stop_the_chain(face, error):
 
 def test_each_attempt_gets_its_own_deadline(face, clock):
     slow = VideoGenerationConfig(
-        provider="slow", model="m", timeout=1, mock=MockConfig(latency=5), fallback_configs=[ok("fast")]
+        provider="slow", model="m", timeout=1, mock=MockConfig(latency=5, validate=False), fallback_configs=[ok("fast")]
     )
     response = face.video(slow, REQUEST)
     assert response.execution_metadata.attempts[0].error_type == "TimeoutError"
@@ -82,7 +84,7 @@ def test_an_exception_in_the_progress_callback_propagates_and_never_falls_back(f
         raise MyBug("callback bug")
 
     config = VideoGenerationConfig(
-        provider="a", model="m", mock=MockConfig(polling=MockPollingConfig()), fallback_configs=[ok("b")]
+        provider="a", model="m", mock=MockConfig(polling=MockPollingConfig(), validate=False), fallback_configs=[ok("b")]
     )
     with pytest.raises(MyBug):
         face.video(config, REQUEST, on_progress)
@@ -93,7 +95,7 @@ def test_a_callback_raising_a_retryable_gateway_error_still_does_not_fall_back(f
         raise TimeoutError("my own timeout")
 
     config = VideoGenerationConfig(
-        provider="a", model="m", mock=MockConfig(polling=MockPollingConfig()), fallback_configs=[ok("b")]
+        provider="a", model="m", mock=MockConfig(polling=MockPollingConfig(), validate=False), fallback_configs=[ok("b")]
     )
     with pytest.raises(TimeoutError) as caught:
         face.video(config, REQUEST, on_progress)
@@ -105,8 +107,8 @@ def test_progress_events_are_tagged_with_their_attempt(face, clock):
     polling = MockPollingConfig(delay_between_updates=0)
     config = VideoGenerationConfig(
         provider="a", model="m",
-        mock=MockConfig(polling=polling, responses=[MockResponse(error=GenerationFailedError("x"))]),
-        fallback_configs=[VideoGenerationConfig(provider="b", model="m", mock=MockConfig(polling=polling))],
+        mock=MockConfig(polling=polling, responses=[MockResponse(error=GenerationFailedError("x"))], validate=False),
+        fallback_configs=[VideoGenerationConfig(provider="b", model="m", mock=MockConfig(polling=polling, validate=False))],
     )
     face.video(config, REQUEST, events.append)
     assert [(e.attempt, e.status) for e in events] == [

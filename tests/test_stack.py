@@ -51,7 +51,7 @@ class Recorder(Layer):
 
 def test_scoped_middleware_wraps_every_attempt_outermost_first(face, clock):
     log = []
-    config = VideoGenerationConfig(provider="a", model="m", mock=MockConfig())
+    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig())
     with use_middleware(functools.partial(Recorder, log=log, tag="outer"), functools.partial(Recorder, log=log, tag="inner")):
         response = face.video(config, REQUEST)
     assert log == ["outer:before:1", "inner:before:1", "inner:after", "outer:after"]
@@ -64,7 +64,7 @@ def test_scoped_middleware_wraps_every_attempt_outermost_first(face, clock):
 def test_process_wide_middleware(face):
     log = []
     add_middleware(functools.partial(Recorder, log=log))
-    face.video(VideoGenerationConfig(provider="a", model="m", mock=MockConfig()), REQUEST)
+    face.video(VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig()), REQUEST)
     assert log == ["r:before:1", "r:after"]
 
 
@@ -148,7 +148,7 @@ def test_foreign_errors_from_a_handler_are_mapped_and_fall_back(face, raised, ex
     register_provider("flaky", Failing())
     try:
         config = VideoGenerationConfig(
-            provider="flaky", model="m", fallback_configs=[VideoGenerationConfig(provider="b", model="m", mock=MockConfig())]
+            provider="flaky", model="m", fallback_configs=[VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig())]
         )
         response = face.video(config, REQUEST)
         assert response.execution_metadata.attempts[0].error_type == expected.__name__
@@ -180,7 +180,7 @@ def test_bad_arguments_give_clear_errors():
         generate_video("fal", REQUEST)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="invalid request"):
         generate_video({"provider": "fal", "model": "m", "mock": {}}, {"prompt": 3})
-    response = generate_video({"provider": "fal", "model": "m", "mock": {}}, {"prompt": "dicts work"})
+    response = generate_video({"provider": "fal", "model": "fal-ai/veo3.1", "mock": {}}, {"prompt": "dicts work"})
     assert response.is_mock
 
 

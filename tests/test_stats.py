@@ -13,14 +13,14 @@ from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationR
 def test_counts_mocked_faults_recorded_and_replayed(face, clock, tmp_path):
     stats.reset()
     request = VideoGenerationRequest(prompt="p")
-    face.video(VideoGenerationConfig(provider="a", model="m", mock=MockConfig(latency=1)), request)
+    face.video(VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig(latency=1)), request)
     with pytest.raises(GenerationFailedError):
         face.video(
-            VideoGenerationConfig(provider="a", model="m", mock=MockConfig(responses=[MockResponse(error=GenerationFailedError("x"))])),
+            VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig(responses=[MockResponse(error=GenerationFailedError("x"))])),
             request,
         )
     assert stats.snapshot() == {"replayed": 0, "recorded": 0, "mocked": 2, "faults": 2}
-    config = VideoGenerationConfig(provider="a", model="m", mock=MockConfig())
+    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig())
     with use_cassette(tmp_path / "c.db", record_mode="once"):
         face.video(config, request)
     with use_cassette(tmp_path / "c.db", record_mode="none"):

@@ -59,7 +59,7 @@ def test_a_call_the_cassette_does_not_hold_names_the_nearest(face, acme, db):
         face.video(mocked(db), request("a dog"))
 
 
-def test_a_missing_cassette_is_named(face, tmp_path):
+def test_a_missing_cassette_is_named(face, acme, tmp_path):
     with pytest.raises(RecordingNotFoundError, match="missing.db does not exist"):
         face.video(mocked(tmp_path / "missing.db"), request())
     assert PROVIDER == "acme-test"

@@ -44,7 +44,7 @@ from tarash.tarash_gateway import generate_video
 from tarash.tarash_gateway.exceptions import GenerationFailedError
 from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
 from tarash.tarash_gateway.mock import MockConfig, MockResponse
-config = VideoGenerationConfig(provider="fal", model="m", mock=MockConfig(responses=[
+config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig(responses=[
     MockResponse(weight=0.7), MockResponse(weight=0.3, error=GenerationFailedError("x"))]))
 out = []
 for _ in range(40):

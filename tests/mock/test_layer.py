@@ -50,11 +50,11 @@ def test_content_mode_returns_the_bytes(face):
 
 
 def test_image_content_mode_gives_data_uris_and_n_images(face):
-    config = ImageGenerationConfig(provider="openai", model="dall-e-3", mock=MockConfig(responses=[MockResponse(output_type="content")]))
-    response = face.image(config, ImageGenerationRequest(prompt="p", size="1792x1024", n=2))
+    config = ImageGenerationConfig(provider="openai", model="gpt-image-1", mock=MockConfig(responses=[MockResponse(output_type="content")]))
+    response = face.image(config, ImageGenerationRequest(prompt="p", size="1536x1024", n=2))
     assert len(response.images) == 2
     assert response.images[0].startswith("data:image/png;base64,")
-    assert response.raw_response["stock"]["width"] == 1792
+    assert response.raw_response["stock"]["width"] == 1536
 
 
 def test_mock_response_is_returned_marked_as_mock(face):
@@ -129,11 +129,12 @@ def test_latency_is_spent_on_the_clock_even_without_a_callback(face, clock):
 
 
 def test_latency_past_the_timeout_raises_timeout_error(face, clock):
-    config = VideoGenerationConfig(provider="fal", model="m", timeout=1.0, mock=MockConfig(latency=30))
+    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", timeout=1.0, mock=MockConfig(latency=30))
     with pytest.raises(TimeoutError) as caught:
         face.video(config, REQUEST)
     assert caught.value.timeout_seconds == 1.0
     assert clock.slept == pytest.approx(1.0)
+    assert caught.value.origin.injected == "latency:30.000s"  # where it came from: the injected latency
 
 
 def test_polling_timeline_in_order_with_results(face, clock):

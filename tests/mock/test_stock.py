@@ -34,11 +34,35 @@ def test_library_files_exist_and_are_small():
     assert {(1024, 1024), (1792, 1024), (1024, 1792)} <= sizes
 
 
-def test_manifest_dimensions_match_aspect_ratios():
+def _off(width: int, height: int, ratio: str) -> float:
+    w, h = (int(x) for x in ratio.split(":"))
+    return abs((width / height) / (w / h) - 1)
+
+
+def test_every_stock_file_has_the_ratio_it_is_labelled_with_within_one_percent():
     manifest = json.loads((STOCK_DIR / "manifest.json").read_text())
-    for v in manifest["videos"]:
-        w, h = (int(x) for x in v["aspect_ratio"].split(":"))
-        assert abs(v["width"] / v["height"] - w / h) < 0.02, v["file"]
+    for entry in [*manifest["videos"], *manifest["images"]]:
+        assert _off(entry["width"], entry["height"], entry["aspect_ratio"]) <= 0.01, entry["file"]
+
+
+def test_every_stock_image_is_as_large_as_the_manifest_says():
+    for image in stock_images():
+        header = image.path.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n", image.file
+        assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (image.width, image.height)
+
+
+@pytest.mark.parametrize("ratio", ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "3:2", "2:3"])
+def test_the_image_served_for_an_aspect_ratio_has_that_ratio_within_one_percent(ratio):
+    image = match_image(None, ratio)
+    assert _off(image.width, image.height, ratio) <= 0.01, image.file
+
+
+@pytest.mark.parametrize("ratio", ["16:9", "9:16", "1:1", "4:3", "21:9"])
+def test_the_video_served_for_an_aspect_ratio_has_that_ratio_within_one_percent(ratio):
+    for resolution in ("480p", "720p", "1080p"):
+        clip = match_video(ratio, resolution, 4)
+        assert _off(clip.width, clip.height, ratio) <= 0.01, clip.file
 
 
 @pytest.mark.parametrize(
@@ -61,7 +85,8 @@ def test_video_match_prefers_aspect_then_resolution_then_duration(asked, served)
     [
         ("1792x1024", None, (1792, 1024)),
         ("1024x1792", None, (1024, 1792)),
-        (None, "16:9", (1344, 768)),
+        (None, "16:9", (1344, 756)),
+        (None, "4:3", (1152, 864)),
         ("1000x1000", None, (1024, 1024)),
         (None, None, (1024, 1024)),
         ("2048x1024", None, None),  # 2:1: the nearest ratio, whatever it is

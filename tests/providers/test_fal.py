@@ -82,7 +82,7 @@ def test_image_success_maps_the_aspect_ratio_to_an_image_size(face, clock, simul
 
     response = face.image(image_config(), request)
 
-    assert response.images == [f"{simulator.url}/media/images/1344x768.png"] * 2
+    assert response.images == [f"{simulator.url}/media/images/1344x756.png"] * 2
     assert response.content_type == "image/png"
     assert sent_payload(simulator, response.request_id) == {
         "prompt": "a red fox", "seed": 7, "image_size": "landscape_16_9", "num_images": 2,

@@ -21,7 +21,11 @@ class Origin:
     `mock` for a configured outcome, `replay` for a cassette recording. For chaos,
     `outcome` is the index of the chosen `MockResponse`, `injected` says what was
     injected, and `seed`/`draw` let the run be repeated exactly
-    (`TARASH_MOCK_SEED=<seed>`).
+    (`TARASH_MOCK_SEED=<seed>`); `call` is the schedule position (the config's
+    n-th call for this provider and model) and `schedule` the rule that chose the
+    outcome, if one did. `phase` is where a failure landed (`submit`, `poll`,
+    `result`, `media`). A replay names its `cassette`, `recording` (id) and
+    `sequence` (its position among the recordings of the same request).
 
     A slot dataclass like the execution metadata (one is built on every call); it
     serializes with the response. Treat it as read-only.
@@ -45,6 +49,16 @@ class Origin:
     """For a replay: the cassette the recording came from."""
     stock_file: str | None = None
     """For stock media: the bundled file served."""
+    call: int | None = None
+    """For mocks: the schedule position, the config's n-th call for this provider and model."""
+    schedule: str | None = None
+    """For mocks: the schedule rule that chose the outcome (`calls=3,7`, `every=5`, `outage`...)."""
+    phase: str | None = None
+    """Where a failure landed: `submit`, `poll`, `result` or `media`."""
+    recording: int | None = None
+    """For a replay: the id of the recording replayed."""
+    sequence: int | None = None
+    """For a replay: its position among the recordings of the same request."""
 
 
 @dataclass(slots=True)

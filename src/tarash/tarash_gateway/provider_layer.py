@@ -22,7 +22,7 @@ from .metadata import Origin
 from .providers import builtin_providers, get_provider
 from .registry import get_handler, registered_providers
 
-__all__ = ["ProviderLayer", "map_foreign_error"]
+__all__ = ["ProviderLayer", "builtin_adapter", "map_foreign_error"]
 
 
 class ProviderLayer(Layer):
@@ -38,7 +38,11 @@ class ProviderLayer(Layer):
     def handle(self, call: Call) -> Any:
         handler = get_handler(call.config.provider)
         if handler is None:
-            return _builtin(call).handle(call)
+            try:
+                return builtin_adapter(call).handle(call)
+            except Exception as error:
+                _stamp_error(error, call)
+                raise
         sync, asynchronous = _methods(handler, call)
         try:
             if sync is not None:
@@ -47,7 +51,7 @@ class ProviderLayer(Layer):
                 assert asynchronous is not None  # _methods refuses a handler with neither
                 response = _await_in_private_loop(asynchronous(call.config, call.request, _aprogress(call)))
         except Exception as error:
-            mapped = map_foreign_error(error, call)
+            mapped = _stamp_error(map_foreign_error(error, call), call)
             if mapped is error:
                 raise
             raise mapped from error
@@ -56,7 +60,11 @@ class ProviderLayer(Layer):
     async def ahandle(self, call: Call) -> Any:
         handler = get_handler(call.config.provider)
         if handler is None:
-            return await _builtin(call).ahandle(call)
+            try:
+                return await builtin_adapter(call).ahandle(call)
+            except Exception as error:
+                _stamp_error(error, call)
+                raise
         sync, asynchronous = _methods(handler, call)
         try:
             if asynchronous is not None:
@@ -65,20 +73,21 @@ class ProviderLayer(Layer):
                 progress = _threaded_progress(call, asyncio.get_running_loop())
                 response = await asyncio.to_thread(sync, call.config, call.request, progress)
         except Exception as error:
-            mapped = map_foreign_error(error, call)
+            mapped = _stamp_error(map_foreign_error(error, call), call)
             if mapped is error:
                 raise
             raise mapped from error
         return _stamp(response, call)
 
 
-def _builtin(call: Call) -> Any:
+def builtin_adapter(call: Call) -> Any:
+    """The built-in adapter of ``call``'s provider; an unknown name is a ``ValidationError`` listing the known."""
     adapter = get_provider(call.config.provider)
     if adapter is None:
         known = sorted({*builtin_providers(), *registered_providers()})
         raise exc.ValidationError(
             f"unknown provider {call.config.provider!r}; known: {', '.join(known) or 'none'} "
-            "(register your own with register_provider, or set mock=MockConfig(enabled=True))",
+            "(register your own with register_provider, or mock it with mock=MockConfig(validate=False))",
             provider=call.config.provider,
             model=call.config.model,
         )
@@ -150,6 +159,21 @@ def _stamp(response: Any, call: Call) -> Any:
         origin = Origin(source="provider", provider=call.config.provider, model=call.config.model)
         return response.model_copy(update={"origin": origin})
     return response
+
+
+def _stamp_error(error: BaseException, call: Call) -> BaseException:
+    """A live call's error says where it came from, like its responses (the phase from its raw answer)."""
+    if getattr(error, "origin", None) is None and not raised_by_callback(error):
+        raw = getattr(error, "raw_response", None)
+        phase = raw.get("phase") if isinstance(raw, dict) else None
+        try:
+            error.origin = Origin(  # type: ignore[attr-defined]
+                source="provider", provider=call.config.provider, model=call.config.model,
+                phase=phase if isinstance(phase, str) else None,
+            )
+        except AttributeError:  # an exception type with __slots__: it still propagates as is
+            pass
+    return error
 
 
 def map_foreign_error(error: BaseException, call: Call) -> BaseException:

@@ -46,6 +46,7 @@ def replay_recording(
     kind = call.kind
     response: Any = None
     error: BaseException | None = None
+    origin = dataclasses.replace(origin, recording=recording.get("id"), sequence=recording.get("seq"))
     with _readable(session, recording):
         if recording["outcome"] == "response":
             data = json.loads(recording["response"])

@@ -1,8 +1,8 @@
-"""The mock provider: stock media, weighted outcomes, injected errors, latency and polling.
+"""The mock provider: stock media, weighted and scheduled outcomes, phase faults, capacity, latency and polling.
 
 `from tarash.tarash_gateway.mock import MockConfig, MockResponse, MockPollingConfig`
 """
 
-from .config import Latency, MockConfig, MockPollingConfig, MockResponse
+from .config import Latency, MockConfig, MockPollingConfig, MockResponse, Outage, Schedule
 
-__all__ = ["Latency", "MockConfig", "MockPollingConfig", "MockResponse"]
+__all__ = ["Latency", "MockConfig", "MockPollingConfig", "MockResponse", "Outage", "Schedule"]

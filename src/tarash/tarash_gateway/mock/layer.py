@@ -1,34 +1,45 @@
-"""The mock layer: serves a drawn outcome instead of calling the provider.
+"""The mock layer: serves a drawn or scheduled outcome instead of calling the provider.
 
-Per call: draw an outcome (seeded, see `chaos`), build its response or a fresh
-copy of its error, spend the injected latency, play the polling timeline (the last
-status becomes `failed` when an error is injected), then return or raise. Waits go
-through the clock and never pass the config's overall `timeout`.
+Per call: check the request as the real adapter would (`validate`), draw an
+outcome from the (provider, model) stream (`chaos`) unless a schedule takes the
+call (`schedule`), take a capacity slot when the config has one
+(`capacity`), build the response or a fresh copy of the error, spend the
+injected latency, and play the job's timeline with its fault at its phase
+(`job`). Waits go through the clock and never pass the config's `timeout`.
+Whatever is not configured costs nothing per call.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import os
 from typing import Any
 
 from .. import stats
 from ..call import Call
+from ..clock import current_clock
 from ..env import env_flag
-from ..exceptions import TarashException, ValidationError
+from ..exceptions import RateLimitError, TarashException, ValidationError
 from ..flow import Blocking, Flow
 from ..layers import Layer
 from ..media_io import guess_content_type, load_media, to_data_uri
 from ..metadata import Origin
 from ..models import AnyConfig, ImageGenerationResponse, VideoGenerationResponse
-from .chaos import Draw, ordered_outcome, sample_latency, source_for
-from .config import MockConfig, MockPollingConfig, MockResponse
-from .stock import match_image, match_video
+from .capacity import admit, release
+from .chaos import Draw, global_stream, ordered_outcome, sample_latency
+from .config import MockConfig, MockResponse, Schedule
+from .faults import fault_error
+from .job import run_job
+from .recorded import recorded_durations
+from .schedule import matching_rule
+from .state import Lane, call_state
+from .stock import dead_url, match_image, match_video
+from .validate import check_request
 
 __all__ = ["MockLayer", "effective_mock", "env_mock_enabled", "force_mock"]
 
-_DEFAULT_PROGRESS = {"queued": 0, "processing": 50, "completed": 100, "failed": None}
 _ENV_MOCK = MockConfig(enabled=True)
 # Request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4).
 _ID_PREFIX = os.urandom(6).hex()
@@ -63,50 +74,135 @@ class MockLayer(Layer):
     """The bottom of the stack when a mock is in force (nothing below it is called)."""
 
     def flow(self, call: Call) -> Flow[Any]:
-        mock = effective_mock(call.config) or _ENV_MOCK
-        draw = source_for(mock).draw_cumulative(mock.cumulative_weights)
+        config = call.config
+        mock = effective_mock(config) or _ENV_MOCK
+        state = call_state(config, mock)
+        if mock.validate_requests:
+            try:
+                check_request(call, state)
+            except ValidationError as error:
+                error.origin = Origin(source="mock", provider=config.provider, model=config.model, phase="submit")  # type: ignore[attr-defined]
+                raise
+        lane = state.lane
+        number = next(lane.calls)
+        draw = (lane.source or global_stream(config.provider, config.model)).draw_cumulative(lane.cumulative)
         if mock.order != "weighted":
-            draw = draw._replace(outcome=ordered_outcome(mock.order, mock.next_call(), len(mock.responses or ())))
-        chosen = (mock.responses or [])[draw.outcome]
+            draw = draw._replace(outcome=ordered_outcome(mock.order, number, len(mock.responses or ())))
+        rule = matching_rule(mock.schedule, lane, number, current_clock().monotonic()) if mock.schedule else None
+        chosen = rule.response if rule is not None else (mock.responses or [])[draw.outcome]
         request_id = f"mock-{_ID_PREFIX}{next(_ids):08x}"
-        latency = sample_latency(chosen.latency or mock.latency, draw.latency_u)
-        polling = chosen.polling or mock.polling
-        origin = _origin_fields(call, chosen, draw, latency)
+        latency_spec = chosen.latency or mock.latency
+        recorded: tuple[float, ...] = ()
+        if latency_spec is not None and latency_spec.distribution == "recorded":
+            recorded = yield from recorded_durations(latency_spec.recorded or "", config.provider, config.model)
+        latency = sample_latency(latency_spec, draw.latency_u, recorded)
+        origin = _origin(chosen, mock, config, draw, latency, number, rule)
         stats.count("mocked")
-        if origin["injected"] is not None:
+        if origin.injected is not None:
             stats.count("faults")
+        limited = mock.max_concurrency is not None or mock.rate_limit_per_minute is not None
+        if limited:
+            yield from _admitted(call, mock, lane, request_id, origin)
+        try:
+            return (yield from _serve(call, chosen, mock, request_id, origin, latency))
+        except TarashException as error:
+            if getattr(error, "origin", None) is None:  # the deadline passed during the mock's waits
+                error.origin = origin  # type: ignore[attr-defined]
+            raise
+        finally:
+            if limited:
+                release(mock, lane)
 
-        error: BaseException | None = None
-        result: Any = None
-        if chosen.error is not None:
-            error = _fresh_error(chosen.error, call, request_id, Origin(**origin))
-        else:
-            result = yield from _build_response(call, chosen, request_id, origin)
 
-        if latency > 0:
-            yield from call.wait(latency)
-        if polling is not None and polling.enabled:
-            yield from _timeline(call, polling, request_id, result, error)
+def _admitted(call: Call, mock: MockConfig, lane: Lane, request_id: str, origin: Origin) -> Flow[None]:
+    try:
+        yield from admit(call, mock, lane, request_id)
+    except TarashException as error:
+        if getattr(error, "origin", None) is None:
+            # a 429 past the capacity (an injected fault), or the deadline passing while queued
+            limit = (error.raw_response or {}).get("capacity") if isinstance(error, RateLimitError) else None
+            injected = f"capacity:{limit}" if limit else "capacity:queued"
+            error.origin = dataclasses.replace(origin, injected=injected, phase="submit")  # type: ignore[attr-defined]
+            if limit:
+                stats.count("faults")
+        raise
+
+
+def _serve(
+    call: Call, chosen: MockResponse, mock: MockConfig, request_id: str, origin: Origin, latency: float
+) -> Flow[Any]:
+    error: BaseException | None = None
+    result: Any = None
+    if chosen.error is not None:
+        error = _fresh_error(chosen.error, call, request_id, origin)
+    elif chosen.fault is not None and not (chosen.fault == "media_expired" and chosen.output_type != "content"):
+        fault = fault_error(call, chosen.fault, request_id, chosen.fault_phase or "poll")
+        error = _fresh_error(fault, call, request_id, origin)
+    else:
+        result = yield from _build_response(call, chosen, request_id, origin)
+    if latency > 0:
+        yield from call.wait(latency)
+    polling = chosen.polling or mock.polling
+    if polling is None and not (chosen.stall_polls or chosen.progress_backwards):
+        if error is not None and origin.phase == "submit":
+            raise error  # refused at submit: no job, no timeline
+        if error is None and chosen.fault is None and (call.on_progress is None or chosen.replay is not None):
+            return result  # no timeline to wait through: nobody listens, or a replay played its own
+    if polling is not None and not polling.enabled:
         if error is not None:
             raise error
         return result
+    yield from run_job(call, chosen, polling, request_id, result, error)
+    return result
 
 
-def _origin_fields(call: Call, chosen: MockResponse, draw: Draw, latency: float) -> dict[str, Any]:
-    """What `Origin` will say; built once the stock file (if any) is known."""
+def _origin(
+    chosen: MockResponse, mock: MockConfig, config: AnyConfig, draw: Draw, latency: float, number: int,
+    rule: Schedule | None,
+) -> Origin:
+    """Where this call's result or error comes from (the stock file is added once known)."""
     kind = chosen.outcome_kind
-    injected = f"error:{type(chosen.error).__name__}" if chosen.error is not None else None
+    if kind == "stock" and latency <= 0 and not (chosen.stall_polls or chosen.progress_backwards):
+        injected = None  # the common case, kept short: nothing injected
+    else:
+        injected = _injected(chosen, latency)
+    phase = chosen.fault_phase if chosen.error is not None or chosen.fault is not None else None
+    if phase is None and chosen.error is not None:  # no phase given: where the error lands
+        polling = chosen.polling or mock.polling
+        phase = "poll" if polling is not None and polling.enabled else "submit"
+    return Origin(
+        source="stock" if kind == "stock" else "replay" if kind == "replay" else "mock",
+        provider=config.provider,
+        model=config.model,
+        outcome=None if rule is not None else draw.outcome,
+        injected=injected,
+        seed=draw.seed,
+        draw=draw.number,
+        call=number,
+        schedule=rule.label if rule is not None else None,
+        phase=phase,
+    )
+
+
+def _with_file(origin: Origin, stock_file: str | None) -> Origin:
+    # The origin is this call's own, not yet handed out: fill it in rather than copy it.
+    origin.stock_file = stock_file
+    return origin
+
+
+def _injected(chosen: MockResponse, latency: float) -> str | None:
+    parts = []
+    if chosen.error is not None:
+        parts.append(f"error:{type(chosen.error).__name__}")
+    if chosen.fault is not None:
+        parts.append(f"fault:{chosen.fault}")
+    if chosen.stall_polls:
+        parts.append(f"stall:{chosen.stall_polls}")
+    if chosen.progress_backwards:
+        parts.append("progress_backwards")
     if latency > 0:
-        injected = f"{injected},latency:{latency:.3f}s" if injected else f"latency:{latency:.3f}s"
-    return {
-        "source": "stock" if kind == "stock" else "replay" if kind == "replay" else "mock",
-        "provider": call.config.provider,
-        "model": call.config.model,
-        "outcome": draw.outcome,
-        "injected": injected,
-        "seed": draw.seed,
-        "draw": draw.number,
-    }
+        parts.append(f"latency:{latency:.3f}s")
+    return ",".join(parts) or None
 
 
 def _fresh_error(template: BaseException, call: Call, request_id: str, origin: Origin) -> BaseException:
@@ -124,13 +220,13 @@ def _fresh_error(template: BaseException, call: Call, request_id: str, origin: O
     return error
 
 
-def _build_response(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, Any]) -> Flow[Any]:
+def _build_response(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Flow[Any]:
     kind = chosen.outcome_kind
     if kind == "replay":
         from ..cassettes.replay import replay_outcome
 
         assert chosen.replay is not None  # outcome_kind is "replay" only when it is set
-        return (yield from replay_outcome(call, chosen.replay, Origin(**origin)))
+        return (yield from replay_outcome(call, chosen.replay, origin))
     if kind == "response":
         return _given_response(call, chosen, request_id, origin)
     if call.kind == "video":
@@ -138,15 +234,15 @@ def _build_response(call: Call, chosen: MockResponse, request_id: str, origin: d
     return (yield from _image(call, chosen, request_id, origin))
 
 
-def _given_response(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, Any]) -> Any:
+def _given_response(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Any:
     response = chosen.mock_response
     expected = VideoGenerationResponse if call.kind == "video" else ImageGenerationResponse
     if not isinstance(response, expected):
         raise ValidationError(f"mock_response is a {type(response).__name__}, but this is a {call.kind} call")
-    return response.model_copy(update={"request_id": request_id, "is_mock": True, "origin": Origin(**origin)})
+    return response.model_copy(update={"request_id": request_id, "is_mock": True, "origin": origin})
 
 
-def _video(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, Any]) -> Flow[VideoGenerationResponse]:
+def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Flow[VideoGenerationResponse]:
     if chosen.image_url is not None:
         raise ValidationError("image_url was given for a video call; use video_url")
     content_mode = chosen.output_type == "content"
@@ -154,7 +250,7 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, 
     if given is None:
         request = call.request
         clip = match_video(request.aspect_ratio, request.resolution, request.duration_seconds)  # type: ignore[union-attr]
-        video: Any = clip.url
+        video: Any = dead_url(clip.file) if chosen.fault == "media_expired" else clip.url
         if content_mode:
             video = {"content": (yield Blocking(clip.path.read_bytes)), "content_type": clip.content_type}
         return VideoGenerationResponse(
@@ -166,7 +262,7 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, 
             aspect_ratio=clip.aspect_ratio,
             is_mock=True,
             raw_response={"mock": True, "stock": {"file": clip.file, "width": clip.width, "height": clip.height}},
-            origin=Origin(**origin, stock_file=clip.file),
+            origin=_with_file(origin, clip.file),
         )
     content_type = given["content_type"] if isinstance(given, dict) else guess_content_type(given, "video/mp4")
     if content_mode and isinstance(given, str):
@@ -180,11 +276,11 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, 
         content_type=content_type,
         is_mock=True,
         raw_response={"mock": True, "output_video_provided": True},
-        origin=Origin(**origin),
+        origin=origin,
     )
 
 
-def _image(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, Any]) -> Flow[ImageGenerationResponse]:
+def _image(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Flow[ImageGenerationResponse]:
     if chosen.video_url is not None or chosen.output_video is not None:
         raise ValidationError("video_url/output_video was given for an image call; use image_url")
     request = call.request
@@ -192,7 +288,8 @@ def _image(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, 
     content_mode = chosen.output_type == "content"
     if chosen.image_url is None:
         picture = match_image(request.size, request.aspect_ratio)  # type: ignore[union-attr]
-        image, content_type = picture.url, picture.content_type
+        image = dead_url(picture.file) if chosen.fault == "media_expired" else picture.url
+        content_type = picture.content_type
         if content_mode:
             image = to_data_uri((yield Blocking(picture.path.read_bytes)), content_type)
         raw = {"mock": True, "stock": {"file": picture.file, "width": picture.width, "height": picture.height}}
@@ -210,25 +307,5 @@ def _image(call: Call, chosen: MockResponse, request_id: str, origin: dict[str, 
         content_type=content_type,
         is_mock=True,
         raw_response=raw,
-        origin=Origin(**origin, stock_file=stock_file),
+        origin=_with_file(origin, stock_file),
     )
-
-
-def _timeline(
-    call: Call, polling: MockPollingConfig, request_id: str, result: Any, error: BaseException | None
-) -> Flow[None]:
-    statuses = list(polling.status_sequence)
-    if error is not None:
-        statuses[-1] = "failed"
-    for i, status in enumerate(statuses):
-        if i:
-            yield from call.wait(polling.delay_between_updates)
-        percent = polling.progress_percentages[i] if polling.progress_percentages else _DEFAULT_PROGRESS[status]
-        yield from call.emit(
-            request_id=request_id,
-            status=status,
-            progress_percent=percent,
-            update=dict(polling.custom_updates[i]) if polling.custom_updates else {},
-            result=result if status == "completed" else None,
-            error=str(error) if status == "failed" and error is not None else None,
-        )

@@ -23,6 +23,7 @@ __all__ = [
     "STOCK_DIR",
     "StockImage",
     "StockVideo",
+    "dead_url",
     "match_image",
     "match_video",
     "stock_images",
@@ -71,6 +72,11 @@ class StockImage(_StockFile):
 @functools.cache
 def _file_url(file: str) -> str:
     return (STOCK_DIR / file).as_uri()
+
+
+def dead_url(file: str) -> str:
+    """A `file://` URL shaped like the stock file's that does not work: an expired output URL."""
+    return (STOCK_DIR / "expired" / file).as_uri()
 
 
 @functools.cache

@@ -98,6 +98,13 @@ class ProviderProtocol:
         return request
 
     # -- the protocol ------------------------------------------------------------------
+    def check_kind(self, call: Call) -> None:
+        """Refuse a kind of generation the provider does not offer (a `ValidationError`)."""
+        if call.kind not in self.kinds:
+            raise exc.ValidationError(
+                f"{self.name} does not generate {call.kind}s", provider=self.name, model=call.config.model
+            )
+
     def prepare(self, call: Call) -> Flow[Any]:
         """Validate and map the request to the provider's payload, before any network call.
 
@@ -221,10 +228,7 @@ def _prepared(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
     fallback chain skips (a provider's own 400 later is a plain `ValidationError`).
     """
     try:
-        if call.kind not in protocol.kinds:
-            raise exc.UnsupportedRequestError(
-                f"{protocol.name} does not generate {call.kind}s", provider=protocol.name, model=call.config.model
-            )
+        protocol.check_kind(call)
         return (yield from protocol.prepare(call))
     except exc.UnsupportedRequestError:
         raise

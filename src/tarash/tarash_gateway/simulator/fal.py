@@ -40,10 +40,10 @@ _VIDEO_WORDS = ("video", "veo", "sora", "kling", "minimax", "hailuo", "wan", "se
 _IMAGE_SIZES = {
     "square_hd": "1024x1024",
     "square": "512x512",
-    "landscape_4_3": "1152x896",
-    "landscape_16_9": "1344x768",
-    "portrait_4_3": "896x1152",
-    "portrait_16_9": "768x1344",
+    "landscape_4_3": "1152x864",
+    "landscape_16_9": "1344x756",
+    "portrait_4_3": "864x1152",
+    "portrait_16_9": "756x1344",
 }
 _MODERATION_DETAIL = {
     "loc": ["body", "prompt"],
