@@ -81,7 +81,7 @@ class ProviderLayer(Layer):
 
 
 def builtin_adapter(call: Call) -> Any:
-    """The built-in adapter of ``call``'s provider; an unknown name is a ``ValidationError`` listing the known."""
+    """The built-in adapter of `call`'s provider; an unknown name is a `ValidationError` listing the known."""
     adapter = get_provider(call.config.provider)
     if adapter is None:
         known = sorted({*builtin_providers(), *registered_providers()})
