@@ -186,7 +186,7 @@ class MockResponse(BaseModel):
     configured `polling` timeline, as before. `stall_polls` keeps the job queued
     for that many more polls; `progress_backwards` makes its progress drop once.
 
-    Example:
+    Examples:
         >>> MockResponse(error=RateLimitError("slow down", retry_after=2), phase="poll", after_polls=2)  # doctest: +SKIP
     """
 
@@ -316,7 +316,7 @@ class Schedule(BaseModel):
     the provider is down). Calls are counted per config and per (provider, model);
     the first rule that matches wins.
 
-    Example:
+    Examples:
         >>> Schedule(calls=[3, 7], response=MockResponse(error=GenerationFailedError("runner crashed")))  # doctest: +SKIP
     """
 
