@@ -26,9 +26,9 @@ from tarash.tarash_gateway.models import (
     VideoGenerationResponse,
 )
 
-MOCKED = VideoGenerationConfig(provider="studio", model="v1", mock=MockConfig())
+MOCKED = VideoGenerationConfig(provider="studio", model="v1", mock=MockConfig(validate=False))
 FAILING = VideoGenerationConfig(provider="studio", model="v1",
-                                mock=MockConfig(responses=[MockResponse(error=GenerationFailedError("boom"))]))
+                                mock=MockConfig(validate=False, responses=[MockResponse(error=GenerationFailedError("boom"))]))
 
 
 def requests(n):
@@ -156,7 +156,7 @@ def test_an_async_progress_callback_is_awaited(gauge):
 def test_item_progress_reaches_the_callers_callback(face, clock):
     from tarash.tarash_gateway.mock import MockPollingConfig
 
-    polled = VideoGenerationConfig(provider="studio", model="v1", mock=MockConfig(polling=MockPollingConfig()))
+    polled = VideoGenerationConfig(provider="studio", model="v1", mock=MockConfig(validate=False, polling=MockPollingConfig()))
     updates = []
     videos(face, polled, requests(3), on_item_progress=updates.append)
     assert len({u.request_id for u in updates}) == 3 and {u.status for u in updates} >= {"completed"}
@@ -176,13 +176,13 @@ def test_a_raising_progress_callback_stops_the_batch(face, gauge):
 
 
 def test_image_batches_work_the_same(face):
-    config = ImageGenerationConfig(provider="studio", model="v1", mock=MockConfig())
+    config = ImageGenerationConfig(provider="studio", model="v1", mock=MockConfig(validate=False))
     batch = images(face, config, [ImageGenerationRequest(prompt="p", aspect_ratio="1:1")] * 3)
     assert batch.succeeded == 3 and all(r.response.images for r in batch.results)
 
 
 def test_simulated_waits_stay_instant_and_per_item(face, clock):
-    slow = VideoGenerationConfig(provider="studio", model="v1", timeout=30, mock=MockConfig(latency=20))
+    slow = VideoGenerationConfig(provider="studio", model="v1", timeout=30, mock=MockConfig(validate=False, latency=20))
     batch = videos(face, slow, requests(5), max_concurrency=5)
     assert batch.succeeded == 5  # five 20 s waits on one shared time line would pass the 30 s deadline
     assert clock.slept == pytest.approx(100)

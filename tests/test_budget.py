@@ -44,13 +44,13 @@ def test_a_zero_budget_refuses_every_real_call_before_it_is_sent(face, clock, si
 
 def test_replays_and_mocks_go_on_under_a_zero_budget(face, monkeypatch):
     monkeypatch.setenv("TARASH_BUDGET_USD", "0")
-    response = face.video(VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig()), EIGHT)
+    response = face.video(VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(validate=False)), EIGHT)
     assert response.is_mock and response.execution_metadata.cost_avoided_usd == pytest.approx(0.8)
 
 
 def test_a_refusal_stops_the_fallback_chain(face, clock, simulator, monkeypatch):
     monkeypatch.setenv("TARASH_BUDGET_USD", "0")
-    config = sora(simulator, fallback_configs=[VideoGenerationConfig(provider="b", model="m", mock=MockConfig())])
+    config = sora(simulator, fallback_configs=[VideoGenerationConfig(provider="b", model="m", mock=MockConfig(validate=False))])
     with pytest.raises(BudgetExceededError) as caught:
         face.video(config, EIGHT)
     assert caught.value.execution_metadata.total_attempts == 1

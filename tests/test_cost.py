@@ -117,7 +117,7 @@ def test_a_missing_price_file_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_a_mocked_call_reports_the_cost_it_avoided(face):
-    config = VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig())
+    config = VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(validate=False))
     meta = face.video(config, video(duration_seconds=8)).execution_metadata
     assert (meta.estimated_cost_usd, meta.cost_avoided_usd) == (0.0, pytest.approx(0.8))
 
@@ -130,15 +130,15 @@ def test_a_real_call_reports_its_estimated_cost(face, clock, simulator):
 
 
 def test_the_cost_is_that_of_the_config_that_served(face):
-    failing = MockConfig(responses=[MockResponse(error=GenerationFailedError("x"))])
+    failing = MockConfig(validate=False, responses=[MockResponse(error=GenerationFailedError("x"))])
     config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=failing, fallback_configs=[
-        VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig()),
+        VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(validate=False)),
     ])
     assert face.video(config, video(duration_seconds=4)).execution_metadata.cost_avoided_usd == pytest.approx(0.4)
 
 
 def test_an_unpriced_model_reports_no_cost_rather_than_zero(face):
-    meta = face.image(ImageGenerationConfig(provider="studio", model="v1", mock=MockConfig()), image()).execution_metadata
+    meta = face.image(ImageGenerationConfig(provider="studio", model="v1", mock=MockConfig(validate=False)), image()).execution_metadata
     assert meta.cost_avoided_usd is None and meta.estimated_cost_usd == 0.0
 
 
@@ -153,10 +153,10 @@ def tally():
 
 
 def test_the_avoided_tally_prices_what_mocks_served(face, tally):
-    sora = VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig())
+    sora = VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(validate=False))
     for seconds in (4, 8, 8):
         face.video(sora, video(duration_seconds=seconds))
-    face.image(ImageGenerationConfig(provider="studio", model="v1", mock=MockConfig()), image())
+    face.image(ImageGenerationConfig(provider="studio", model="v1", mock=MockConfig(validate=False)), image())
     assert tally() == (2.0, 4, 1)
 
 
@@ -172,7 +172,7 @@ def test_the_tally_is_off_and_free_unless_started(face):
     track_avoided(False)
     try:
         before = avoided_summary()
-        face.video(VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig()), video())
+        face.video(VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(validate=False)), video())
         assert avoided_summary() == before
     finally:
         track_avoided(was)

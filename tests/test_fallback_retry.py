@@ -34,12 +34,12 @@ def real(simulator, provider, model, **fields):
 
 def scripted(*responses, **fields):
     return VideoGenerationConfig(
-        provider="studio", model="v1", mock=MockConfig(responses=list(responses), order="sequence"), **fields
+        provider="studio", model="v1", mock=MockConfig(validate=False, responses=list(responses), order="sequence"), **fields
     )
 
 
 def ok(name="backup"):
-    return VideoGenerationConfig(provider=name, model=f"{name}-model", mock=MockConfig())
+    return VideoGenerationConfig(provider=name, model=f"{name}-model", mock=MockConfig(validate=False))
 
 
 # -- capability skips ---------------------------------------------------------------------

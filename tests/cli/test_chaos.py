@@ -131,7 +131,7 @@ def test_a_script_runs_recorded_and_its_real_calls_are_refused(tmp_path):
         "from tarash.tarash_gateway import generate_video\n"
         "from tarash.tarash_gateway.mock import MockConfig\n"
         "from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest\n"
-        "mocked = VideoGenerationConfig(provider='fal', model='fal-ai/veo3.1', mock=MockConfig())\n"
+        "mocked = VideoGenerationConfig(provider='fal', model='fal-ai/veo3.1', mock=MockConfig(validate=False))\n"
         "for i in range(3):\n"
         "    generate_video(mocked, VideoGenerationRequest(prompt=f'shot {i}'))\n"
         "generate_video(VideoGenerationConfig(provider='openai', model='sora-2', api_key='sk-real'),\n"
@@ -155,11 +155,11 @@ def test_exactly_one_of_a_target_or_the_demo(tmp_path):
 def test_the_recorder_groups_attempts_into_calls_with_their_waits(face, clock):
     flaky = VideoGenerationConfig(
         provider="fal", model="fal-ai/veo3.1", retry=Retry(attempts=2, wait_initial=3, wait_jitter=0),
-        mock=MockConfig(order="sequence", responses=[
+        mock=MockConfig(validate=False, order="sequence", responses=[
             MockResponse(error=RateLimitError("slow", retry_after=5)), MockResponse(error=HTTPError("down", status_code=503)),
             MockResponse(),
         ]),
-        fallback_configs=[VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig())],
+        fallback_configs=[VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(validate=False))],
     )
     recorder = ChaosRecorder()
     with use_middleware(recorder.middleware):

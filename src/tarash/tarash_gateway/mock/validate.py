@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 from ..call import Call
-from ..exceptions import ValidationError
+from ..exceptions import UnsupportedRequestError, ValidationError
 from ..flow import Blocking, Flow
 from ..media_io import load_media
 from ..provider_layer import builtin_adapter
@@ -105,12 +105,17 @@ def _dry_run(call: Call) -> ValidationError | None:
     config = call.config
     try:
         protocol = builtin_adapter(call).protocol
-        protocol.check_kind(call)
-        keyed = config.model_copy(
-            update={"api_key": config.api_key or "mock-key", "base_url": config.base_url or "https://mock.invalid"}
-        )
-        _drive(protocol.prepare(Call(call.kind, keyed, call.request)))
-    except ValidationError as error:
+        try:
+            protocol.check_kind(call)
+            keyed = config.model_copy(
+                update={"api_key": config.api_key or "mock-key", "base_url": config.base_url or "https://mock.invalid"}
+            )
+            _drive(protocol.prepare(Call(call.kind, keyed, call.request)))
+        except UnsupportedRequestError:
+            raise
+        except ValidationError as error:  # refused before any network call, as the real adapter's boundary says
+            raise UnsupportedRequestError(**error.field_values()) from None
+    except ValidationError as error:  # an unknown provider stays a plain ValidationError, as for real calls
         error.__traceback__ = None
         return error
     except Exception as error:  # noqa: BLE001 - a check that cannot tell lets the call through
