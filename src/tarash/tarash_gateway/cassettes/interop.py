@@ -1,98 +1,70 @@
 """Moving cassettes in and out: vcrpy YAML in, readable JSONL out (and back in).
 
 - `import_vcr_yaml` adds a vcrpy YAML cassette's interactions to a cassette's
-  `http_interactions` (both vcrpy formats: `status`/`body` and the older httpx
-  `status_code`/`content`, whose text is already decoded), scrubbed on the way in.
+  `http_interactions` (both vcrpy formats, checked by `vcr_yaml`), scrubbed on
+  the way in.
 - `export_jsonl` writes one JSON object per line, sorted, so the same cassette
   always gives the same text (reviewable, diffable, mergeable): a header line, then
   `blob` lines by hash, `recording` lines by (kind, provider, model, key, seq) and
   `http` lines by (uri, method, body, n). Blob bytes are not in the text unless asked:
   small UTF-8 bodies inline as `text`, `embed_blobs` adds the rest as base64, and
-  `blobs_dir` writes each blob as a file named by its hash.
-- `import_jsonl` reads such an export back.
+  `blobs_dir` writes each blob as a file named by its hash (checked to be a digest,
+  the path checked to stay inside the directory). `write_export` writes it to a
+  file safely: never onto the cassette, never over a file unless forced, and never a
+  partial file.
+- `import_jsonl` (in `jsonl`) reads such an export back.
+- `importing` opens the cassette an import writes to, as one transaction: a failed
+  import leaves the cassette as it was, and removes a cassette it created.
 
-`progress(n)` callbacks report items done, for progress bars.
+Imports hold every body to a cap (`limits`). `progress(n)` callbacks report
+items done, for progress bars.
 """
 
 from __future__ import annotations
 
 import base64
-import gzip
-import hashlib
-import http
+import contextlib
+import functools
 import json
-import zlib
+import os
+import secrets
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import CassetteError
-from .lifecycle import recorded_time
-from .persister import encode_interactions, interaction_identity
+from .jsonl import FORMAT, import_jsonl
+from .maintenance import blob_refs, decode_field
+from .persister import encode_interactions
 from .scrub import Scrubber
-from .store import CHUNK, SCHEMA_VERSION, BlobSource, CassetteStore
+from .store import SCHEMA_VERSION, CassetteStore, check_digest, path_inside
+from .vcr_yaml import Pair, load_vcr_yaml
 
 __all__ = ["FORMAT", "export_jsonl", "export_lines", "export_size", "import_jsonl", "import_vcr_pairs",
-           "import_vcr_yaml", "load_vcr_yaml"]
+           "import_vcr_yaml", "importing", "load_vcr_yaml", "write_export"]
 
-FORMAT = "tarash-cassette-jsonl/1"
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
 _INLINE_TEXT = 64 * 1024
 Progress = Callable[[int], None] | None
 
 
-def load_vcr_yaml(source: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """A vcrpy YAML cassette's `(request, response)` pairs, responses in today's format."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(source.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise CassetteError(f"{source} is not a readable vcrpy YAML cassette: {error}") from error
-    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-        raise CassetteError(f"{source} is not a vcrpy cassette (no 'interactions' list)")
-    pairs = []
-    for i, item in enumerate(data["interactions"]):
-        try:
-            pairs.append((dict(item["request"]), _normal_response(dict(item["response"]))))
-        except (KeyError, TypeError) as error:
-            raise CassetteError(f"{source}: interaction {i + 1} is malformed ({error!r})") from error
-    return pairs
-
-
-def _normal_response(response: dict[str, Any]) -> dict[str, Any]:
-    if "status_code" not in response:
-        return response
-    # vcrpy's older httpx format: the content was stored decoded, while the headers still
-    # name the wire's compression. Keep the text and drop the now-wrong header.
-    headers = {k: list(v) if isinstance(v, list) else [v] for k, v in (response.get("headers") or {}).items()}
-    body = response.get("content") or b""
-    body = body.encode("utf-8") if isinstance(body, str) else bytes(body)
-    for name in [k for k in headers if k.lower() == "content-encoding"]:
-        encoding = (headers[name] or [""])[0].lower()
-        try:
-            body = gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body) if encoding == "deflate" else body
-        except (OSError, zlib.error, EOFError):
-            pass  # already decoded text
-        del headers[name]
-        for length in [k for k in headers if k.lower() == "content-length"]:
-            headers[length] = [str(len(body))]
-    code = int(response["status_code"])
-    try:
-        phrase = http.HTTPStatus(code).phrase
-    except ValueError:
-        phrase = ""
-    return {"status": {"code": code, "message": phrase}, "headers": headers, "body": {"string": body}}
-
-
 def import_vcr_yaml(source: Path, store: CassetteStore, *, scrubber: Scrubber | None = None,
-                    progress: Progress = None) -> int:
-    """Add a vcrpy YAML cassette to `store`; returns the number of new interactions."""
-    return import_vcr_pairs(load_vcr_yaml(source), store, scrubber=scrubber, progress=progress)
+                    progress: Progress = None, max_body_size: int | None = None) -> int:
+    """Add a vcrpy YAML cassette to `store`; returns the number of new interactions.
+
+    Raises:
+        CassetteError: the file is not a well-formed vcrpy cassette, or a body is over
+            `max_body_size` (see `vcr_yaml.load_vcr_yaml`).
+    """
+    pairs = load_vcr_yaml(source, max_body_size=max_body_size)
+    return import_vcr_pairs(pairs, store, scrubber=scrubber, progress=progress)
 
 
-def import_vcr_pairs(pairs: list[tuple[dict[str, Any], dict[str, Any]]], store: CassetteStore, *,
+def import_vcr_pairs(pairs: list[Pair], store: CassetteStore, *,
                      scrubber: Scrubber | None = None, progress: Progress = None, batch: int = 200) -> int:
     """Add `(request, response)` pairs from `load_vcr_yaml`, in batches."""
     added = 0
@@ -109,70 +81,151 @@ def import_vcr_pairs(pairs: list[tuple[dict[str, Any], dict[str, Any]]], store: 
     return added
 
 
-# -- JSONL ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def importing(path: Path) -> Iterator[CassetteStore]:
+    """The cassette an import writes to (created if missing), all its writes one transaction.
+
+    On any error the transaction is rolled back, so an existing cassette is left as it
+    was; a cassette (and directories) the import created is removed, with its `-wal`
+    and `-shm`.
+
+    Example:
+        >>> with importing(Path("cassettes/run.db")) as store:  # doctest: +SKIP
+        ...     import_jsonl(Path("run.jsonl"), store)
+    """
+    new_dirs = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    created = not path.exists()
+    store = CassetteStore(path)
+    try:
+        store.check(create=True)
+        with store.atomic("importing"):
+            yield store
+    except BaseException:
+        store.close()
+        if created:
+            for name in (path, *(Path(f"{path}{end}") for end in ("-wal", "-shm", "-journal"))):
+                with contextlib.suppress(FileNotFoundError):
+                    name.unlink()
+            for directory in new_dirs:  # innermost first
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+        raise
+    finally:
+        store.close()
 
 
-def _json_or_none(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+# -- JSONL export -------------------------------------------------------------------------
 
 
 def export_lines(store: CassetteStore, *, blobs_dir: Path | None = None, embed_blobs: bool = False,
                  progress: Progress = None) -> Iterator[dict[str, Any]]:
-    """The export as dicts, in file order."""
+    """The export as dicts, in file order.
+
+    Raises:
+        CassetteError: the cassette is damaged (a column that is not JSON, a blob hash
+            that is not a digest, a blob referred to but missing); names the row.
+    """
     yield {"type": "cassette", "format": FORMAT, "schema_version": SCHEMA_VERSION}
-    for lines in (_blob_lines(store, blobs_dir, embed_blobs), _recording_lines(store), _http_lines(store)):
-        for line in lines:
-            yield line
-            if progress:
-                progress(1)
+    try:
+        held = {b["hash"] for b in store.blobs()}
+        for lines in (_blob_lines(store, blobs_dir, embed_blobs), _recording_lines(store, held),
+                      _http_lines(store, held)):
+            for line in lines:
+                yield line
+                if progress:
+                    progress(1)
+    except KeyError as error:  # a table lacks a column of the schema its version promises
+        raise CassetteError(f"cassette {store.path} is damaged: a table lacks its column {error} "
+                            "(run tarash cassette verify)") from None
 
 
 def _blob_lines(store: CassetteStore, blobs_dir: Path | None, embed_blobs: bool) -> Iterator[dict[str, Any]]:
     for blob in store.blobs():
-        line: dict[str, Any] = {"type": "blob", "sha256": blob["hash"], "size": blob["size"],
+        digest = check_digest(blob["hash"], f"cassette {store.path}, blobs table")
+        if isinstance(blob["size"], bool) or not isinstance(blob["size"], int) or blob["size"] < 0:
+            raise CassetteError(f"cassette {store.path}, blob {digest[:12]}...: its size {blob['size']!r} is not a "
+                                "byte count (damaged; run tarash cassette verify)")
+        line: dict[str, Any] = {"type": "blob", "sha256": digest, "size": blob["size"],
                                 "content_type": blob["content_type"]}
         if blob["size"] <= _INLINE_TEXT or embed_blobs:
-            data = store.read_blob(blob["hash"])
+            data = store.read_blob(digest)
             text = _text(data) if blob["size"] <= _INLINE_TEXT else None
             if text is not None:
                 line["text"] = text
             elif embed_blobs:
                 line["base64"] = base64.b64encode(data).decode("ascii")
         if blobs_dir is not None:
-            target = blobs_dir / blob["hash"]
-            if not (target.exists() and target.stat().st_size == blob["size"]):
-                store.copy_blob(blob["hash"], target)
+            target = path_inside(blobs_dir, digest, f"cassette {store.path}, blob {digest[:12]}...")
+            if not (target.is_file() and target.stat().st_size == blob["size"]):
+                store.copy_blob(digest, target)
         yield line
 
 
-def _recording_lines(store: CassetteStore) -> Iterator[dict[str, Any]]:
+def _held(store: CassetteStore, held: set[str], digest: Any, where: str) -> str:
+    digest = check_digest(digest, f"cassette {store.path}, {where}")
+    if digest not in held:
+        raise CassetteError(f"cassette {store.path}, {where}: blob {digest[:12]}... is referred to but missing "
+                            "(damaged; run tarash cassette verify)")
+    return digest
+
+
+def _recording_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, Any]]:
     media: dict[int, list[dict[str, Any]]] = {}
     for m in store.all_media():
+        where = f"recording #{m['recording_id']}, media {m['slot']!r}"
         media.setdefault(m["recording_id"], []).append(
-            {"slot": m["slot"], "url": m["url"], "sha256": m["hash"], "content_type": m["content_type"]})
-    for r in sorted(store.recordings(), key=lambda r: (r["kind"], r["provider"], r["model"], r["key"], r["seq"])):
+            {"slot": m["slot"], "url": m["url"], "sha256": _held(store, held, m["hash"], where),
+             "content_type": m["content_type"]})
+    rows = store.recordings()
+    try:
+        rows.sort(key=lambda r: (r["kind"], r["provider"], r["model"], r["key"], r["seq"]))
+    except TypeError:  # a column holds a value of another type than its siblings: damaged, order by id
+        raise CassetteError(f"cassette {store.path}: a recording's kind, provider, model, key or seq is not "
+                            "of its column's type (damaged; run tarash cassette verify)") from None
+    for r in rows:
+        fields = {name: decode_field(store, r, name) for name in ("request", "response", "error", "timeline")}
+        for digest in blob_refs(fields["response"], f"cassette {store.path}, recording #{r['id']}"):
+            _held(store, held, digest, f"recording #{r['id']}")
         yield {
             "type": "recording", "key": r["key"], "seq": r["seq"], "kind": r["kind"], "provider": r["provider"],
-            "model": r["model"], "request": json.loads(r["request"]), "outcome": r["outcome"],
-            "response": _json_or_none(r["response"]), "error": _json_or_none(r["error"]),
-            "timeline": _json_or_none(r["timeline"]) or [], "duration": r["duration"],
-            "library_version": r["library_version"], "recorded_at": r["recorded_at"], "media": media.get(r["id"], []),
+            "model": r["model"], "request": fields["request"], "outcome": r["outcome"],
+            "response": fields["response"], "error": fields["error"], "timeline": fields["timeline"] or [],
+            "duration": r["duration"], "library_version": r["library_version"], "recorded_at": r["recorded_at"],
+            "media": media.get(r["id"], []),
         }
 
 
-def _http_lines(store: CassetteStore) -> Iterator[dict[str, Any]]:
+def _http_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, Any]]:
     seen: Counter[tuple[str, str, str | None]] = Counter()
     numbered = []
     for h in store.http_interactions():  # n: the order of equal requests, which replay depends on
-        group = (h["uri"], h["method"], h["request_body"])
+        where = f"HTTP interaction #{h['id']}"
+        for name in ("request_body", "response_body"):
+            if h[name] is not None:
+                _held(store, held, h[name], f"{where}, {name}")
+        group = (str(h["uri"]), str(h["method"]), h["request_body"])
         seen[group] += 1
         numbered.append((group, seen[group], h))
     for (uri, method, body), n, h in sorted(numbered, key=lambda t: (t[0][0], t[0][1], t[0][2] or "", t[1])):
         yield {
-            "type": "http", "method": method, "uri": uri, "n": n, "request": json.loads(h["request"]),
-            "request_body": body, "response": json.loads(h["response"]), "response_body": h["response_body"],
-            "recorded_at": h["recorded_at"],
+            "type": "http", "method": method, "uri": uri, "n": n,
+            "request": _json(store, h["request"], f"HTTP interaction #{h['id']}, request"),
+            "request_body": body, "response": _json(store, h["response"], f"HTTP interaction #{h['id']}, response"),
+            "response_body": h["response_body"], "recorded_at": h["recorded_at"],
         }
+
+
+def _json(store: CassetteStore, text: Any, where: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        raise CassetteError(f"cassette {store.path}, {where} is not valid JSON (damaged; run tarash cassette verify)"
+                            ) from None
+
+
+def _not_json(store: CassetteStore, line: dict[str, Any], value: Any) -> Any:
+    raise CassetteError(f"cassette {store.path}: a {line.get('type')} row holds a {type(value).__name__} value "
+                        "where text or a number belongs (damaged; run tarash cassette verify)")
 
 
 def _text(data: bytes) -> str | None:
@@ -191,116 +244,75 @@ def export_size(store: CassetteStore) -> int:
     return counts[0]["n"]
 
 
-def export_jsonl(store: CassetteStore, out: IO[str], **options: Any) -> int:
+def export_jsonl(store: CassetteStore, out: SupportsWrite[str], **options: Any) -> int:
     """Write the sorted JSONL export to `out`; returns the number of lines."""
     count = 0
     for line in export_lines(store, **options):
-        out.write(json.dumps(line, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(json.dumps(line, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                             default=functools.partial(_not_json, store, line)) + "\n")
         count += 1
     return count
 
 
-def import_jsonl(source: Path, store: CassetteStore, *, blobs_dir: Path | None = None,
-                 progress: Progress = None) -> tuple[int, int]:
-    """Load an export into `store`; returns `(recordings, http interactions)` added."""
-    recordings = https = 0
-    occurrences: Counter[str] = Counter()
+def write_export(store: CassetteStore, output: Path, *, force: bool = False, **options: Any) -> int:
+    """Write the export to the file `output`, safely; returns the number of lines.
+
+    Refuses to write onto the cassette itself (the same path, a symlink or a hard link to
+    it, or its `-wal`/`-shm`) and over an existing file unless `force`. The text is
+    written to a temporary file beside `output` and renamed into place, so a failed
+    export (disk full, a directory that is not writable, a damaged cassette) leaves no
+    partial file. A device or pipe (`/dev/stdout`) is written directly.
+
+    Raises:
+        CassetteError: the output is refused, cannot be written, or the cassette is damaged.
+    """
+    _refuse_source(store, output)
+    mode = _mode(output)
+    if mode is not None and not stat.S_ISREG(mode):
+        return _write_device(store, output, options)
+    if mode is not None and not force:
+        raise CassetteError(f"{output} exists; give --force to replace it")
+    # beside the output, so the rename is atomic; made by open() so it gets the usual mode
+    tmp = output.parent / f".{output.name}.{secrets.token_hex(6)}.tmp"
     try:
-        handle = source.open(encoding="utf-8")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as error:
-        raise CassetteError(f"cannot read {source}: {error}") from error
-    with handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                line = json.loads(text)
-                kind = line["type"]
-            except (ValueError, KeyError, TypeError) as error:
-                raise CassetteError(f"{source}:{number}: not a cassette export line ({error})") from error
-            try:
-                if kind == "cassette":
-                    if line.get("format") != FORMAT:
-                        raise CassetteError(f"{source}: format {line.get('format')!r} is not {FORMAT!r}")
-                elif kind == "blob":
-                    blob = _blob(line, blobs_dir, source)
-                    try:
-                        store.put_blobs([blob])
-                    finally:
-                        if blob.file is not None:
-                            blob.file.close()
-                elif kind == "recording":
-                    recordings += _import_recording(store, line, occurrences)
-                elif kind == "http":
-                    https += _import_http(store, line, occurrences)
-            except (KeyError, TypeError, ValueError, AttributeError) as error:
-                raise CassetteError(f"{source}:{number}: a {kind} line lacks or mangles a field ({error!r})") from error
-            if progress:
-                progress(1)
-    return recordings, https
+        raise CassetteError(f"cannot write {output}: {error.strerror or error}") from error
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            count = export_jsonl(store, out, **options)
+        os.replace(tmp, output)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(error, OSError):
+            raise CassetteError(f"cannot write {output}: {error.strerror or error}") from error
+        raise
+    return count
 
 
-def _blob(line: dict[str, Any], blobs_dir: Path | None, source: Path) -> BlobSource:
-    digest = line["sha256"]
-    if "text" in line:
-        data = line["text"].encode("utf-8")
-    elif "base64" in line:
-        data = base64.b64decode(line["base64"])
-    elif blobs_dir is not None and (blobs_dir / digest).is_file():
-        handle = (blobs_dir / digest).open("rb")
-        hasher, size = hashlib.sha256(), 0
-        while chunk := handle.read(CHUNK):
-            hasher.update(chunk)
-            size += len(chunk)
-        if hasher.hexdigest() != digest:
-            handle.close()
-            raise CassetteError(f"{blobs_dir / digest} does not hold the bytes its name says (damaged)")
-        return BlobSource(digest, size, line.get("content_type"), file=handle)
-    else:
-        raise CassetteError(
-            f"{source}: the bytes of blob {digest[:12]}... are not in the export; give the export's "
-            "--blobs-dir, or export with --embed-blobs"
-        )
-    if hashlib.sha256(data).hexdigest() != digest:
-        raise CassetteError(f"{source}: blob {digest[:12]}... does not hold the bytes its hash says (edited?)")
-    return BlobSource(digest, len(data), line.get("content_type"), data=data)
+def _write_device(store: CassetteStore, output: Path, options: dict[str, Any]) -> int:
+    try:
+        with output.open("w", encoding="utf-8") as out:
+            return export_jsonl(store, out, **options)
+    except OSError as error:
+        raise CassetteError(f"cannot write {output}: {error.strerror or error}") from error
 
 
-def _import_recording(store: CassetteStore, line: dict[str, Any], occurrences: Counter[str]) -> int:
-    def dump(value: Any) -> str | None:
-        return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-    row = {
-        "key": line["key"], "kind": line["kind"], "provider": line["provider"], "model": line["model"],
-        "request": json.dumps(line["request"], sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-        "outcome": line["outcome"], "response": dump(line.get("response")), "error": dump(line.get("error")),
-        "timeline": dump(line.get("timeline") or []), "duration": line.get("duration"),
-        "library_version": line.get("library_version"), "recorded_at": line.get("recorded_at"),
-        "recorded_ts": recorded_time(line) or 0.0,  # when it was recorded, not imported
-    }
-    # Idempotent, yet lossless when merging: the n-th copy of a recording in the export is
-    # skipped only if the cassette already holds n equal recordings of that request.
-    # Equal by content, not by spelling: an export sorts its keys, the cassette keeps them as written.
-    from .merge import recording_identity
-
-    identity = recording_identity({**row, "key": line["key"]})
-    occurrences[identity] += 1
-    held = store.query("SELECT outcome, response, error, timeline FROM recordings WHERE key = ?", (line["key"],))
-    if sum(recording_identity({**existing, "key": line["key"]}) == identity for existing in held) >= occurrences[identity]:
-        return 0  # already there: importing the same recordings twice adds nothing, whatever file they came from
-    # a different recording of the same request (merging cassettes): kept, after the others
-    media = [{"slot": m["slot"], "url": m.get("url"), "hash": m["sha256"], "content_type": m.get("content_type")}
-             for m in line.get("media") or []]
-    store.add_recording(row, media=media)
-    return 1
+def _refuse_source(store: CassetteStore, output: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        source = Path(f"{store.file}{suffix}")
+        same = output.absolute() == source.absolute()
+        with contextlib.suppress(OSError):
+            same = same or os.path.samefile(output, source)
+        if same:
+            raise CassetteError(f"{output} is the cassette {store.path}{suffix} itself; export to another file")
 
 
-def _import_http(store: CassetteStore, line: dict[str, Any], occurrences: Counter[str]) -> int:
-    req_json = json.dumps(line["request"], sort_keys=True, separators=(",", ":"))
-    res_json = json.dumps(line["response"], sort_keys=True, separators=(",", ":"))
-    identity = interaction_identity(req_json, line.get("request_body"), res_json, line.get("response_body"))
-    occurrences[identity] += 1
-    row = {"fingerprint": f"{identity}#{occurrences[identity]}", "method": line["method"], "uri": line["uri"],
-           "request": req_json, "response": res_json, "request_body": line.get("request_body"),
-           "response_body": line.get("response_body"), "recorded_at": line.get("recorded_at")}
-    return store.add_http_interactions([row], [])
+def _mode(path: Path) -> int | None:
+    try:
+        return path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise CassetteError(f"cannot write {path}: {error.strerror or error}") from error

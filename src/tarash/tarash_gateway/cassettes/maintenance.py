@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import CassetteError
-from .store import CHUNK, SCHEMA_VERSION, CassetteStore, guard
+from .store import CHUNK, SCHEMA_VERSION, CassetteStore, check_digest, guard
 
-__all__ = ["PruneResult", "VerifyReport", "prune", "referenced_blobs", "summary", "verify"]
+__all__ = ["PruneResult", "VerifyReport", "blob_refs", "decode_field", "prune", "referenced_blobs", "summary",
+           "verify"]
 
 _TABLES = ("recordings", "blobs", "media", "http_interactions")
 
@@ -35,26 +37,61 @@ def summary(store: CassetteStore) -> dict[str, Any]:
     return {**row, "schema_version": SCHEMA_VERSION, "file_bytes": store.file.stat().st_size, "by_model": by_model}
 
 
-def _blob_refs(value: Any) -> Iterator[str]:
+def blob_refs(value: Any, where: str) -> Iterator[str]:
+    """The `{"$blob": hash}` references inside a decoded value, each checked to be a digest.
+
+    Raises:
+        CassetteError: a reference is not a sha256 digest (`where` names the row).
+    """
     if isinstance(value, dict):
-        if isinstance(value.get("$blob"), str):
-            yield value["$blob"]
+        if "$blob" in value:
+            yield check_digest(value["$blob"], where)
         for v in value.values():
-            yield from _blob_refs(v)
+            yield from blob_refs(v, where)
     elif isinstance(value, list):
         for v in value:
-            yield from _blob_refs(v)
+            yield from blob_refs(v, where)
+
+
+def _blob_refs(value: Any) -> Iterator[str]:
+    """`blob_refs` for callers that name the row themselves (`merge`)."""
+    yield from blob_refs(value, "a recording's response")
+
+
+def decode_field(store: CassetteStore, row: dict[str, Any], name: str) -> Any:
+    """A recording's JSON column `name`, decoded (`None` stays `None`).
+
+    Raises:
+        CassetteError: the stored text is not JSON; names the cassette and the row.
+    """
+    text = row.get(name)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        raise CassetteError(f"cassette {store.path}, recording #{row.get('id')}: its {name} is not valid JSON "
+                            "(damaged; run tarash cassette verify)") from None
 
 
 def referenced_blobs(store: CassetteStore, *, excluding: set[int] = frozenset()) -> set[str]:  # type: ignore[assignment]
     """Every blob hash a recording (except those `excluding`), its media or an HTTP
-    interaction points to."""
-    refs = {r["hash"] for r in store.query("SELECT recording_id, hash FROM media") if r["recording_id"] not in excluding}
-    for r in store.query("SELECT request_body, response_body FROM http_interactions"):
-        refs.update(h for h in (r["request_body"], r["response_body"]) if h)
+    interaction points to.
+
+    Raises:
+        CassetteError: a reference cannot be read (a hash that is not a digest, a response
+            that is not JSON): what it points to is unknown, so nothing may be pruned.
+    """
+    refs = set()
+    for m in store.query("SELECT recording_id, slot, hash FROM media"):
+        if m["recording_id"] not in excluding:
+            refs.add(check_digest(m["hash"], f"cassette {store.path}, recording #{m['recording_id']}, media"))
+    for h in store.query("SELECT id, request_body, response_body FROM http_interactions"):
+        refs.update(check_digest(d, f"cassette {store.path}, HTTP interaction #{h['id']}")
+                    for d in (h["request_body"], h["response_body"]) if d is not None)
     for r in store.query("SELECT id, response FROM recordings WHERE response LIKE '%\"$blob\"%'"):
         if r["id"] not in excluding:
-            refs.update(_blob_refs(json.loads(r["response"])))
+            refs.update(blob_refs(decode_field(store, r, "response"), f"cassette {store.path}, recording #{r['id']}"))
     return refs
 
 
@@ -72,9 +109,11 @@ class VerifyReport:
 
 
 def verify(store: CassetteStore, progress: Callable[[int], None] | None = None) -> VerifyReport:
-    """Check every page, re-hash every blob (streamed), and check every reference.
+    """Check every page, re-hash every blob (streamed), and check every row and reference.
 
-    `progress(n)` is called with the number of blob bytes hashed so far, per chunk.
+    Each problem met is listed (a blob that is not what its hash says, a hash that is not
+    a digest, a reference to a missing blob, a column that is not JSON); the check goes
+    on past it. `progress(n)` is called with the number of blob bytes hashed, per chunk.
     """
     report = VerifyReport()
     with guard(store.path, "verifying"):
@@ -85,27 +124,10 @@ def verify(store: CassetteStore, progress: Callable[[int], None] | None = None) 
             return report
         for table in _TABLES:
             report.counts[table] = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for rowid, digest, size in db.execute("SELECT rowid, hash, size FROM blobs").fetchall():
-            hasher, seen = hashlib.sha256(), 0
-            with db.conn.blobopen("blobs", "data", rowid, readonly=True) as source:
-                while data := source.read(CHUNK):
-                    hasher.update(data)
-                    seen += len(data)
-                    if progress:
-                        progress(len(data))
-            if hasher.hexdigest() != digest or seen != size:
-                report.problems.append(f"blob {digest[:12]}... holds other bytes than its hash says (damaged)")
-        stored = {r[0] for r in db.execute("SELECT hash FROM blobs")}
-        for missing in sorted(referenced_blobs(store) - stored):
+        stored = _verify_blobs(store, report, progress)
+        refs = _verify_references(store, report)
+        for missing in sorted(refs - stored):
             report.problems.append(f"blob {missing[:12]}... is referred to but missing")
-        for r in store.query("SELECT id, request, response, error, timeline FROM recordings"):
-            for name in ("request", "response", "error", "timeline"):
-                if r[name] is None:
-                    continue
-                try:
-                    json.loads(r[name])
-                except ValueError:
-                    report.problems.append(f"recording #{r['id']}: {name} is not valid JSON")
         uncaptured = db.execute(
             "SELECT count(*) FROM recordings r WHERE outcome = 'response' AND response NOT LIKE '%\"$blob\"%' "
             "AND NOT EXISTS (SELECT 1 FROM media m WHERE m.recording_id = r.id)"
@@ -113,6 +135,71 @@ def verify(store: CassetteStore, progress: Callable[[int], None] | None = None) 
         if uncaptured:
             report.notes.append(f"{uncaptured} recording(s) hold no captured media (their replays return the URL)")
     return report
+
+
+def _verify_blobs(store: CassetteStore, report: VerifyReport, progress: Callable[[int], None] | None) -> set[str]:
+    """Re-hash every blob; returns the hashes that are stored (digests or not)."""
+    db = store.db()
+    stored = set()
+    for rowid, digest, size in db.execute("SELECT rowid, hash, size FROM blobs").fetchall():
+        stored.add(digest)
+        _is_good_digest(report, digest, f"blob row {rowid}")
+        hasher, seen = hashlib.sha256(), 0
+        try:
+            with db.conn.blobopen("blobs", "data", rowid, readonly=True) as source:
+                while data := source.read(CHUNK):
+                    hasher.update(data)
+                    seen += len(data)
+                    if progress:
+                        progress(len(data))
+        except sqlite3.Error as error:
+            report.problems.append(f"blob {str(digest)[:12]}... cannot be read ({error})")
+            continue
+        if hasher.hexdigest() != digest or seen != size:
+            report.problems.append(f"blob {str(digest)[:12]}... holds other bytes than its hash says (damaged)")
+    return stored
+
+
+def _verify_references(store: CassetteStore, report: VerifyReport) -> set[str]:
+    """Check every recording's JSON and every blob hash a row holds; returns the good hashes."""
+    refs: set[str] = set()
+    for r in store.query("SELECT id, request, response, error, timeline, outcome FROM recordings"):
+        if r["outcome"] not in ("response", "error"):
+            report.problems.append(f"recording #{r['id']}: outcome {r['outcome']!r} is neither response nor error")
+        for name in ("request", "response", "error", "timeline"):
+            try:
+                value = decode_field(store, r, name)
+            except CassetteError:
+                report.problems.append(f"recording #{r['id']}: {name} is not valid JSON")
+                continue
+            if name == "response":
+                try:
+                    refs.update(blob_refs(value, f"recording #{r['id']}"))
+                except CassetteError as error:
+                    report.problems.append(str(error))
+    for m in store.query("SELECT recording_id, slot, hash FROM media"):
+        if _is_good_digest(report, m["hash"], f"recording #{m['recording_id']}, media {m['slot']!r}"):
+            refs.add(m["hash"])
+    for h in store.query("SELECT id, request, response, request_body, response_body FROM http_interactions"):
+        for name in ("request", "response"):
+            try:
+                json.loads(h[name])
+            except (ValueError, TypeError, RecursionError):
+                report.problems.append(f"HTTP interaction #{h['id']}: {name} is not valid JSON")
+        for name in ("request_body", "response_body"):
+            if h[name] is not None and _is_good_digest(report, h[name], f"HTTP interaction #{h['id']}, {name}"):
+                refs.add(h[name])
+    return refs
+
+
+def _is_good_digest(report: VerifyReport, value: Any, where: str) -> bool:
+    """Whether `value` is a blob hash; if not, a problem of the report."""
+    try:
+        check_digest(value, where)
+    except CassetteError as error:
+        report.problems.append(str(error))
+        return False
+    return True
 
 
 @dataclass(slots=True)
@@ -162,6 +249,7 @@ def prune(
         never = [i for i, n in plays.items() if n == 0]
         where.append(f"id IN ({','.join('?' * len(never))})" if never else "0")
         params.extend(never)
+    referenced_blobs(store)  # a damaged reference refuses the prune before anything is deleted
     if where:
         ids = [r["id"] for r in store.query(f"SELECT id FROM recordings WHERE {' AND '.join(where)}", params)]
         result.recordings = len(ids)
@@ -174,7 +262,7 @@ def prune(
         if not dry_run:
             for r in orphans:
                 db.execute("DELETE FROM blobs WHERE hash = ?", (r["hash"],))
-    result.blobs, result.blob_bytes = len(orphans), sum(r["size"] or 0 for r in orphans)
+    result.blobs, result.blob_bytes = len(orphans), sum(r["size"] for r in orphans if isinstance(r["size"], int))
     if vacuum and not dry_run:
         with guard(store.path, "vacuuming"):
             store.db().execute("VACUUM")

@@ -299,10 +299,14 @@ class CassetteStore:
 
     @contextlib.contextmanager
     def transaction(self, doing: str) -> Iterator[Database]:
-        """One short write transaction, taken at once (`BEGIN IMMEDIATE`)."""
+        """One short write transaction, taken at once (`BEGIN IMMEDIATE`); inside
+        `atomic`, a part of that one."""
         if self.readonly and not self.upgrade():
             raise CassetteError(f"cassette {self.path}: the cassette is read-only ({doing} needs to write to it)")
         db = self.db()
+        if getattr(self._local, "atomic", None) is db:
+            yield db
+            return
         with guard(self.path, doing):
             self._wal(db)
             db.conn.execute("BEGIN IMMEDIATE")
@@ -314,6 +318,20 @@ class CassetteStore:
                 if db.conn.in_transaction:  # also when COMMIT itself failed
                     db.conn.execute("ROLLBACK")
                 raise
+
+    @contextlib.contextmanager
+    def atomic(self, doing: str) -> Iterator[None]:
+        """Many writes of this thread as one transaction: all of them land, or none.
+
+        For imports: the transactions of the writes inside become part of this one, so
+        an import that fails half way leaves the cassette as it was.
+        """
+        with self.transaction(doing) as db:
+            self._local.atomic = db
+            try:
+                yield
+            finally:
+                self._local.atomic = None
 
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read, as dicts (errors become `CassetteError`)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .cassette import _library_errors, _opened, _size, cassette_group
+from .terminal import safe
 
 __all__ = ["GITATTRIBUTES", "git_config_lines"]
 
@@ -51,7 +52,7 @@ def diff(a: Path, b: Path) -> None:
     with _opened(a) as left, _opened(b) as right, _library_errors():
         lines = list(diff_cassettes(left, right))
     for line in lines:
-        click.echo(line)
+        click.echo(safe(line))
     if lines:
         raise SystemExit(1)
     click.echo("no differences")
@@ -71,7 +72,7 @@ def textconv(path: Path) -> None:
 
     with _opened(path) as store, _library_errors():
         for line in textconv_lines(store):
-            click.echo(line)
+            click.echo(safe(line))  # git shows it on a terminal: nothing stored may drive it
 
 
 @cassette_group.command()
@@ -167,12 +168,12 @@ def summary(path: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(f"**{path}**: {len(rows)} recording(s), {https} HTTP interaction(s), "
-               f"{media['n']} blob(s) ({_size(media['bytes'])})")
+    click.echo(safe(f"**{path}**: {len(rows)} recording(s), {https} HTTP interaction(s), "
+               f"{media['n']} blob(s) ({_size(media['bytes'])})"))
     if times:
-        click.echo(f"recorded {times[0]} .. {times[-1]}")
+        click.echo(safe(f"recorded {times[0]} .. {times[-1]}"))
     click.echo("")
     click.echo("| provider | model | outcome | recordings |")
     click.echo("|---|---|---|---|")
     for item in data["by"]:  # type: ignore[attr-defined]
-        click.echo(f"| {item['provider']} | {item['model']} | {item['outcome']} | {item['count']} |")
+        click.echo(safe(f"| {item['provider']} | {item['model']} | {item['outcome']} | {item['count']} |"))

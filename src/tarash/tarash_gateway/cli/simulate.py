@@ -11,12 +11,15 @@ import click
 from ..exceptions import ValidationError
 from ..simulator import NAMED, ProviderSimulator, SimulatorTLS, sdk_environment
 from ..simulator.sdk_env import SDKS
+from .params import FiniteRange
 
 __all__ = ["simulate_command"]
 
+_LONGEST = 365 * 86400.0  # a year; far longer waits overflow the platform's timers
+
 
 @click.command("simulate")
-@click.option("--port", type=int, default=0, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
 @click.option(
     "--scenario",
     type=click.Choice(sorted(NAMED)),
@@ -24,12 +27,12 @@ __all__ = ["simulate_command"]
     show_default=True,
     help="How jobs behave unless a prompt tag (#sim:<name>) says otherwise.",
 )
-@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds every answer is delayed.")
+@click.option("--latency", type=FiniteRange(0, 3600), default=0.0, show_default=True, help="Seconds every answer is delayed.")
 @click.option(
-    "--max-lifetime", type=float, default=3600.0, show_default=True, help="Stop by itself after this many seconds."
+    "--max-lifetime", type=FiniteRange(0, _LONGEST, min_open=True), default=3600.0, show_default=True, help="Stop by itself after this many seconds."
 )
 @click.option("--tls", is_flag=True, help="Also listen with TLS, with a certificate from a generated test CA.")
-@click.option("--tls-port", type=int, default=0, show_default=True, help="Port of the TLS listener.")
+@click.option("--tls-port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port of the TLS listener.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM certificate for the TLS listener (instead of a generated one; needs --tls-key).")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),

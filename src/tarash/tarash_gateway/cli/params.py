@@ -1,0 +1,43 @@
+"""Option types that refuse what makes no sense before a command runs: negative ages,
+ports past 65535, not-a-number, sizes like `512M`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import click
+
+from ..cassettes.limits import MAX_BODY_SIZE_LIMIT, parse_size
+from ..exceptions import ValidationError
+
+__all__ = ["BYTE_SIZE", "ByteSize", "FiniteRange"]
+
+
+class FiniteRange(click.FloatRange):
+    """A `click.FloatRange` that also refuses `nan` and `inf`."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+class ByteSize(click.ParamType):
+    """A size in bytes: `1048576`, `64K`, `512M`, `1G` (binary units)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            if 1 <= value <= MAX_BODY_SIZE_LIMIT:
+                return value
+            self.fail(f"{value} is not from 1 byte to 1 TiB.", param, ctx)
+        try:
+            return parse_size(str(value))
+        except ValidationError as error:
+            self.fail(str(error), param, ctx)
+
+
+BYTE_SIZE = ByteSize()
