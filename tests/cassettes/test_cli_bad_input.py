@@ -101,9 +101,10 @@ def test_importing_into_a_damaged_file_fails_in_one_line(damaged, tmp_path, kind
     def files() -> set[str]:  # SQLite's own -wal/-shm of a damaged file may come and go
         return {p.name for p in damaged[kind].parent.iterdir() if not p.name.endswith(("-wal", "-shm"))}
 
-    before = files()
+    before, data = files(), damaged[kind].read_bytes() if damaged[kind].is_file() else None
     check(["cassette", "import", str(source), str(damaged[kind])])
     assert files() == before
+    assert data is None or damaged[kind].read_bytes() == data  # not even switched to WAL mode
 
 
 BAD_ARGS = [

@@ -360,8 +360,8 @@ class CassetteStore:
             app_id, version = self._header(db)
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
                 return  # the common case: both are set by one transaction, so both are current
+            self._refuse_foreign(db, app_id, version)  # before anything (WAL mode) is written to a file not ours
             if self.readonly:
-                self._refuse_foreign(db, app_id, version)
                 create = False  # a read-only file is read as it is, or refused below
             if create:
                 self._wal(db)
