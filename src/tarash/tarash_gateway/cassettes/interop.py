@@ -89,7 +89,7 @@ def importing(path: Path) -> Iterator[CassetteStore]:
     was; a cassette (and directories) the import created is removed, with its `-wal`
     and `-shm`.
 
-    Example:
+    Examples:
         >>> with importing(Path("cassettes/run.db")) as store:  # doctest: +SKIP
         ...     import_jsonl(Path("run.jsonl"), store)
     """

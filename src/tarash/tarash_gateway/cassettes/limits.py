@@ -34,7 +34,7 @@ _UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 def parse_size(text: str) -> int:
     """Bytes from `"1048576"`, `"64K"`, `"512M"`, `"1GiB"`; ValidationError otherwise.
 
-    Example:
+    Examples:
         >>> parse_size("512M") == 512 * 1024 * 1024
         True
     """

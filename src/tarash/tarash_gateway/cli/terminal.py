@@ -22,7 +22,7 @@ def _printable(text: str) -> bool:
 def safe(text: str) -> str:
     """`text` with every character that is not printable (but `\\n`) escaped.
 
-    Example:
+    Examples:
         >>> safe("a\\x1b]52;c;aGk=\\x07b\\u202e")
         'a\\\\x1b]52;c;aGk=\\\\x07b\\\\u202e'
     """
