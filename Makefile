@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 CASSETTES ?= cassettes
 PORT      ?= 8787
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tarash-gateway needs Python 3.11+, found " + sys.version.split()[0]'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing tarash-gateway and its dev tools into $(VENV) ..."

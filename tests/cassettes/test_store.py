@@ -101,7 +101,8 @@ def test_an_empty_file_is_treated_as_a_missing_cassette(db, acme):
 
 
 def _spawn(db: Path, tag: str, count: int, go: Path | None = None) -> subprocess.Popen[str]:
-    args = [sys.executable, str(WRITER), str(db), tag, str(count)] + ([str(go)] if go else [])
+    # -P: the script's directory holds the tests package "http", which must not shadow the stdlib
+    args = [sys.executable, "-P", str(WRITER), str(db), tag, str(count)] + ([str(go)] if go else [])
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -11,6 +11,7 @@ from urllib.request import url2pathname
 
 import httpx
 
+from .cassettes.http.hook import own_client
 from .exceptions import HTTPConnectionError, HTTPError, ValidationError
 
 __all__ = ["guess_content_type", "load_media", "to_data_uri"]
@@ -45,7 +46,9 @@ def load_media(url: str, default_type: str, *, timeout: float = 30.0) -> tuple[b
             raise ValidationError(f"cannot read {url}: {error.strerror}") from None
     if scheme in {"http", "https"}:
         try:
-            response = httpx.get(url, timeout=timeout, follow_redirects=True)
+            # the gateway's own client: part of a call, recorded at the call level only
+            with own_client(httpx.Client(timeout=timeout, follow_redirects=True)) as client:
+                response = client.get(url)
         except httpx.TransportError as error:
             raise HTTPConnectionError(f"downloading {url} failed: {error}") from error
         if response.status_code >= 400:

@@ -13,6 +13,10 @@ $ pytest --tarash-record-mode=once    # record what the cassettes do not hold ye
 $ pytest                              # replay only: a call not recorded fails the test
 ```
 
+The test's vendor SDK calls (any `httpx` client) go through the same cassette (see
+`docs/record-http.md`); `http_hosts`, `http` and `collapse_polls` are marker options
+like the others.
+
 For a `tarash_cassette` test, each setting is taken from the first of: the command line,
 the marker (the closest wins: function > class > module), the `tarash_cassette_options`
 fixture, the default. The default record mode is `none`, so CI never reaches a provider.
@@ -85,7 +89,8 @@ ENV_INSTANT_WAITS = "TARASH_INSTANT_WAITS"
 SIGNATURE = f"{MARKER}(name=None, *, record_mode=None, **options)"
 _MARKER_LINE = (
     f"{SIGNATURE}: record and replay every tarash-gateway "
-    "call of the test through a cassette, by default <test dir>/cassettes/<module>/<test>.db. "
+    "call of the test, and the HTTP traffic of its httpx clients (vendor SDKs included), through a "
+    "cassette, by default <test dir>/cassettes/<module>/<test>.db. "
     "name: another cassette (relative to tarash_cassette_dir); record_mode: none, once, "
     "new_episodes or all (the command line's --tarash-record-mode wins); options: any other "
     "CassetteConfig field (match_on, capture_media, replay_speed, ...)."

@@ -17,7 +17,10 @@ Public names:
 - `close_cassettes`: close the cassettes opened for configs and the environment;
 - `SQLitePersister` and `Persister`: vcrpy persister storing raw httpx
   traffic in the same kind of file (`my_vcr.register_persister(SQLitePersister)`);
-- `CassetteStore`: the file itself (listing, verifying, pruning).
+- `CassetteStore`: the file itself (listing, verifying, pruning);
+- `CassetteTransport` and `AsyncCassetteTransport`: httpx transports that record and
+  replay one client's raw traffic (every client is covered anyway while a cassette is in
+  force: see `tarash.tarash_gateway.cassettes.http`).
 
 See `docs/record-replay.md`. Importing this package imports neither sqlite-utils nor
 vcrpy; they load on first use.
@@ -32,9 +35,11 @@ from .config import CassetteConfig, RecordMode
 from .scope import use_cassette
 
 __all__ = [
+    "AsyncCassetteTransport",
     "CassetteConfig",
     "CassetteSession",
     "CassetteStore",
+    "CassetteTransport",
     "Persister",
     "RecordMode",
     "SQLitePersister",
@@ -43,6 +48,8 @@ __all__ = [
 ]
 
 _LAZY = {
+    "AsyncCassetteTransport": ".http.transport",
+    "CassetteTransport": ".http.transport",
     "CassetteSession": ".session",
     "CassetteStore": ".store",
     "Persister": ".persister",

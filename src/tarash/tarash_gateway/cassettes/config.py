@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-__all__ = ["CassetteConfig", "CassetteField", "DEFAULT_MATCH_ON", "MATCH_FIELDS", "MediaMode", "RecordMode"]
+__all__ = ["CassetteConfig", "CassetteField", "DEFAULT_MATCH_ON", "HttpMode", "MATCH_FIELDS", "MediaMode", "RecordMode"]
 
 
 class RecordMode(str, Enum):
@@ -53,6 +53,7 @@ class RecordMode(str, Enum):
 
 
 MediaMode = Literal["url", "file", "content"]
+HttpMode = Literal["providers", "all", "off"]
 
 #: The fields of a call's canonical request; ``request.<name>`` and
 #: ``provider_config.<name>`` select one field inside the last two.
@@ -99,6 +100,14 @@ class CassetteConfig(BaseModel):
         strict: when the block ends, recordings the block did not replay are a
             `CassetteError` naming them (and the play counts are kept in the cassette
             for `tarash cassette prune --unused`).
+        http: which raw HTTP traffic of `httpx`/`httpx2` clients is recorded and
+            replayed too (vendor SDKs included): `"providers"` (default: the known
+            provider API hosts, the media URLs their answers point to, and
+            `http_hosts`), `"all"`, or `"off"`. See `docs/record-http.md`.
+        http_hosts: more hosts for `http="providers"`, e.g. `("127.0.0.1",
+            "api.example.com", "*.example.net")`.
+        collapse_polls: on replay, the first poll of a recorded job gets its terminal
+            answer (`False` replays every recorded poll in order).
 
     Examples:
         >>> CassetteConfig(path="cassettes/run.db", record_mode="new_episodes").record_mode
@@ -130,6 +139,16 @@ class CassetteConfig(BaseModel):
         if isinstance(value, str) and value.strip().upper().startswith("P"):
             return value  # ISO 8601 ("P30D"), as the model serializes it: pydantic reads it
         return parse_max_age(value)
+    http: HttpMode = "providers"
+    http_hosts: tuple[str, ...] = ()
+    collapse_polls: bool = True
+
+    @field_validator("http_hosts", mode="before")
+    @classmethod
+    def _http_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        return tuple(h.strip().lower() for h in value if h.strip())
 
     @field_validator("path", "media_dir", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from .store import CHUNK, SCHEMA_VERSION, CassetteStore, check_digest, guard
 __all__ = ["PruneResult", "VerifyReport", "blob_refs", "decode_field", "prune", "referenced_blobs", "summary",
            "verify"]
 
-_TABLES = ("recordings", "blobs", "media", "http_interactions")
+_TABLES = ("recordings", "blobs", "media", "http_interactions", "http_exchanges")
 
 
 def summary(store: CassetteStore) -> dict[str, Any]:
@@ -26,7 +26,8 @@ def summary(store: CassetteStore) -> dict[str, Any]:
         "SELECT (SELECT count(*) FROM recordings) AS recordings, "
         "(SELECT count(*) FROM recordings WHERE outcome = 'error') AS errors, "
         "(SELECT count(*) FROM http_interactions) AS http_interactions, "
-        "(SELECT count(*) FROM blobs) AS blobs, (SELECT coalesce(sum(size), 0) FROM blobs) AS blob_bytes, "
+        + ("(SELECT count(*) FROM http_exchanges) AS http_exchanges, " if store.holds_exchanges else "0 AS http_exchanges, ")
+        + "(SELECT count(*) FROM blobs) AS blobs, (SELECT coalesce(sum(size), 0) FROM blobs) AS blob_bytes, "
         "(SELECT min(recorded_at) FROM recordings) AS first_recorded, "
         "(SELECT max(recorded_at) FROM recordings) AS last_recorded"
     )[0]
@@ -89,6 +90,10 @@ def referenced_blobs(store: CassetteStore, *, excluding: set[int] = frozenset())
     for h in store.query("SELECT id, request_body, response_body FROM http_interactions"):
         refs.update(check_digest(d, f"cassette {store.path}, HTTP interaction #{h['id']}")
                     for d in (h["request_body"], h["response_body"]) if d is not None)
+    if store.holds_exchanges:
+        for x in store.query("SELECT id, request_body, response_body FROM http_exchanges"):
+            refs.update(check_digest(d, f"cassette {store.path}, HTTP exchange #{x['id']}")
+                        for d in (x["request_body"], x["response_body"]) if d is not None)
     for r in store.query("SELECT id, response FROM recordings WHERE response LIKE '%\"$blob\"%'"):
         if r["id"] not in excluding:
             refs.update(blob_refs(decode_field(store, r, "response"), f"cassette {store.path}, recording #{r['id']}"))
@@ -123,6 +128,8 @@ def verify(store: CassetteStore, progress: Callable[[int], None] | None = None) 
             report.problems.extend(f"integrity: {issue}" for issue in issues)
             return report
         for table in _TABLES:
+            if table == "http_exchanges" and not store.holds_exchanges:
+                continue  # an older schema, read as it is
             report.counts[table] = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         stored = _verify_blobs(store, report, progress)
         refs = _verify_references(store, report)

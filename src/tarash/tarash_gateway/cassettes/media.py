@@ -32,6 +32,7 @@ import httpx
 from ..exceptions import CassetteError
 from ..media_io import to_data_uri
 from .codec import MediaSlot
+from .http.hook import own_client
 from .store import CHUNK, BlobSource, CassetteStore, check_digest, path_inside
 
 __all__ = ["close_fetched", "default_media_dir", "deliver_media", "fetch_media", "needs_media_io"]
@@ -84,7 +85,9 @@ def _download(url: str, content_type: str | None) -> BlobSource | None:
         return None
     spool = tempfile.TemporaryFile()
     try:
-        with httpx.stream("GET", url, follow_redirects=True, timeout=_DOWNLOAD_TIMEOUT) as response:
+        # the gateway's own client: a capture is part of the call's recording, not raw HTTP traffic
+        with own_client(httpx.Client(follow_redirects=True, timeout=_DOWNLOAD_TIMEOUT)) as client, \
+                client.stream("GET", url) as response:
             if response.status_code >= 400:
                 raise CassetteError(f"HTTP {response.status_code}")
             content_type = response.headers.get("content-type", content_type)

@@ -22,9 +22,11 @@ pay nothing for the feature.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import os
+import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ ENV_CASSETTE = "TARASH_CASSETTE"
 ENV_RECORD_MODE = "TARASH_RECORD_MODE"
 ENV_REPEATS = "TARASH_CASSETTE_REPEATS"
 ENV_MAX_AGE = "TARASH_CASSETTE_MAX_AGE"
+ENV_HTTP = "TARASH_CASSETTE_HTTP"
+ENV_HTTP_HOSTS = "TARASH_CASSETTE_HTTP_HOSTS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,8 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
         env_value(ENV_RECORD_MODE) or None,
         env_flag(ENV_REPEATS),
         env_value(ENV_MAX_AGE) or None,
+        env_value(ENV_HTTP) or None,
+        env_value(ENV_HTTP_HOSTS) or None,
     )
     if merged is None:
         return None
@@ -108,6 +114,8 @@ def _merge(
     env_mode: str | None,
     env_repeats: bool = False,
     env_max_age: str | None = None,
+    env_http: str | None = None,
+    env_http_hosts: str | None = None,
 ) -> CassetteConfig | None:
     values: dict[str, Any] = {}
     if env_max_age:
@@ -117,6 +125,12 @@ def _merge(
             values["max_age"] = parse_max_age(env_max_age, source=ENV_MAX_AGE)
         except ValueError as error:
             raise CassetteError(str(error)) from None
+    if env_http:
+        if env_http.strip().lower() not in ("providers", "all", "off"):
+            raise CassetteError(f"{ENV_HTTP}={env_http!r} is not an HTTP recording mode; use one of: providers, all, off")
+        values["http"] = env_http.strip().lower()
+    if env_http_hosts:
+        values["http_hosts"] = env_http_hosts
     if env_repeats:
         values["allow_playback_repeats"] = True
     if env_path:
@@ -150,8 +164,10 @@ class CassetteScope:
         self._sessions: list[CassetteSession | None] = []
 
     def __enter__(self) -> CassetteSession | None:
+        from .http.hook import install
         from .session import CassetteSession
 
+        install()  # every httpx client of the process goes through the cassette in force
         path = self.config.path
         session = CassetteSession(path) if path is not None else None
         file = os.path.abspath(path) if path is not None else None
@@ -164,6 +180,7 @@ class CassetteScope:
         session = self._sessions.pop()
         if session is not None:
             strict = session.strict_failure() if self.config.strict and exc_type is None else None
+            _finish_http(session)
             session.close()
             if strict is not None:
                 raise strict
@@ -179,6 +196,9 @@ class CassetteScope:
         return self.__enter__()
 
     async def __aexit__(self, *exc: object) -> None:
+        session = self._sessions[-1] if self._sessions else None
+        if session is not None:  # media downloads finish in a thread, not on the event loop
+            await asyncio.to_thread(_finish_http, session)
         self.__exit__(*exc)
 
     def __call__(self, fn: F) -> F:
@@ -198,6 +218,13 @@ class CassetteScope:
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _finish_http(session: CassetteSession) -> None:
+    """Wait for the media downloads the block's HTTP recordings started (if any were)."""
+    recorder = sys.modules.get("tarash.tarash_gateway.cassettes.http.recorder")  # loaded only by HTTP traffic
+    if recorder is not None:
+        recorder.finish(session)
 
 
 def use_cassette(path: str | os.PathLike[str] | None = None, **options: Any) -> CassetteScope:

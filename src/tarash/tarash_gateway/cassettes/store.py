@@ -23,6 +23,15 @@ http_interactions  id, fingerprint (unique), method, uri, request, response,
                    request_body, response_body (blob hashes), recorded_at
 ```
 
+Schema version 2 adds `plays` (recording_id, plays, run_at); version 3 adds:
+
+```text
+http_exchanges     id, key, seq, method, url (scrubbed), host, path, request
+                   (canonical JSON), status, headers, request_body, response_body
+                   (blob hashes), provider, role, job, terminal, recorded_at,
+                   recorded_ts                         unique (key, seq)
+```
+
 Blobs are stored once per content hash, as raw bytes, and streamed in and out in
 chunks with SQLite's incremental blob I/O, so a 500 MB video never sits in memory.
 
@@ -116,14 +125,29 @@ def m002_plays(db: Database) -> None:
     db.table("plays").create({"recording_id": int, "plays": int, "run_at": str}, pk="recording_id")
 
 
+def m003_http_exchanges(db: Database) -> None:
+    """HTTP-level recordings (`http`): one row per request and answer."""
+    db.table("http_exchanges").create(
+        {
+            "id": int, "key": str, "seq": int, "method": str, "url": str, "host": str, "path": str,
+            "request": str, "status": int, "headers": str, "request_body": str, "response_body": str,
+            "provider": str, "role": str, "job": str, "terminal": int, "recorded_at": str, "recorded_ts": float,
+        },
+        pk="id",
+        not_null={"key", "seq", "method", "url", "host", "request", "status", "headers", "role"},
+    )
+    db.table("http_exchanges").create_index(["key", "seq"], unique=True)
+    db.table("http_exchanges").create_index(["host", "path"])
+
+
 #: The schema's migrations, oldest first; the schema version is their number.
-_STEPS = (m001_initial, m002_plays)
+_STEPS = (m001_initial, m002_plays, m003_http_exchanges)
 _MIGRATIONS = Migrations("tarash-cassette")
 for _step in _STEPS:
     _MIGRATIONS()(_step)
 _KNOWN = [step.__name__ for step in _STEPS]
 SCHEMA_VERSION = len(_STEPS)
-_TABLES = ("recordings", "blobs", "media", "http_interactions", "plays")
+_TABLES = ("recordings", "blobs", "media", "http_interactions", "plays", "http_exchanges")
 
 
 @dataclass(slots=True)
@@ -656,3 +680,68 @@ class CassetteStore:
             if rows:
                 db.table("http_interactions").insert_all(rows, ignore=True)
             return db.execute("SELECT count(*) FROM http_interactions").fetchone()[0] - before
+
+    # -- HTTP exchanges (the HTTP level, `http`) ------------------------------------
+
+    def find_exchange(self, key: str, index: int | None, *, inline: int) -> dict[str, Any] | None:
+        """One exchange of a key with its answer's body (`body`, when at most `inline`
+        bytes; else `body_size` only): the `index`-th in recorded order (1-based), or
+        with `index=None` the first terminal one, else the last. One indexed query."""
+        if not self.holds_exchanges:
+            return None
+        order = "ORDER BY e.seq LIMIT 1 OFFSET ?" if index is not None else "ORDER BY e.terminal DESC, e.seq DESC LIMIT 1"
+        params: tuple[Any, ...] = (inline, key) + ((index - 1,) if index is not None else ())
+        rows = self.query(
+            "SELECT e.id, e.seq, e.status, e.headers, e.response_body, e.role, e.terminal, b.size AS body_size, "
+            "CASE WHEN b.size <= ? THEN b.data END AS body FROM http_exchanges e "
+            f"LEFT JOIN blobs b ON b.hash = e.response_body WHERE e.key = ? {order}",
+            params,
+        )
+        return rows[0] if rows else None
+
+    def count_exchanges(self, key: str | None = None) -> int:
+        """How many exchanges the file holds (of one key, if given)."""
+        if not self.holds_exchanges:
+            return 0
+        if key is None:
+            return self.query("SELECT count(*) AS n FROM http_exchanges")[0]["n"]
+        return self.query("SELECT count(*) AS n FROM http_exchanges WHERE key = ?", (key,))[0]["n"]
+
+    @property
+    def holds_exchanges(self) -> bool:
+        """Whether the file's schema has HTTP exchanges (version 3; older files read as they are)."""
+        return self.version >= 3
+
+    def exchange_hosts(self) -> set[str]:
+        """The hosts the file holds exchanges of."""
+        if not self.holds_exchanges:
+            return set()
+        return {r["host"] for r in self.query("SELECT DISTINCT host FROM http_exchanges")}
+
+    def exchange_candidates(self, host: str, path: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Exchanges of a host, those of the same path first, newest first (miss messages)."""
+        if not self.holds_exchanges:
+            return []
+        return self.query(
+            "SELECT id, method, url, request, recorded_at FROM http_exchanges WHERE host = ? "
+            "ORDER BY (path = ?) DESC, id DESC LIMIT ?",
+            (host, path, limit),
+        )
+
+    def add_exchange(
+        self, row: dict[str, Any], blobs: list[BlobSource], *, replace_before: float | None = None
+    ) -> tuple[int, int]:
+        """Store one exchange and its body blobs in one transaction; returns `(id, seq)`.
+
+        It takes the next `seq` of its key inside the transaction; with
+        `replace_before`, exchanges of the key recorded before then go first.
+        """
+        with self.transaction("recording an HTTP exchange") as db:
+            if replace_before is not None:
+                db.execute("DELETE FROM http_exchanges WHERE key = ? AND recorded_ts < ?", (row["key"], replace_before))
+            seq = db.execute("SELECT coalesce(max(seq), 0) + 1 FROM http_exchanges WHERE key = ?",
+                             (row["key"],)).fetchone()[0]
+            for blob in blobs:
+                self._put_blob(db, blob)
+            exchange_id = db.table("http_exchanges").insert({**row, "seq": seq}).last_pk
+        return int(exchange_id), int(seq)  # type: ignore[arg-type]

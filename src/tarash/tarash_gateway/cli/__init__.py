@@ -8,6 +8,7 @@ import click
 from . import git as _git  # noqa: F401 - registers diff, textconv, merge, git-setup, summary
 from .cassette import cassette_group
 from .chaos import chaos_command
+from .run import run_command
 from .simulate import simulate_command
 
 __all__ = ["main"]
@@ -23,9 +24,11 @@ def main() -> None:
         tarash cassette ls cassettes/
         tarash simulate --port 8787
         tarash chaos --demo
+        tarash run --cassette cassettes/app.db -- python app.py
     """
 
 
 main.add_command(cassette_group)
+main.add_command(run_command)
 main.add_command(simulate_command)
 main.add_command(chaos_command)

@@ -33,6 +33,7 @@ from typing import Any
 import certifi
 import httpx
 
+from ..cassettes.http.hook import own_client
 from ..exceptions import HTTPConnectionError, TimeoutError
 from ..flow import Effect
 
@@ -72,7 +73,8 @@ def _defaults() -> httpx.Headers:
 
 
 def _client(cls: type[Any]) -> Any:
-    return cls(limits=_LIMITS, follow_redirects=True, verify=_tls())
+    # marked as the gateway's own: its calls are recorded at the call level, never again as raw HTTP
+    return own_client(cls(limits=_LIMITS, follow_redirects=True, verify=_tls()))
 
 
 def sync_client() -> httpx.Client:
