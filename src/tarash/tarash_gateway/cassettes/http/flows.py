@@ -63,7 +63,7 @@ _REPLICATE_SUBMIT = re.compile(r"/v1/(?:models/[^/]+/[^/]+/|deployments/[^/]+/[^
 _REPLICATE_POLL = re.compile(r"/v1/predictions/([^/]+)$")
 _REPLICATE_CANCEL = re.compile(r"/v1/predictions/([^/]+)/cancel$")
 _VIDEOS_SUBMIT = re.compile(r"/videos(?:/generations)?$")
-_VIDEOS_POLL = re.compile(r"/videos/([^/:]+)$")
+_VIDEOS_POLL = re.compile(r"(?:^|/v1|/openai)/videos/([^/:.]+)$")  # not a media file under /videos/
 _VIDEOS_CONTENT = re.compile(r"/videos/([^/:]+)/content$")
 _RUNWAY_SUBMIT = re.compile(r"/v1/(?:image_to_video|text_to_video|video_to_video|text_to_image|video_upscale|"
                             r"character_performance|sound_effect|text_to_speech|speech_to_speech|voice_dubbing|"
