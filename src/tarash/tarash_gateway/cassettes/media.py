@@ -33,7 +33,8 @@ from ..exceptions import CassetteError
 from ..media_io import to_data_uri
 from .codec import MediaSlot
 from .http.hook import own_client
-from .store import CHUNK, BlobSource, CassetteStore, check_digest, path_inside
+from .protocol import Store
+from .store import CHUNK, BlobSource, check_digest, path_inside
 
 __all__ = ["close_fetched", "default_media_dir", "deliver_media", "fetch_media", "needs_media_io"]
 
@@ -117,7 +118,7 @@ def needs_media_io(data: dict[str, Any], kind: str, mode: str) -> bool:
 
 
 def deliver_media(
-    store: CassetteStore, recording_id: int, data: dict[str, Any], kind: str, mode: str, media_dir: Path
+    store: Store, recording_id: int, data: dict[str, Any], kind: str, mode: str, media_dir: Path
 ) -> dict[str, Any]:
     """`data` (a stored response) with each media value delivered as `mode` asks."""
     captured = store.media(recording_id) if mode != "url" else {}
@@ -132,7 +133,7 @@ def deliver_media(
 
 
 def _deliver(
-    store: CassetteStore, recording_id: int, slot: str, value: Any, kind: str, mode: str, media_dir: Path,
+    store: Store, recording_id: int, slot: str, value: Any, kind: str, mode: str, media_dir: Path,
     captured: dict[str, dict[str, Any]],
 ) -> Any:
     owner = f"recording #{recording_id} ({slot})"
@@ -168,7 +169,7 @@ _CONTENT_TYPE = re.compile(r"[a-z]+/[a-z0-9.+-]{1,60}")
 _SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".gif", ".png", ".jpg", ".jpeg", ".webp", ".avif"})
 
 
-def _to_file(store: CassetteStore, digest: str, content_type: str, url: str, media_dir: Path, owner: str) -> Path:
+def _to_file(store: Store, digest: str, content_type: str, url: str, media_dir: Path, owner: str) -> Path:
     """The blob as a file of `media_dir` named by its hash, never anywhere else."""
     suffix = Path(urlparse(url).path).suffix.lower() if url else ""
     if suffix not in _SUFFIXES:

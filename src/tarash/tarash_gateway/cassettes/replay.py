@@ -29,7 +29,7 @@ from ..flow import Blocking, Emit, Flow
 from ..metadata import Origin
 from .codec import decode_error, decode_timeline, response_class, seconds
 from .config import CassetteConfig, RecordMode
-from .media import default_media_dir, deliver_media, needs_media_io
+from .media import deliver_media, needs_media_io
 from .session import CassetteSession, shared_session
 
 __all__ = ["replay_origin", "replay_outcome", "replay_recording"]
@@ -53,7 +53,7 @@ def replay_recording(
             if not isinstance(data, dict):
                 raise TypeError(f"the recorded response is {type(data).__name__}, not an object")
             if needs_media_io(data, kind, cassette.media):
-                media_dir = Path(cassette.media_dir) if cassette.media_dir else default_media_dir(session.file)
+                media_dir = Path(cassette.media_dir) if cassette.media_dir else session.media_dir()
                 data = yield Blocking(
                     deliver_media, (session.store, recording["id"], data, kind, cassette.media, media_dir)
                 )

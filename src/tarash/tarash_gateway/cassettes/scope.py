@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..env import env_flag, env_value
 from ..exceptions import CassetteError
 from .config import CassetteConfig, RecordMode
+from .protocol import cassette_identity
 
 if TYPE_CHECKING:  # the session loads sqlite-utils: imported on first use only
     from .session import CassetteSession
@@ -93,7 +94,7 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
     from .session import shared_session
 
     assert merged.path is not None
-    file = os.path.abspath(merged.path)
+    file = cassette_identity(merged.path)
     if scoped is not None and scoped.session is not None and scoped.file == file:
         return ActiveCassette(merged, scoped.session)
     return ActiveCassette(merged, shared_session(merged.path))
@@ -170,7 +171,7 @@ class CassetteScope:
         install()  # every httpx client of the process goes through the cassette in force
         path = self.config.path
         session = CassetteSession(path) if path is not None else None
-        file = os.path.abspath(path) if path is not None else None
+        file = cassette_identity(path) if path is not None else None
         self._tokens.append(_scope.set(_Scoped(self.config, session, file)))
         self._sessions.append(session)
         return session

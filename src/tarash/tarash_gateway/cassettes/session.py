@@ -37,8 +37,9 @@ from .matching import (
     match_key,
     request_key,
 )
+from .protocol import Store, cassette_identity, is_store_url, media_dir_for, open_store
 from .scrub import Scrubber
-from .store import BlobSource, CassetteStore
+from .store import BlobSource
 
 __all__ = ["CassetteSession", "Match", "Prepared", "close_cassettes", "shared_session"]
 
@@ -89,14 +90,15 @@ class CassetteSession:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.file = Path(os.path.abspath(path))
+        #: The cassette file; `None` for a PostgreSQL cassette (a `postgresql://` URL).
+        self.file: Path | None = None if is_store_url(path) else Path(os.path.abspath(path))
         self.started = time.time()
         self.existed: bool | None = None
         self.replayed = 0
         self.recorded = 0
         self.refused = 0
         self.replayed_seconds = 0.0
-        self._store: CassetteStore | None = None
+        self._store: Store | None = None
         #: Why recordings could not be written (disk full, read-only ...): the calls still
         #: returned what the provider answered; ``use_cassette`` raises these at its exit.
         self.write_failures: list[str] = []
@@ -114,8 +116,12 @@ class CassetteSession:
         return f"<CassetteSession {self.path} replayed={self.replayed} recorded={self.recorded}>"
 
     @property
-    def store(self) -> CassetteStore | None:
+    def store(self) -> Store | None:
         return self._store
+
+    def media_dir(self) -> Path:
+        """Where `media="file"` writes media when the config names no `media_dir`."""
+        return media_dir_for(self.path)
 
     def ready(self, *, create: bool) -> bool:
         """Whether `open` has nothing left to do (no I/O needed)."""
@@ -130,10 +136,10 @@ class CassetteSession:
         with self._lock:
             if self.ready(create=create):
                 return
-            if not create and not (self.file.exists() and self.file.stat().st_size > 0):
+            store = open_store(self.path, create=create)
+            if store is None:
                 self.existed = False
                 return
-            store = CassetteStore.open(self.file, create=create, display=self.path)
             if self.existed is None:
                 self.existed = store.has_recordings()
                 self.held_up_to = store.max_recording_id()
@@ -171,15 +177,14 @@ class CassetteSession:
             return store.get(ids[match.index - 1])
         return store.get(ids[-1]) if repeats and ids else None
 
-    def _legacy_ids(self, store: CassetteStore, key: str) -> list[int]:
+    def _legacy_ids(self, store: Store, key: str) -> list[int]:
         """Ids of recordings keyed before secrets were left out of keys (built once)."""
         with self._lock:
             if self._legacy is None:
-                self._legacy = legacy_keys((r["id"], r["key"], r["request"]) for r in store.query(
-                    "SELECT id, key, request FROM recordings WHERE instr(request, '[REDACTED]') > 0 ORDER BY id"))
+                self._legacy = legacy_keys((r["id"], r["key"], r["request"]) for r in store.redacted_requests())
             return self._legacy.get(key, [])
 
-    def _legacy_hit(self, store: CassetteStore, match: Match, repeats: bool) -> dict[str, Any] | None:
+    def _legacy_hit(self, store: Store, match: Match, repeats: bool) -> dict[str, Any] | None:
         ids = self._legacy_ids(store, match.key)
         if not ids:
             return None
@@ -341,8 +346,7 @@ class CassetteSession:
         if self._store is None:
             self.open(False)  # a block that made no call: what did the cassette hold?
         store = self._store
-        held = [] if store is None else [r["id"] for r in store.query(
-            "SELECT id FROM recordings WHERE id <= ? ORDER BY id", (self.held_up_to,))]
+        held = [] if store is None else store.recording_ids(self.held_up_to)
         missed = unplayed(held, self.played)
         if store is not None and held:
             try:
@@ -354,8 +358,7 @@ class CassetteSession:
         if not missed:
             return CassetteError(f"strict replay: nothing was replayed from cassette {self.path}"
                                  + ("" if held else " (it holds no recordings)"))
-        rows = store.query(f"SELECT id, provider, model, request FROM recordings WHERE id IN "
-                           f"({','.join('?' * len(missed[:10]))})", missed[:10]) if store is not None else []
+        rows = store.recordings_by_id(missed[:10]) if store is not None else []
         named = "; ".join(f"#{r['id']} {r['provider']}/{r['model']} {_prompt(r['request'])}" for r in rows)
         more = f" and {len(missed) - 10} more" if len(missed) > 10 else ""
         return CassetteError(
@@ -382,7 +385,7 @@ _shared_lock = threading.Lock()
 
 def shared_session(path: str) -> CassetteSession:
     """The process-wide session of a cassette file (per-config, environment, mock replay)."""
-    file = os.path.abspath(path)
+    file = cassette_identity(path)
     session = _shared.get(file)
     if session is None:
         with _shared_lock:

@@ -509,6 +509,19 @@ class CassetteStore:
     def recordings(self) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM recordings ORDER BY id")
 
+    def recordings_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows += self.query(f"SELECT * FROM recordings WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        return sorted(rows, key=lambda r: r["id"])
+
+    def recording_ids(self, up_to: int) -> list[int]:
+        return [r["id"] for r in self.query("SELECT id FROM recordings WHERE id <= ? ORDER BY id", (up_to,))]
+
+    def redacted_requests(self) -> list[dict[str, Any]]:
+        return self.query("SELECT id, key, request FROM recordings WHERE instr(request, '[REDACTED]') > 0 ORDER BY id")
+
     def add_recording(
         self,
         row: dict[str, Any],
