@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import CassetteError
+from .protocol import Store
 from .store import BlobSource, CassetteStore, check_digest
 
 __all__ = [
@@ -177,7 +178,7 @@ def _copy(store: CassetteStore, target: Path) -> None:
         dest.close()
 
 
-def _refs(store: CassetteStore, row: dict[str, Any]) -> list[str]:
+def _refs(store: Store, row: dict[str, Any]) -> list[str]:
     from .maintenance import _blob_refs
 
     refs = [m["hash"] for m in store.media(row["id"]).values()]
@@ -186,7 +187,7 @@ def _refs(store: CassetteStore, row: dict[str, Any]) -> list[str]:
     return [check_digest(h, f"cassette {store.path}, recording #{row['id']}") for h in refs]
 
 
-def _spool(source: CassetteStore, digest: str, owner: str) -> BlobSource:
+def _spool(source: Store, digest: str, owner: str) -> BlobSource:
     """A blob of another cassette, verified, in a temporary file (never whole in memory)."""
     info = source.blob_info(digest)
     if info is None:
@@ -201,7 +202,7 @@ def _spool(source: CassetteStore, digest: str, owner: str) -> BlobSource:
     return BlobSource(digest, info["size"], info["content_type"], file=spool)
 
 
-def _add_from(source: CassetteStore, row: dict[str, Any], target: CassetteStore) -> None:
+def _add_from(source: Store, row: dict[str, Any], target: Store) -> None:
     owner = f"recording #{row['id']}"
     blobs: list[BlobSource] = []
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from . import git as _git  # noqa: F401 - registers diff, textconv, merge, git-setup, summary
+from . import store as _store  # noqa: F401 - registers pull, push
 from .cassette import cassette_group
 from .chaos import chaos_command
 from .run import run_command

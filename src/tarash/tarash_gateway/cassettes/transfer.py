@@ -1,0 +1,73 @@
+"""Copying recordings between stores: `tarash cassette pull URL FILE.db` (a local
+snapshot of a shared cassette, e.g. for CI to replay offline) and `push FILE.db URL`
+(publish a recorded run).
+
+Idempotent by content: a recording the target already holds, by `recording_identity`
+(request key, outcome, response, error, timeline), is not copied again, so pushing
+twice adds nothing. Each key's recordings keep their order (copied by `seq`), blobs are
+streamed through a temporary file and verified on the way, and each recording is one
+transaction in the target, so an interrupted copy resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..exceptions import CassetteError
+from .merge import _add_from, recording_identity
+from .protocol import Store, open_store
+
+__all__ = ["TransferReport", "copy_recordings", "transfer"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferReport:
+    """What a copy did: recordings `copied`, and `skipped` (the target held them)."""
+
+    copied: int
+    skipped: int
+
+
+def copy_recordings(source: Store, target: Store, *, progress: Callable[[int], None] | None = None) -> TransferReport:
+    """Copy `source`'s recordings the `target` lacks, by content; `progress(1)` after each."""
+    try:
+        held = Counter(recording_identity(r) for r in target.recordings())
+        rows = sorted(source.recordings(), key=lambda r: (r["key"], r["seq"]))
+    except (ValueError, TypeError) as error:
+        raise CassetteError(f"a recording of {source.path} or {target.path} cannot be read ({error})") from None
+    copied = skipped = 0
+    for row in rows:
+        identity = recording_identity(row)
+        if held[identity]:
+            held[identity] -= 1
+            skipped += 1
+        else:
+            _add_from(source, row, target)
+            copied += 1
+        if progress is not None:
+            progress(1)
+    return TransferReport(copied, skipped)
+
+
+def transfer(source: str, target: str, *, on_count: Callable[[int], Callable[[int], None]] | None = None
+             ) -> TransferReport:
+    """Copy the recordings of cassette `source` into cassette `target` (paths or URLs).
+
+    `on_count(n)`, when given, is told how many recordings the source holds and returns
+    the per-recording progress callback (the CLI's progress bar).
+    """
+    opened = open_store(source, create=False)
+    if opened is None:
+        raise CassetteError(f"cassette {source} does not exist")
+    try:
+        into = open_store(target, create=True)
+        assert into is not None
+        try:
+            tick = on_count(opened.count_recordings()) if on_count is not None else None
+            return copy_recordings(opened, into, progress=tick)
+        finally:
+            into.close()
+    finally:
+        opened.close()
