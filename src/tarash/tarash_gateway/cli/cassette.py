@@ -21,7 +21,7 @@ import click
 
 from ..cassettes.store import CassetteStore
 from ..exceptions import CassetteError, TarashException
-from .params import BYTE_SIZE, FiniteRange
+from .params import BYTE_SIZE, CassetteArgument, FiniteRange
 from .serve import serve_command
 from .terminal import JSONTerminal, one_line, safe, safe_json
 
@@ -162,7 +162,7 @@ def _ls_expired(files: list[Path], max_age: str | None) -> None:
 
 
 @cassette_group.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=CassetteArgument())
 @click.option("--id", "recording_id", type=_ROW_ID, help="Show one recording in full.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def show(path: Path, recording_id: int | None, as_json: bool) -> None:
@@ -178,6 +178,10 @@ def show(path: Path, recording_id: int | None, as_json: bool) -> None:
     """
     from ..cassettes.maintenance import summary
 
+    if isinstance(path, str):  # a postgresql:// URL
+        from .store import show_url
+
+        return show_url(path, recording_id, as_json)
     with _opened(path) as store, _library_errors():
         if recording_id is not None:
             full, damage = _full(store, recording_id)
@@ -248,7 +252,7 @@ def _line(store: CassetteStore, row: dict[str, Any]) -> tuple[dict[str, Any], st
 
 
 @cassette_group.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=CassetteArgument(exists=False))
 def verify(paths: tuple[Path, ...]) -> None:
     """Check cassettes page by page and re-hash every stored blob; exit 1 if one is damaged.
 
@@ -260,6 +264,11 @@ def verify(paths: tuple[Path, ...]) -> None:
 
     damaged = 0
     for path in paths:
+        if isinstance(path, str):  # a postgresql:// URL
+            from .store import verify_url
+
+            damaged += not verify_url(path)
+            continue
         try:
             store = _open(path, create=False)
             try:

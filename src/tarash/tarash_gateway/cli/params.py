@@ -1,17 +1,20 @@
-"""Option types that refuse what makes no sense before a command runs: negative ages,
-ports past 65535, not-a-number, sizes like `512M`."""
+"""Option and argument types that refuse what makes no sense before a command runs:
+negative ages, ports past 65535, not-a-number, sizes like `512M`; a cassette given as a
+file or a `postgresql://` URL."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..cassettes.limits import MAX_BODY_SIZE_LIMIT, parse_size
+from ..cassettes.protocol import is_store_url
 from ..exceptions import ValidationError
 
-__all__ = ["BYTE_SIZE", "ByteSize", "FiniteRange"]
+__all__ = ["BYTE_SIZE", "ByteSize", "CassetteArgument", "FiniteRange"]
 
 
 class FiniteRange(click.FloatRange):
@@ -41,3 +44,17 @@ class ByteSize(click.ParamType):
 
 
 BYTE_SIZE = ByteSize()
+
+
+class CassetteArgument(click.ParamType):
+    """A cassette on the command line: a file (a `Path`) or a `postgresql://` URL (a `str`)."""
+
+    name = "cassette"
+
+    def __init__(self, *, exists: bool = True) -> None:
+        self.exists = exists
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and is_store_url(value):
+            return value
+        return click.Path(exists=self.exists, dir_okay=False, path_type=Path).convert(value, param, ctx)
