@@ -14,7 +14,6 @@ from ..conftest import config, request
 from .conftest import PASSWORD
 
 
-
 def _recorded(face, acme, url, media_server) -> bytes:
     video = b"\x00\x00\x00\x18ftypmp42" + uuid.uuid4().bytes * 4096  # blobs are shared by hash: ours alone
     media_server.files["/v.mp4"] = video
