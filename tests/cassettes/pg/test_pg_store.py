@@ -138,6 +138,17 @@ def test_the_url_password_is_never_stored_or_shown(face, acme, pg_server, pg_url
     assert PASSWORD not in dump
 
 
+def test_misses_and_origins_name_the_cassette_without_its_password(face, acme, pg_url):
+    with use_cassette(pg_url):
+        face.video(config(), request("recorded"))
+    with use_cassette(pg_url, record_mode="none"):
+        replayed = face.video(config(), request("recorded"))
+        with pytest.raises(RecordingNotFoundError) as missed:
+            face.video(config(), request("never recorded"))
+    assert replayed.origin.cassette == pg_url.replace(f":{PASSWORD}@", "@")
+    assert PASSWORD not in str(missed.value) and "127.0.0.1" in str(missed.value)
+
+
 def test_the_pg_store_and_the_file_store_implement_one_protocol(pg_url, tmp_path):
     pg = open_store(pg_url, create=True)
     file = open_store(str(tmp_path / "x.db"), create=True)

@@ -20,10 +20,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
 
 from .store import BlobSource
 
-__all__ = ["Store", "cassette_identity", "is_store_url", "media_dir_for", "open_store"]
+__all__ = ["Store", "cassette_identity", "display_name", "is_store_url", "media_dir_for", "open_store"]
 
 _SCHEMES = ("postgresql://", "postgres://")
 
@@ -39,6 +40,17 @@ def cassette_identity(path: str) -> str:
     return path if is_store_url(path) else os.path.abspath(path)
 
 
+def display_name(path: str) -> str:
+    """How a cassette is named in messages, origins and logs: a URL without its password."""
+    if not is_store_url(path):
+        return path
+    parts = urlsplit(path)
+    if parts.password is None:
+        return path
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"{parts.username}@{netloc}", parts.path, parts.query, parts.fragment))
+
+
 def media_dir_for(path: str) -> Path:
     """Where `media="file"` writes a cassette's media when `media_dir` is not given.
 
@@ -51,8 +63,9 @@ def media_dir_for(path: str) -> Path:
         from .pg_store import parse_url
 
         return Path.cwd() / "tarash-media" / parse_url(path).cassette
-    file = Path(os.path.abspath(path))
-    return file.with_name(file.stem + ".media")
+    from .media import default_media_dir
+
+    return default_media_dir(Path(os.path.abspath(path)))
 
 
 def open_store(path: str, *, create: bool, display: str | None = None) -> Store | None:

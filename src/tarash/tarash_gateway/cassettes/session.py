@@ -37,7 +37,7 @@ from .matching import (
     match_key,
     request_key,
 )
-from .protocol import Store, cassette_identity, is_store_url, media_dir_for, open_store
+from .protocol import Store, cassette_identity, display_name, is_store_url, media_dir_for, open_store
 from .scrub import Scrubber
 from .store import BlobSource
 
@@ -89,7 +89,9 @@ class CassetteSession:
     """
 
     def __init__(self, path: str) -> None:
-        self.path = path
+        #: The cassette as messages and origins name it (a URL without its password).
+        self.path = display_name(path)
+        self._source = path
         #: The cassette file; `None` for a PostgreSQL cassette (a `postgresql://` URL).
         self.file: Path | None = None if is_store_url(path) else Path(os.path.abspath(path))
         self.started = time.time()
@@ -121,7 +123,7 @@ class CassetteSession:
 
     def media_dir(self) -> Path:
         """Where `media="file"` writes media when the config names no `media_dir`."""
-        return media_dir_for(self.path)
+        return media_dir_for(self._source)
 
     def ready(self, *, create: bool) -> bool:
         """Whether `open` has nothing left to do (no I/O needed)."""
@@ -136,7 +138,7 @@ class CassetteSession:
         with self._lock:
             if self.ready(create=create):
                 return
-            store = open_store(self.path, create=create)
+            store = open_store(self._source, create=create)
             if store is None:
                 self.existed = False
                 return
