@@ -199,3 +199,12 @@ def test_foreign_tables_with_our_names_are_refused(pg_server):
         conn.execute("CREATE TABLE recordings (id int)")
     with pytest.raises(CassetteError, match="not a tarash cassette store"):
         PgCassetteStore.open(pg_server.url("x", database="foreign_app"), create=True)
+
+
+def test_importing_the_package_loads_no_postgresql_driver():
+    import subprocess
+    import sys
+
+    code = "import sys, tarash.tarash_gateway; print('psycopg' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() \
+        == "False"

@@ -19,10 +19,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
-from .store import BlobSource
+if TYPE_CHECKING:  # the package imports without sqlite-utils until a cassette is opened
+    from .store import BlobSource
 
 __all__ = ["Store", "cassette_identity", "display_name", "is_store_url", "media_dir_for", "open_store"]
 

@@ -1,5 +1,5 @@
-"""``tarash cassette pull | push``: between a shared PostgreSQL cassette and a file; and
-``show`` and ``verify`` of a PostgreSQL URL. The commands parse and print; the work is
+"""`tarash cassette pull | push`: between a shared PostgreSQL cassette and a file; and
+`show` and `verify` of a PostgreSQL URL. The commands parse and print; the work is
 in `..cassettes.transfer` and `..cassettes.store_check`."""
 
 from __future__ import annotations
