@@ -30,6 +30,10 @@ plays           recording_id, plays, run_at
 Blobs are stored once per database by content hash, in 1 MiB chunks written and read
 one at a time, so a 500 MB video never sits in memory. The password of the URL is
 handed to the driver only: messages and `path` show the URL without it.
+
+(Past 400 lines on purpose, as `store` is: every SQL statement that touches the
+database lives here, so locking, transactions and error mapping are decided in one
+place.)
 """
 
 from __future__ import annotations
