@@ -12,7 +12,7 @@ def test_fal_client_app_runs_against_the_simulator_then_replays_offline(fresh_si
     env = {**sdk_environment(fresh_sim, "fal-client", api_key=SECRET), **recording.env}
     out = run_app("fal_app.py", env).output
     image, video = out["image"], out["video"]
-    assert out["ran"]["url"] == f"{fresh_sim.tls_url}/media/images/1344x768.png"
+    assert out["ran"]["url"] == f"{fresh_sim.tls_url}/media/images/1344x756.png"
     assert {k: out["ran"][k] for k in ("size", "sha256")} == stock_digest(out["ran"]["url"])
     assert image["url"].startswith(f"{fresh_sim.tls_url}/media/images/")
     assert video["url"].startswith(f"{fresh_sim.tls_url}/media/videos/16x9_")
