@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import CassetteError
+from .protocol import Store
 from .store import CHUNK, SCHEMA_VERSION, CassetteStore, check_digest, guard
 
 __all__ = ["PruneResult", "VerifyReport", "blob_refs", "decode_field", "prune", "referenced_blobs", "summary",
@@ -59,7 +60,7 @@ def _blob_refs(value: Any) -> Iterator[str]:
     yield from blob_refs(value, "a recording's response")
 
 
-def decode_field(store: CassetteStore, row: dict[str, Any], name: str) -> Any:
+def decode_field(store: Store, row: dict[str, Any], name: str) -> Any:
     """A recording's JSON column `name`, decoded (`None` stays `None`).
 
     Raises:

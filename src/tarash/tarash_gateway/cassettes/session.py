@@ -39,7 +39,7 @@ from .matching import (
 )
 from .protocol import Store, cassette_identity, display_name, is_store_url, media_dir_for, open_store
 from .scrub import Scrubber
-from .store import BlobSource
+from .store import BlobSource, CassetteStore
 
 __all__ = ["CassetteSession", "Match", "Prepared", "close_cassettes", "shared_session"]
 
@@ -120,6 +120,20 @@ class CassetteSession:
     @property
     def store(self) -> Store | None:
         return self._store
+
+    @property
+    def file_store(self) -> CassetteStore | None:
+        """The cassette file's store, for what only a file holds so far (HTTP-level
+        exchanges, recorded latencies); `None` before it is opened.
+
+        Raises:
+            CassetteError: the cassette is on PostgreSQL, which holds call-level recordings only.
+        """
+        store = self._store
+        if store is None or isinstance(store, CassetteStore):
+            return store
+        raise CassetteError(f"cassette {self.path}: HTTP-level recording (and Latency(recorded=...)) needs a "
+                            "cassette file; a PostgreSQL cassette holds call-level recordings only, for now")
 
     def media_dir(self) -> Path:
         """Where `media="file"` writes media when the config names no `media_dir`."""

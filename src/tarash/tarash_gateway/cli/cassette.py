@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from ..cassettes.protocol import Store
 from ..cassettes.store import CassetteStore
 from ..exceptions import CassetteError, TarashException
 from .params import BYTE_SIZE, CassetteArgument, FiniteRange
@@ -217,7 +218,7 @@ def _full(store: CassetteStore, recording_id: int) -> tuple[dict[str, Any] | Non
     return full, damage
 
 
-def _decoded(store: CassetteStore, row: dict[str, Any], name: str) -> tuple[Any, str | None]:
+def _decoded(store: Store, row: dict[str, Any], name: str) -> tuple[Any, str | None]:
     from ..cassettes.maintenance import decode_field
 
     try:
@@ -236,7 +237,7 @@ def _table(path: Path, s: dict[str, Any], rows: list[dict[str, Any]]) -> None:
               f"{duration:7.2f}s  {r['updates']} updates  {r['prompt']!r}")
 
 
-def _line(store: CassetteStore, row: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def _line(store: Store, row: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """One recording's table line, and the damage met (shown as `<damaged>`)."""
     request, problem = _decoded(store, row, "request")
     timeline, timeline_problem = _decoded(store, row, "timeline")

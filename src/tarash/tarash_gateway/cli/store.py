@@ -97,10 +97,10 @@ def show_url(url: str, recording_id: int | None, as_json: bool) -> None:
             return
         rows, s = store.recordings(), store_summary(store)
         if as_json:
-            click.echo(json.dumps({"summary": s, "recordings": [_line(r) for r in rows]}, indent=2))
+            click.echo(json.dumps({"summary": s, "recordings": [_line(store, r)[0] for r in rows]}, indent=2))
             return
         click.echo(f"{store.path}: {s['recordings']} recordings ({s['errors']} errors)")
-        for r in (_line(r) for r in rows):
+        for r in (_line(store, r)[0] for r in rows):
             click.echo(f"#{r['id']:<5} {r['kind']:5} {r['provider']}/{r['model']}  seq {r['seq']}  {r['outcome']:8} "
                        f"{r['duration'] or 0:7.2f}s  {r['updates']} updates  {r['prompt']!r}")
 

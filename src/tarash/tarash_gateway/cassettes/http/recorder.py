@@ -102,7 +102,7 @@ class HttpState:
         if not session.ready(create=create):
             session.open(create)
         with self.lock:
-            store = session.store
+            store = session.file_store
             if self.existed is None or (store is not None and not self.prepared):
                 held = store is not None and store.count_exchanges() > 0
                 self.existed = bool(session.existed) or held
@@ -208,7 +208,7 @@ def _work_out(sent: Sent, host: str, path: str, config: CassetteConfig, state: H
 
 
 def _lookup(state: HttpState, request: _Request, config: CassetteConfig) -> dict[str, Any] | None:
-    store = state.session.store
+    store = state.session.file_store
     if store is None:
         return None
     poll = request.step.role == POLL
@@ -236,15 +236,16 @@ def _answer(session: CassetteSession, row: dict[str, Any]) -> Answer:
     if body is None:
         if row["body_size"] is None:
             raise CassetteError(f"{where}: its body (blob {digest[:12]}...) is missing; the file was damaged")
-        assert session.store is not None
-        return Answer(row["status"], headers, blob=(session.store, digest, row["body_size"]), replayed=True)
+        store = session.file_store
+        assert store is not None
+        return Answer(row["status"], headers, blob=(store, digest, row["body_size"]), replayed=True)
     if hashlib.sha256(body).hexdigest() != digest:
         raise CassetteError(f"{where}: its body holds other bytes than its hash says; the file was damaged or edited")
     return Answer(row["status"], headers, bytes(body), replayed=True)
 
 
 def _miss(state: HttpState, request: _Request, config: CassetteConfig) -> RecordingNotFoundError:
-    store = state.session.store
+    store = state.session.file_store
     count = store.count_exchanges(request.key) if store is not None else 0
     candidates = store.exchange_candidates(request.host, request.path) if store is not None and not count else []
     message = explain_exchange_miss(
@@ -288,10 +289,11 @@ def _record(state: HttpState, request: _Request, answer: Answer, config: Cassett
     replace_before = state.session.started if config.record_mode is RecordMode.ALL else None
     session = state.session
     try:
-        if session.store is None:
+        if session.file_store is None:
             session.open(True)
-        assert session.store is not None
-        session.store.add_exchange(row, blobs, replace_before=replace_before)
+        store = session.file_store
+        assert store is not None
+        store.add_exchange(row, blobs, replace_before=replace_before)
     except CassetteError as error:  # the app keeps the answer it paid for; the block raises it at its end
         session.write_failures.append(str(error))
         log.error("HTTP exchange %s %s was not recorded: %s", row["method"], str(row["url"])[:120], error)
