@@ -419,14 +419,18 @@ def test_tarash_mock_serves_every_call_from_the_mock(run, pytester):
 
         @pytest.mark.tarash_cassette
         def test_marked_test_opens_no_cassette(tarash_cassette):
-            assert tarash_cassette is None  # replay-only, yet no RecordingNotFoundError
+            # replay-only, yet no RecordingNotFoundError; the fixture counts the test's mocks
             assert generate_video(VideoGenerationConfig(provider="studio", model="v1"), REQUEST).is_mock
+            generate_video(VideoGenerationConfig(provider="studio", model="v1"), REQUEST)
+            assert (tarash_cassette.replayed, tarash_cassette.recorded, tarash_cassette.refused) == (0, 0, 0)
+            assert (tarash_cassette.mocked, tarash_cassette.faults) == (2, 0)
+            assert tarash_cassette.path.endswith("cassettes/test_mock/test_marked_test_opens_no_cassette.db")
         '''
     )
     result = run("--tarash-mock")
     result.assert_outcomes(passed=4)
     assert provider_calls(pytester) == []
-    assert summary(result).startswith("tarash: 0 replayed, 0 recorded, 4 mocked, 1 faults injected, seed ")
+    assert summary(result).startswith("tarash: 0 replayed, 0 recorded, 5 mocked, 1 faults injected, seed ")
     assert not (pytester.path / "cassettes").exists()
 
 
@@ -477,6 +481,8 @@ def test_tarash_seed_repeats_the_chaos_of_a_run(run, pytester):
 WAIT_TESTS = '''
 import concurrent.futures
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -489,17 +495,23 @@ from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationR
 SLOW = VideoGenerationConfig(provider="studio", model="v1", mock=MockConfig(
     latency=100, polling=MockPollingConfig(delay_between_updates=50)))
 REQUEST = VideoGenerationRequest(prompt="slow")
-INSTANT = os.environ["EXPECT_WAITS"] == "instant"
+EXPECT = os.environ["EXPECT_WAITS"]  # instant | real | instant-for-tarash-tests
 
 
-def expect_fast(call):
-    if not INSTANT:
-        assert isinstance(current_clock(), SystemClock)
-        return
-    assert isinstance(current_clock(), InstantClock)
-    started = time.monotonic()
-    call()
-    assert time.monotonic() - started < 10
+def expect(clock_kind, call=None):
+    assert type(current_clock()).__name__ == clock_kind
+    if clock_kind == "InstantClock" and call is not None:
+        started = time.monotonic()
+        call()
+        assert time.monotonic() - started < 10
+
+
+def tarash_clock():
+    return "SystemClock" if EXPECT == "real" else "InstantClock"
+
+
+def other_clock():
+    return "InstantClock" if EXPECT == "instant" else "SystemClock"
 
 
 @pytest.fixture(scope="module")
@@ -507,44 +519,65 @@ def anyio_backend():
     return "asyncio"
 
 
-def test_sync():
-    expect_fast(lambda: generate_video(SLOW, REQUEST))
+@pytest.mark.tarash_cassette(record_mode="once", capture_media=False)
+def test_marked():
+    expect(tarash_clock(), lambda: generate_video(SLOW, REQUEST))
 
 
+def test_with_a_fixture(tarash_cassette_options):
+    expect(tarash_clock(), lambda: generate_video(SLOW, REQUEST))
+
+
+@pytest.mark.tarash_cassette(record_mode="once", capture_media=False)
 def test_in_a_thread():
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        expect_fast(lambda: pool.submit(generate_video, SLOW, REQUEST).result(timeout=30))
+        pool.submit(expect, tarash_clock(), lambda: generate_video(SLOW, REQUEST)).result(timeout=30)
 
 
 @pytest.mark.asyncio
 @pytest.mark.tarash_cassette(record_mode="once", capture_media=False)
 async def test_asyncio_marked():
-    started = time.monotonic()
-    if INSTANT:
+    expect(tarash_clock())
+    if tarash_clock() == "InstantClock":
+        started = time.monotonic()
         await generate_video_async(SLOW, REQUEST)
         assert time.monotonic() - started < 10
-    expect_fast(lambda: None)
 
 
 @pytest.mark.anyio
-async def test_anyio():
-    started = time.monotonic()
-    if INSTANT:
-        await generate_video_async(SLOW, REQUEST)
-        assert time.monotonic() - started < 10
-    expect_fast(lambda: None)
+async def test_anyio_unmarked():
+    expect(other_clock())
+
+
+def test_unrelated_and_its_subprocesses():
+    expect(other_clock())
+    assert "TARASH_INSTANT_WAITS" not in os.environ
+    child = "from tarash.tarash_gateway.clock import current_clock; print(type(current_clock()).__name__)"
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "SystemClock"
 '''
 
 
-def test_simulated_waits_are_instant_unless_real_waits_are_asked(run, pytester, monkeypatch):
+def test_simulated_waits_are_instant_only_in_tests_that_use_tarash(run, pytester, monkeypatch):
+    pytester.makepyfile(test_waits=WAIT_TESTS)
+    monkeypatch.setenv("EXPECT_WAITS", "instant-for-tarash-tests")
+    result = run()  # four calls, each with 100 s of latency and 100 s of polling
+    result.assert_outcomes(passed=6)
+    assert summary(result).startswith("tarash: 0 replayed, 2 recorded, 4 mocked, 4 faults injected, seed ")
+
+
+def test_a_tarash_option_makes_every_test_of_the_run_a_tarash_test(run, pytester, monkeypatch):
     pytester.makepyfile(test_waits=WAIT_TESTS)
     monkeypatch.setenv("EXPECT_WAITS", "instant")
-    result = run()  # four calls, each with 100 s of latency and 100 s of polling
-    result.assert_outcomes(passed=4)
-    assert summary(result).startswith("tarash: 0 replayed, 1 recorded, 4 mocked, 4 faults injected, seed ")
+    run("--tarash-seed=7").assert_outcomes(passed=6)
 
+
+def test_real_waits_keep_the_system_clock_in_tarash_tests(run, pytester, monkeypatch):
+    pytester.makepyfile(test_waits=WAIT_TESTS)
     monkeypatch.setenv("EXPECT_WAITS", "real")
-    run("--tarash-real-waits").assert_outcomes(passed=4)
+    run("--tarash-real-waits", "-k", "not test_marked and not in_a_thread and not with_a_fixture").assert_outcomes(
+        passed=3, deselected=3
+    )
 
 
 # -- the network guard ------------------------------------------------------------------
@@ -926,3 +959,94 @@ def test_strict_fails_a_test_that_left_a_recording_unplayed_and_max_age_expires_
     warned = run("--tarash-max-age=30", "-rA", "-o", "log_cli=true")
     warned.assert_outcomes(passed=1)
     assert any("older than max_age=30 day(s)" in line for line in warned.outlines)
+
+
+# -- lazy loading, short failures, xdist --------------------------------------------------
+
+
+def test_record_modes_of_the_entry_point_are_the_gateways():
+    from tarash.tarash_gateway.cassettes.config import RecordMode
+    from tarash.tarash_gateway.pytest_plugin import RECORD_MODES
+
+    assert RECORD_MODES == tuple(mode.value for mode in RecordMode)
+
+
+def test_a_run_that_never_uses_tarash_never_imports_the_gateway(pytester):
+    pytester.makeini("[pytest]\naddopts = -p tarash -p no:cacheprovider\n")
+    pytester.makepyfile(
+        test_plain='''
+        import sys
+
+
+        def test_unrelated():
+            assert "tarash.tarash_gateway.pytest_plugin" in sys.modules  # the plugin is loaded...
+            loaded = sorted(m for m in sys.modules if m.startswith("tarash."))
+            assert loaded == ["tarash.tarash_gateway", "tarash.tarash_gateway.pytest_plugin"]  # ...and nothing else
+            assert "pydantic" not in sys.modules
+        '''
+    )
+    result = pytester.runpytest_subprocess(timeout=60)
+    result.assert_outcomes(passed=1)
+    assert not [line for line in result.outlines if line.startswith("tarash: ")]
+
+
+def test_pytest_advice_names_the_command_line_option():
+    from tarash.tarash_gateway.pytest_support import pytest_advice
+
+    assert pytest_advice("record it first with record_mode='once' or 'new_episodes'") == (
+        "record it first with --tarash-record-mode=once (or new_episodes)"
+    )
+    assert pytest_advice("holds no recording of this call (record_mode='none').") == (
+        "holds no recording of this call (record_mode='none')."
+    )
+    assert pytest_advice("Set allow_playback_repeats=True to replay it, or record_mode='new_episodes' to record") == (
+        "Set @pytest.mark.tarash_cassette(allow_playback_repeats=True) to replay it, "
+        "or --tarash-record-mode=new_episodes to record"
+    )
+
+
+def test_a_gateway_failure_shows_the_test_line_and_the_message_without_library_frames(run, pytester):
+    pytester.makepyfile(
+        test_short='''
+        import pytest
+
+        from tarash.tarash_gateway import generate_video
+        from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+
+
+        @pytest.mark.tarash_cassette
+        def test_never_recorded():
+            generate_video(VideoGenerationConfig(provider="studio", model="v1"), VideoGenerationRequest(prompt="p"))
+        '''
+    )
+    result = run()
+    result.assert_outcomes(failed=1)
+    text = "\n".join(result.outlines)
+    assert "tarash_gateway/" not in text.split("short test summary")[0].replace("tarash_gateway-", "")
+    lines = result.outlines
+    call = next(i for i, line in enumerate(lines) if line.startswith(">") and "generate_video(" in line)
+    assert re.match(r"E +tarash\.tarash_gateway\.exceptions\.RecordingNotFoundError: cassette ", lines[call + 1])
+    assert "record it first with --tarash-record-mode=once (or new_episodes)" in lines[call + 1]
+    assert "record_mode='once'" not in text
+
+    full = run("--fulltrace")
+    assert "tarash_gateway/api.py" in "\n".join(full.outlines)
+
+
+def test_counts_are_added_up_over_xdist_workers(run, pytester):
+    pytester.makepyfile(
+        test_spread='''
+        import pytest
+
+        from tarash.tarash_gateway import generate_video
+        from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_call(n):
+            generate_video(VideoGenerationConfig(provider="studio", model="v1"), VideoGenerationRequest(prompt=str(n)))
+        '''
+    )
+    result = run("--tarash-mock", "--tarash-seed=5", "-n", "2")
+    result.assert_outcomes(passed=6)
+    assert summary(result) == "tarash: 0 replayed, 0 recorded, 6 mocked, 0 faults injected, seed 5"

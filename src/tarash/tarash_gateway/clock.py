@@ -16,7 +16,6 @@ TARASH_INSTANT_WAITS=1 python app.py    # the same for every call of the process
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 import time
@@ -27,7 +26,7 @@ from typing import Protocol, TypeVar
 
 from .env import env_flag
 
-__all__ = ["Clock", "InstantClock", "SystemClock", "current_clock", "instant_waits", "use_clock"]
+__all__ = ["Clock", "InstantClock", "SystemClock", "current_clock", "instant_waits", "use_clock", "use_process_clock"]
 
 
 class Clock(Protocol):
@@ -53,6 +52,8 @@ class SystemClock:
             time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio  # loaded already: this runs on an event loop
+
         await asyncio.sleep(max(seconds, 0))
 
 
@@ -96,6 +97,8 @@ class InstantClock:
             self._slept += seconds
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio
+
         self.sleep(seconds)
         await asyncio.sleep(0)  # still a scheduling point, like a real sleep
 
@@ -117,10 +120,12 @@ _clock: ContextVar[Clock | None] = ContextVar("tarash_clock", default=None)
 
 
 def current_clock() -> Clock:
-    """The clock in force: `use_clock` > `TARASH_INSTANT_WAITS` > the system clock."""
+    """The clock in force: `use_clock` > `use_process_clock` > `TARASH_INSTANT_WAITS` > the system clock."""
     clock = _clock.get()
     if clock is not None:
         return clock
+    if _process_clock is not None:
+        return _process_clock
     if env_flag("TARASH_INSTANT_WAITS"):
         return _instant_for_env()
     return _SYSTEM
@@ -147,6 +152,28 @@ def use_clock(clock: _ClockT) -> Iterator[_ClockT]:
         yield clock
     finally:
         _clock.reset(token)
+
+
+_process_clock: Clock | None = None
+_process_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def use_process_clock(clock: _ClockT) -> Iterator[_ClockT]:
+    """Run every thread of the process on `clock` for the block (a `use_clock` inside still wins).
+
+    What the pytest plugin does around each test that uses tarash: unlike the
+    environment variable, it ends with the block and is not inherited by subprocesses.
+    Blocks nest; each restores the clock that was in force before it.
+    """
+    global _process_clock
+    with _process_lock:
+        previous, _process_clock = _process_clock, clock
+    try:
+        yield clock
+    finally:
+        with _process_lock:
+            _process_clock = previous
 
 
 def instant_waits() -> contextlib.AbstractContextManager[InstantClock]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -234,7 +235,8 @@ def estimate(kind: str, provider: str, model: str, request: Any) -> float | None
 
 # -- what replays and mocks saved (the pytest plugin's summary) -------------------------
 
-_tracking = False
+# On when the pytest plugin set the package's flag before this module loaded (it starts counting then).
+_tracking = bool(getattr(sys.modules.get(__name__.rpartition(".")[0]), "track_avoided_cost", False))
 _served: Counter[tuple[Any, ...]] = Counter()
 _served_lock = threading.Lock()
 

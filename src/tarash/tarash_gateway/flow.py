@@ -9,7 +9,6 @@ so flows use plain `try`/`except`.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import threading
@@ -60,6 +59,8 @@ class Blocking(Effect):
         return self.fn(*self.args)
 
     async def arun(self) -> Any:
+        import asyncio  # loaded already: this runs on an event loop
+
         return await asyncio.to_thread(self.fn, *self.args)
 
 
@@ -107,6 +108,8 @@ def _await_in_private_loop(awaitable: Any) -> Any:
         return await awaitable
 
     def target() -> None:
+        import asyncio  # only async callbacks of a sync call get here: sync-only processes skip it
+
         loop = asyncio.new_event_loop()
         try:
             outcome["value"] = context.run(loop.run_until_complete, main())

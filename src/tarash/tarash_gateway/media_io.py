@@ -7,9 +7,6 @@ import binascii
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
-
-import httpx
 
 from .cassettes.http.hook import own_client
 from .exceptions import HTTPConnectionError, HTTPError, ValidationError
@@ -39,12 +36,16 @@ def load_media(url: str, default_type: str, *, timeout: float = 30.0) -> tuple[b
         return data, guess_content_type(url, default_type)
     scheme = urlparse(url).scheme
     if scheme == "file":
+        from urllib.request import url2pathname  # it loads http.client, email and ssl: only when needed
+
         path = Path(url2pathname(urlparse(url).path))
         try:
             return path.read_bytes(), guess_content_type(url, default_type)
         except OSError as error:
             raise ValidationError(f"cannot read {url}: {error.strerror}") from None
     if scheme in {"http", "https"}:
+        import httpx  # only when media is downloaded: a mock-only process never loads it
+
         try:
             # the gateway's own client: part of a call, recorded at the call level only
             with own_client(httpx.Client(timeout=timeout, follow_redirects=True)) as client:

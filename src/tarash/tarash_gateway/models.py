@@ -65,7 +65,7 @@ ImageProgressCallback = Callable[[ImageGenerationUpdate], Union[None, Awaitable[
 class _Request(BaseModel):
     """Unknown keyword arguments land in `extra_params` instead of being lost."""
 
-    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", validate_assignment=True)
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", validate_assignment=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -138,7 +138,7 @@ class ImageGenerationRequest(_Request):
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     model: str
     """The provider's model id (`fal-ai/veo3.1/fast`, `sora-2`, ...)."""

@@ -6,12 +6,10 @@ are mapped to the exception tree here, at one boundary, most specific first.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import inspect
-from typing import Any
-
-import httpx
+import sys
+from typing import TYPE_CHECKING, Any
 
 from . import exceptions as exc
 from .call import Call
@@ -21,6 +19,11 @@ from .layers import Layer
 from .metadata import Origin
 from .providers import builtin_providers, get_provider
 from .registry import get_handler, registered_providers
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import httpx
 
 __all__ = ["ProviderLayer", "builtin_adapter", "map_foreign_error"]
 
@@ -70,6 +73,8 @@ class ProviderLayer(Layer):
             if asynchronous is not None:
                 response = await asynchronous(call.config, call.request, _aprogress(call))
             else:  # only a sync method: keep the event loop free
+                import asyncio  # loaded already: this runs on an event loop
+
                 progress = _threaded_progress(call, asyncio.get_running_loop())
                 response = await asyncio.to_thread(sync, call.config, call.request, progress)
         except Exception as error:
@@ -143,6 +148,8 @@ def _threaded_progress(call: Call, loop: asyncio.AbstractEventLoop) -> Any:
         return None
 
     def report(update: Any) -> None:
+        import asyncio
+
         asyncio.run_coroutine_threadsafe(Emit(on_progress, _tag(update, call)).arun(), loop).result()
 
     return report
@@ -181,19 +188,34 @@ def map_foreign_error(error: BaseException, call: Call) -> BaseException:
     if isinstance(error, exc.TarashException) or raised_by_callback(error):
         return error
     where: exc.ErrorSource = {"provider": call.config.provider, "model": call.config.model}
-    if isinstance(error, httpx.TimeoutException | asyncio.TimeoutError | builtins.TimeoutError):
+    # httpx not loaded (a mock-only process): the error cannot be one of its own
+    http: Any = sys.modules.get("httpx") or _NoHttpx
+    if isinstance(error, http.TimeoutException | builtins.TimeoutError):
         mapped: exc.TarashException = exc.TimeoutError(f"timed out: {error}", **where)
-    elif isinstance(error, httpx.HTTPStatusError):
+    elif isinstance(error, http.HTTPStatusError):
         code = error.response.status_code
         if code == 429:
             mapped = exc.RateLimitError(str(error), status_code=code, retry_after=_retry_after(error.response), **where)
         else:
             mapped = exc.HTTPError(str(error), status_code=code, **where)
-    elif isinstance(error, httpx.TransportError | ConnectionError):
+    elif isinstance(error, http.TransportError | ConnectionError):
         mapped = exc.HTTPConnectionError(f"connection failed: {error}", **where)
     else:
         return error
     return mapped
+
+
+class _NoHttpx:
+    """Stands for httpx before it is imported: no error is an instance of these."""
+
+    class TimeoutException(Exception):
+        pass
+
+    class HTTPStatusError(Exception):
+        response: Any
+
+    class TransportError(Exception):
+        pass
 
 
 def _retry_after(response: httpx.Response) -> float | None:

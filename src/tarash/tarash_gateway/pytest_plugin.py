@@ -17,19 +17,26 @@ The test's vendor SDK calls (any `httpx` client) go through the same cassette (s
 `docs/record-http.md`); `http_hosts`, `http` and `collapse_polls` are marker options
 like the others.
 
+This module is the entry point and imports only the standard library and pytest: a run
+that never uses tarash pays for registering options, a marker and three fixtures, nothing
+more. The gateway is imported when a test uses tarash (the marker, one of the
+`tarash_cassette*` fixtures, or a `--tarash-*` option); the work is then done by
+`pytest_support`.
+
 For a `tarash_cassette` test, each setting is taken from the first of: the command line,
 the marker (the closest wins: function > class > module), the `tarash_cassette_options`
 fixture, the default. The default record mode is `none`, so CI never reaches a provider.
 
-What the options do for the whole run:
-
 - `--tarash-mock`: every call is served by the mock layer (`mock.layer.force_mock`);
-  the cassettes of marked tests are not opened (the `tarash_cassette` fixture is `None`).
+  the cassettes of marked tests are not opened, and the `tarash_cassette` fixture counts
+  the test's mocked calls instead (`pytest_support.MockedCassette`).
 - `--tarash-seed=N`: seeds the chaos of every mock without a seed of its own, once, at
   the start of the run (`mock.chaos.set_global_seed`).
-- Simulated waits are instant: the plugin sets `TARASH_INSTANT_WAITS=1` for the run
-  (unless the variable is already set), which covers sync and async tests, every async
-  runner and threads alike. `--tarash-real-waits` sets it to `0` instead.
+- Simulated waits are instant in each test that uses tarash, for that test only (its
+  fixtures and threads included, through `clock.use_process_clock`); nothing is
+  put in the environment, so subprocesses and other tests keep real time.
+  `--tarash-real-waits` keeps real sleeps; a `TARASH_INSTANT_WAITS` set by the user
+  is left to decide.
 - A marked test whose record mode is `none` runs behind a **network guard**: a
   socket-level patch of `socket.socket.connect`/`connect_ex` and of
   `socket.getaddrinfo` for the duration of the test (its function-scoped fixtures
@@ -39,9 +46,13 @@ What the options do for the whole run:
   `NetworkRefusedError` before a packet is sent. Opt out with
   `--tarash-allow-network`. Not covered: unconnected UDP `sendto`, and event loops
   or clients that do not go through the `socket` module (uvloop, pycurl).
+- A test failing with an error of the gateway shows the test's own frames and the
+  message; the gateway's frames (and what they called) are left out (`--fulltrace`
+  shows them). A miss names the pytest option that records it.
 - At the end, one line: `tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected,
-  seed 1234` (`stats`, reset when the session starts), and, when replays and
-  mocks stood in for priced models, `, about $4.80 of generation avoided` (`cost`).
+  seed 1234` (`stats`, reset when the session starts), added up over the workers
+  under pytest-xdist, and, when replays and mocks stood in for priced models,
+  `, about $4.80 of generation avoided` (`cost`).
 
 See `docs/pytest-plugin.md`.
 """
@@ -49,28 +60,19 @@ See `docs/pytest-plugin.md`.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import functools
 import hashlib
 import inspect
 import ipaddress
-import os
 import re
 import socket
+import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, NoReturn
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
-from pydantic import ValidationError as PydanticValidationError
-
-from . import stats
-from .cassettes import use_cassette
-from .cassettes.config import CassetteConfig, RecordMode
-from .exceptions import ValidationError
-from .mock.chaos import global_source, set_global_seed
-from .mock.layer import force_mock
 
 __all__ = [
     "MARKER",
@@ -83,10 +85,23 @@ __all__ = [
 ]
 
 MARKER = "tarash_cassette"
-RECORD_MODES = tuple(mode.value for mode in RecordMode)
+#: `RecordMode`'s values, spelled out so the entry point need not import the gateway
+#: (a test checks that they agree).
+RECORD_MODES = ("none", "once", "new_episodes", "all")
 DEFAULT_RECORD_MODE = "none"
 ENV_INSTANT_WAITS = "TARASH_INSTANT_WAITS"
 SIGNATURE = f"{MARKER}(name=None, *, record_mode=None, **options)"
+FIXTURES = ("tarash_cassette", "tarash_cassette_dir", "tarash_cassette_options")
+_OPTIONS = (
+    "tarash_record_mode",
+    "tarash_mock",
+    "tarash_seed",
+    "tarash_real_waits",
+    "tarash_max_age",
+    "tarash_strict",
+    "tarash_allow_network",
+)
+_PACKAGE = __name__.rpartition(".")[0]
 _MARKER_LINE = (
     f"{SIGNATURE}: record and replay every tarash-gateway "
     "call of the test, and the HTTP traffic of its httpx clients (vendor SDKs included), through a "
@@ -96,6 +111,7 @@ _MARKER_LINE = (
     "CassetteConfig field (match_on, capture_media, replay_speed, ...)."
 )
 _MISSING = object()
+_WORKER_KEY = "tarash_counts"
 
 
 class NetworkRefusedError(RuntimeError):
@@ -113,14 +129,18 @@ class NetworkRefusedError(RuntimeError):
 class _RunState:
     """What the plugin changed for the run, to undo it, and whether tarash was in use."""
 
-    environ_before: str | None
+    optioned: bool = False
     forced_mock: bool = False
     seeded: bool = False
     in_use: bool = False
+    workers: Counter[str] = field(default_factory=Counter)
+    worker_seeds: set[str] = field(default_factory=set)
+    avoided_usd: float = 0.0
 
 
 _STATE = pytest.StashKey[_RunState]()
-_CONTEXT = pytest.StashKey[dict[contextvars.ContextVar[Any], Any]]()
+#: The context variables a marked test's cassette set at setup (see pytest_runtest_call).
+CONTEXT = pytest.StashKey[dict[Any, Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -154,7 +174,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="really sleep through simulated waits (mock latency, polling, real-time replays). "
-        "Default: instant waits on a virtual clock.",
+        "Default: instant waits on a virtual clock, in the tests that use tarash.",
     )
     group.addoption(
         "--tarash-max-age",
@@ -180,57 +200,103 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_LINE)
-    state = _RunState(environ_before=os.environ.get(ENV_INSTANT_WAITS))
+    state = _RunState()
     config.stash[_STATE] = state
-    if config.getoption("tarash_real_waits"):
-        os.environ[ENV_INSTANT_WAITS] = "0"  # the command line wins over the environment
-    elif state.environ_before is None:
-        os.environ[ENV_INSTANT_WAITS] = "1"
+    state.optioned = state.in_use = any(config.getoption(name) not in (None, False) for name in _OPTIONS)
     if config.getoption("tarash_mock"):
+        from .mock.layer import force_mock
+
         force_mock(True)
-        state.forced_mock = state.in_use = True
+        state.forced_mock = True
     seed = config.getoption("tarash_seed")
     if seed is not None:
+        from .mock.chaos import set_global_seed
+
         set_global_seed(seed)
-        state.seeded = state.in_use = True
-    if config.getoption("tarash_record_mode") or config.getoption("tarash_allow_network"):
-        state.in_use = True
+        state.seeded = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is None:
         return
-    if state.environ_before is None:
-        os.environ.pop(ENV_INSTANT_WAITS, None)
-    else:
-        os.environ[ENV_INSTANT_WAITS] = state.environ_before
     if state.forced_mock:
+        from .mock.layer import force_mock
+
         force_mock(False)
     if state.seeded:
+        from .mock.chaos import set_global_seed
+
         set_global_seed(None)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    stats.reset()
-    from .cost import reset_avoided, track_avoided
+    stats = sys.modules.get(f"{_PACKAGE}.stats")  # nothing was counted if it was never loaded
+    if stats is not None:
+        stats.reset()
+    # The avoided cost is counted from the first call on; cost.py reads this flag when it loads.
+    sys.modules[_PACKAGE].track_avoided_cost = True  # type: ignore[attr-defined]
+    cost = sys.modules.get(f"{_PACKAGE}.cost")
+    if cost is not None:
+        cost.reset_avoided()
+        cost.track_avoided()
 
-    reset_avoided()
-    track_avoided()
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands its counts, seed, avoided cost and use to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is None:
+        return
+    state = session.config.stash[_STATE]
+    counts = _counts()
+    if state.in_use or any(counts.values()):
+        workeroutput[_WORKER_KEY] = {"counts": counts, "seed": str(_seed()), "avoided": _avoided()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: add a finished worker's counts to the controller's."""
+    sent = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+    state = node.config.stash.get(_STATE, None)
+    if sent is None or state is None:
+        return
+    state.in_use = True
+    state.workers.update(sent["counts"])
+    state.worker_seeds.add(sent["seed"])
+    state.avoided_usd += float(sent.get("avoided") or 0.0)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
-    counts = stats.snapshot()
-    if state is None or not (state.in_use or any(counts.values())):
+    if state is None:
+        return
+    counts = Counter(_counts())
+    counts.update(state.workers)
+    if not (state.in_use or any(counts.values())):
         return  # tarash served nothing and was not asked for: stay quiet
-    try:
-        seed: int | str = global_source().seed
-    except ValidationError as error:  # a TARASH_MOCK_SEED that is not a number
-        seed = f"unknown ({error})"
-    from .cost import avoided_summary
+    # Under xdist each worker draws from its own seed (the same one with --tarash-seed).
+    seed = ", ".join(sorted(state.worker_seeds)) if state.worker_seeds else _seed()
+    terminalreporter.write_line(summary_line(counts, seed, _avoided() + state.avoided_usd))
 
-    terminalreporter.write_line(summary_line(counts, seed, avoided_summary()[0]))
+
+def _counts() -> dict[str, int]:
+    stats = sys.modules.get(f"{_PACKAGE}.stats")
+    return stats.snapshot() if stats is not None else {}
+
+
+def _avoided() -> float:
+    cost = sys.modules.get(f"{_PACKAGE}.cost")  # nothing was served for free if it never loaded
+    return cost.avoided_summary()[0] if cost is not None else 0.0
+
+
+def _seed() -> int | str:
+    from .exceptions import ValidationError
+    from .mock.chaos import global_source
+
+    try:
+        return global_source().seed
+    except ValidationError as error:  # a TARASH_MOCK_SEED that is not a number
+        return f"unknown ({error})"
 
 
 def summary_line(counts: Mapping[str, int], seed: int | str, avoided_usd: float = 0.0) -> str:
@@ -246,25 +312,60 @@ def summary_line(counts: Mapping[str, int], seed: int | str, avoided_usd: float 
 # -- per test ------------------------------------------------------------------------
 
 
+def uses_tarash(item: pytest.Item) -> bool:
+    """Whether a test uses tarash: the marker, a `tarash_cassette*` fixture, or a `--tarash-*` option."""
+    if item.get_closest_marker(MARKER) is not None:
+        return True
+    if any(name in FIXTURES for name in getattr(item, "fixturenames", ())):
+        return True
+    state = item.config.stash.get(_STATE, None)
+    return state is not None and state.optioned
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """A test that uses tarash runs (setup, call and teardown) on the clock the run asks for."""
+    if not uses_tarash(item):
+        return (yield)
+    item.config.stash[_STATE].in_use = True
+    from .pytest_support import clock_for_test
+
+    with clock_for_test(real_waits=item.config.getoption("tarash_real_waits")):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failure raised by the gateway: the message first, the library's frames left out."""
+    excinfo = call.excinfo
+    if excinfo is not None and type(excinfo.value).__module__.startswith(_PACKAGE + "."):
+        from .pytest_support import shorten_failure
+
+        config = item.config
+        shorten_failure(excinfo, item.path, fulltrace=bool(config.getoption("fulltrace", False) or config.getoption("usepdb", False)))
+    return (yield)
+
+
 @pytest.fixture
 def tarash_cassette_dir(request: pytest.FixtureRequest) -> str:
     """The directory of the test's cassette: `<test dir>/cassettes/<module>`. Override to move it."""
-    path = Path(request.path)
+    path = request.path
     return str(path.parent / "cassettes" / path.stem)
 
 
 @pytest.fixture
 def tarash_cassette_options() -> dict[str, Any]:
-    """Default `CassetteConfig` options of `tarash_cassette` tests
+    """Default `cassettes.CassetteConfig` options of `tarash_cassette` tests
     (the marker and the command line win). Override, e.g. `{"capture_media": False}`."""
     return {}
 
 
 @pytest.fixture
 def tarash_cassette(_tarash_cassette_scope: Any) -> Any:
-    """The `CassetteSession` of a `tarash_cassette` test
-    (`path`, `replayed`, `recorded`, `refused`); `None` without the marker
-    or under `--tarash-mock`."""
+    """The `cassettes.CassetteSession` of a `tarash_cassette` test
+    (`path`, `replayed`, `recorded`, `refused`); under `--tarash-mock`, a
+    `pytest_support.MockedCassette` with the same counters and `mocked`;
+    `None` without the marker."""
     return _tarash_cassette_scope
 
 
@@ -272,27 +373,13 @@ def tarash_cassette(_tarash_cassette_scope: Any) -> Any:
 def _tarash_cassette_scope(request: pytest.FixtureRequest) -> Iterator[Any]:
     """Opens the cassette of a marked test and puts the network guard up, for the test
     and the function-scoped fixtures set up after this one. Free for unmarked tests."""
-    item = request.node
-    markers = list(item.iter_markers(MARKER))
-    if not markers:
+    if request.node.get_closest_marker(MARKER) is None:
         yield None
         return
-    config = request.config
-    config.stash[_STATE].in_use = True
-    path, options = _resolve(request, markers)
-    with contextlib.ExitStack() as stack:
-        session = None
-        if not config.getoption("tarash_mock"):
-            before = contextvars.copy_context()
-            session = stack.enter_context(use_cassette(path, **options))
-            item.stash[_CONTEXT] = _changed(before, contextvars.copy_context())
-        if options["record_mode"] == "none" and not config.getoption("tarash_allow_network"):
-            stack.enter_context(network_guard(item.nodeid))
-        try:
-            yield session
-        finally:
-            if _CONTEXT in item.stash:
-                del item.stash[_CONTEXT]
+    from .pytest_support import cassette_for
+
+    with cassette_for(request) as session:
+        yield session
 
 
 @pytest.hookimpl(wrapper=True)
@@ -303,7 +390,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
     the test in a context copied earlier (anyio's runner task, started with the first
     async fixture); the wrapper sets the same values again inside the coroutine.
     """
-    values = item.stash.get(_CONTEXT, None)
+    values = item.stash.get(CONTEXT, None)
     obj = getattr(item, "obj", None)
     if not values or not inspect.iscoroutinefunction(obj):
         return (yield)
@@ -314,7 +401,7 @@ def pytest_runtest_call(item: pytest.Item) -> Any:
         item.obj = obj  # type: ignore[attr-defined]
 
 
-def _with_context(fn: Callable[..., Any], values: dict[contextvars.ContextVar[Any], Any]) -> Callable[..., Any]:
+def _with_context(fn: Callable[..., Any], values: dict[Any, Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def run(*args: Any, **kwargs: Any) -> Any:
         tokens = [(var, var.set(value)) for var, value in values.items() if var.get(_MISSING) is not value]
@@ -325,67 +412,6 @@ def _with_context(fn: Callable[..., Any], values: dict[contextvars.ContextVar[An
                 var.reset(token)
 
     return run
-
-
-def _changed(before: contextvars.Context, after: contextvars.Context) -> dict[contextvars.ContextVar[Any], Any]:
-    """The context variables set between two snapshots (only the plugin ran in between)."""
-    return {var: value for var, value in after.items() if before.get(var, _MISSING) is not value}
-
-
-def _marker_arguments(
-    name: str | os.PathLike[str] | None = None, *, record_mode: Any = None, **options: Any
-) -> tuple[Any, Any, dict[str, Any]]:
-    return name, record_mode, options
-
-
-def _resolve(request: pytest.FixtureRequest, markers: list[pytest.Mark]) -> tuple[str, dict[str, Any]]:
-    """The cassette file and the `CassetteConfig` options of a marked test."""
-    nodeid = request.node.nodeid
-    name, marker_mode, marker_options = None, None, {}
-    for mark in reversed(markers):  # farthest first, so the closest marker wins
-        try:
-            mark_name, mark_mode, mark_options = _marker_arguments(*mark.args, **mark.kwargs)
-        except TypeError as error:
-            _usage(nodeid, f"@pytest.mark.{SIGNATURE}: {str(error).replace('_marker_arguments()', 'the marker')}")
-        name = mark_name if mark_name is not None else name
-        marker_mode = mark_mode if mark_mode is not None else marker_mode
-        marker_options.update(mark_options)
-    fixture_options = dict(request.getfixturevalue("tarash_cassette_options") or {})
-    for source, given in (("tarash_cassette_options", fixture_options), (f"@pytest.mark.{MARKER}", marker_options)):
-        if "path" in given:
-            _usage(nodeid, f"{source}: name the cassette with the marker's name or the tarash_cassette_dir fixture, not path=")
-    fixture_mode = fixture_options.pop("record_mode", None)
-    options = {**fixture_options, **marker_options}
-    try:
-        mode = RecordMode.parse(
-            request.config.getoption("tarash_record_mode") or marker_mode or fixture_mode or DEFAULT_RECORD_MODE,
-            source="record_mode",
-        )
-    except ValueError as error:
-        _usage(nodeid, str(error))
-    options["record_mode"] = mode.value
-    if request.config.getoption("tarash_max_age"):
-        options["max_age"] = request.config.getoption("tarash_max_age")
-    if request.config.getoption("tarash_strict"):
-        options["strict"] = True
-    directory = Path(request.getfixturevalue("tarash_cassette_dir"))
-    file = directory / cassette_file_name(request.node.nodeid) if name is None else directory / _with_suffix(name)
-    path = os.path.abspath(file)  # absolute: the test may change directory before it calls
-    try:
-        CassetteConfig(path=path, **options)
-    except PydanticValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        _usage(nodeid, f"cassette options: {problems}")
-    return path, options
-
-
-def _with_suffix(name: str | os.PathLike[str]) -> str:
-    name = os.fspath(name)
-    return name if name.endswith(".db") else f"{name}.db"
-
-
-def _usage(nodeid: str, message: str) -> NoReturn:
-    pytest.fail(f"{MARKER} on {nodeid}: {message}", pytrace=False)
 
 
 _UNSAFE = re.compile(r"[^\w.\-\[\]]")

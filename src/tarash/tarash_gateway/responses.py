@@ -17,7 +17,7 @@ __all__ = [
 ]
 
 # Bytes travel as base64 in JSON, so responses holding media content serialize and load back.
-_BYTES_AS_BASE64 = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+_BYTES_AS_BASE64 = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64", defer_build=True)
 
 
 class VideoGenerationResponse(BaseModel):

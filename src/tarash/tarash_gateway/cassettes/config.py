@@ -114,7 +114,7 @@ class CassetteConfig(BaseModel):
         <RecordMode.NEW_EPISODES: 'new_episodes'>
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     path: str | None = None
     enabled: bool = True

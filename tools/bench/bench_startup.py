@@ -1,0 +1,101 @@
+"""Start-up cost: a mock-only process against the floor, and pytest with and without the plugin.
+
+Each pair of commands runs interleaved (A B A B ...) in fresh interpreters of this
+checkout's environment, so a drift of the machine's speed hits both alike; reported are
+the median wall and CPU times over the rounds and the ratio A / B of the medians.
+
+- ``cold start``: import the gateway and make one mocked ``generate_video`` (A), against
+  the floor (B): import pydantic and define and build one model. Goal: A / B <= 1.3.
+- ``pytest start``: ``pytest --co -q`` on an empty directory with the plugin (A) and with
+  ``-p no:tarash`` (B). Goal: A - B under 15 ms.
+
+    python tools/bench/bench_startup.py [--rounds 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+FLOOR = """
+from pydantic import BaseModel
+
+class Model(BaseModel):
+    x: int
+
+Model(x=1)
+"""
+
+MOCKED_CALL = """
+from tarash.tarash_gateway import generate_video
+from tarash.tarash_gateway.mock import MockConfig
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+
+config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1/fast", mock=MockConfig(enabled=True))
+assert generate_video(config, VideoGenerationRequest(prompt="A cat playing piano")).is_mock
+"""
+
+
+def run_once(argv: list[str], cwd: str) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system of the child) of one run of ``argv``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if done.returncode not in (0, 5):  # 5: pytest collected no tests, as asked
+        raise SystemExit(f"{argv} exited {done.returncode}")
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def compare(title: str, a: list[str], b: list[str], rounds: int, cwd: str) -> dict[str, float]:
+    """Run ``a`` and ``b`` in turn ``rounds`` times (after one warm-up each); print the medians."""
+    run_once(a, cwd), run_once(b, cwd)
+    times: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+    for _ in range(rounds):
+        times["a"].append(run_once(a, cwd))
+        times["b"].append(run_once(b, cwd))
+    medians = {
+        f"{side}_{kind}": statistics.median(t[index] for t in runs)
+        for side, runs in times.items()
+        for index, kind in enumerate(("wall", "cpu"))
+    }
+    print(f"{title} ({rounds} rounds, medians)")
+    for kind in ("wall", "cpu"):
+        a_ms, b_ms = medians[f"a_{kind}"] * 1000, medians[f"b_{kind}"] * 1000
+        print(f"  {kind:4}  A {a_ms:7.1f} ms   B {b_ms:7.1f} ms   A/B {a_ms / b_ms:5.2f}   A-B {a_ms - b_ms:+7.1f} ms")
+    return medians
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=21)
+    args = parser.parse_args()
+    python = sys.executable
+    with tempfile.TemporaryDirectory(prefix="tarash-bench-startup-") as empty:
+        compare(
+            "cold start: A = import + one mocked generate_video, B = the floor (pydantic + one model)",
+            [python, "-c", MOCKED_CALL],
+            [python, "-c", FLOOR],
+            args.rounds,
+            empty,
+        )
+        env_note = "PYTEST_ADDOPTS" in os.environ and " (PYTEST_ADDOPTS is set: it applies to both)" or ""
+        compare(
+            f"pytest start: A = pytest --co -q with the plugin, B = with -p no:tarash{env_note}",
+            [python, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"],
+            [python, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", "-p", "no:tarash"],
+            args.rounds,
+            empty,
+        )
+
+
+if __name__ == "__main__":
+    main()
