@@ -22,7 +22,6 @@ pay nothing for the feature.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import os
@@ -199,6 +198,8 @@ class CassetteScope:
     async def __aexit__(self, *exc: object) -> None:
         session = self._sessions[-1] if self._sessions else None
         if session is not None:  # media downloads finish in a thread, not on the event loop
+            import asyncio  # only an async block with HTTP-level recording gets here
+
             await asyncio.to_thread(_finish_http, session)
         self.__exit__(*exc)
 

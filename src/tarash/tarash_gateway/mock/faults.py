@@ -13,12 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import httpx
-
 from .. import exceptions as exc
 from ..call import Call
-from ..providers import get_provider
-from ..providers.base import http_error
 
 __all__ = ["QUEUEING_PROVIDERS", "capacity_refusal", "fault_error", "http_answer_error"]
 
@@ -31,6 +27,10 @@ def http_answer_error(
     call: Call, status: int, phase: str, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> exc.TarashException:
     """What the adapter of `call`'s provider raises for this HTTP answer at `phase`."""
+    import httpx  # loads httpx: only when a fault is injected
+
+    from ..providers import get_provider
+    from ..providers.base import http_error
     config = call.config
     request = httpx.Request("GET", f"{_base_url(call)}/{phase}")
     response = httpx.Response(status, json=body, headers=headers, request=request)
@@ -88,6 +88,7 @@ def capacity_refusal(call: Call, retry_after: float, limit: str, reason: str) ->
 
 
 def _base_url(call: Call) -> str:
+    from ..providers import get_provider
     adapter = get_provider(call.config.provider)
     default = getattr(getattr(adapter, "protocol", None), "default_base_url", "") or "https://mock.invalid"
     return (call.config.base_url or default).rstrip("/")

@@ -112,15 +112,27 @@ def run_environment(
     return env
 
 
+_pending: list[ModuleType] = []
+
+
 def _patch(module: ModuleType) -> None:
+    transport = sys.modules.get(f"{__package__}.transport")
+    if transport is not None and not hasattr(transport, "AsyncCassetteTransport"):
+        # Our transport module is importing this client module (httpx, while httpx2 is being
+        # patched): the patch that imports it patches this one too once it is complete.
+        _pending.append(module)
+        return
     from .transport import AsyncCassetteTransport, CassetteTransport
 
-    for client_name, face in (("Client", CassetteTransport), ("AsyncClient", AsyncCassetteTransport)):
-        cls = getattr(module, client_name, None)
-        original = getattr(cls, "_transport_for_url", None)
-        if cls is None or original is None or getattr(original, _MARK, False):
-            continue
-        cls._transport_for_url = _patched(original, face)
+    modules = [module, *_pending]
+    _pending.clear()
+    for each in modules:
+        for client_name, face in (("Client", CassetteTransport), ("AsyncClient", AsyncCassetteTransport)):
+            cls = getattr(each, client_name, None)
+            original = getattr(cls, "_transport_for_url", None)
+            if cls is None or original is None or getattr(original, _MARK, False):
+                continue
+            cls._transport_for_url = _patched(original, face)
 
 
 def _patched(original: Any, face: Any) -> Any:
