@@ -39,9 +39,7 @@ place.)
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,7 +48,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..exceptions import CassetteError
-from .store import CHUNK, BlobSource, check_digest
+from .store import CHUNK, BlobSource, check_digest, verified, write_file
 
 __all__ = ["PG_SCHEMA_VERSION", "PgCassetteStore", "PgUrl", "parse_url"]
 
@@ -448,37 +446,17 @@ class PgCassetteStore:
         info = self.blob_info(digest)
         if info is None:
             raise CassetteError(f"{where} lacks blob {digest[:12]}... (damaged; run tarash cassette verify)")
-        hasher, seen, held = hashlib.sha256(), 0, b""
-        for n in range(int(info["chunks"])):
+        yield from verified(self._chunks(digest, int(info["chunks"])), digest, int(info["size"]), where)
+
+    def _chunks(self, digest: str, count: int) -> Iterator[bytes]:
+        for n in range(count):
             data = self._one("SELECT data FROM blob_chunks WHERE hash = %s AND n = %s", (digest, n))
             if data is None:
-                break
-            data = bytes(data)
-            hasher.update(data)
-            seen += len(data)
-            if held:
-                yield held
-            held = data
-        if hasher.hexdigest() != digest or seen != info["size"]:
-            raise CassetteError(
-                f"{where}: blob {digest[:12]}... does not hold the bytes its hash says "
-                f"({seen} bytes, sha256 {hasher.hexdigest()[:12]}...): the store was damaged or edited")
-        if held:
-            yield held
+                return
+            yield bytes(data)
 
     def copy_blob(self, digest: str, target: Path, owner: str = "") -> Path:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tarash-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for data in self.iter_blob(digest, owner=owner):
-                    out.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return target
+        return write_file(self.iter_blob(digest, owner=owner), target)
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:

@@ -50,7 +50,7 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -59,7 +59,7 @@ from sqlite_utils import Database, Migrations
 
 from ..exceptions import CassetteError
 
-__all__ = ["APPLICATION_ID", "BlobSource", "CassetteStore", "SCHEMA_VERSION", "check_digest", "guard", "path_inside"]
+__all__ = ["APPLICATION_ID", "BlobSource", "CassetteStore", "SCHEMA_VERSION", "check_digest", "guard", "path_inside", "verified", "write_file"]
 
 log = logging.getLogger("tarash.cassettes")
 APPLICATION_ID = 0x54524353  # "TRCS": marks a file as a tarash cassette
@@ -89,6 +89,43 @@ def path_inside(directory: Path, name: str, where: str) -> Path:
     target = (base / name).resolve()
     if target == base or not target.is_relative_to(base):
         raise CassetteError(f"{where}: the file name {name!r} would be written outside {directory}")
+    return target
+
+
+def verified(chunks: Iterable[bytes], digest: str, size: int, where: str) -> Iterator[bytes]:
+    """A blob's chunks, hashed as they pass; the last one is held back until the hash and
+    size match, so damaged or edited bytes raise a CassetteError naming `where` before the
+    caller has them all. Both stores stream their blobs through it."""
+    hasher, seen, held = hashlib.sha256(), 0, b""
+    for data in chunks:
+        hasher.update(data)
+        seen += len(data)
+        if held:
+            yield held
+        held = data
+    if hasher.hexdigest() != digest or seen != size:
+        raise CassetteError(
+            f"{where}: blob {digest[:12]}... does not hold the bytes its hash says "
+            f"({seen} bytes, sha256 {hasher.hexdigest()[:12]}...): the cassette was damaged or edited"
+        )
+    if held:
+        yield held
+
+
+def write_file(chunks: Iterable[bytes], target: Path) -> Path:
+    """Stream chunks into `target`: written beside it, renamed into place once complete, so a
+    failure (a damaged blob, a full disk) leaves no partial file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tarash-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for data in chunks:
+                out.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return target
 
 
@@ -646,38 +683,14 @@ class CassetteStore:
         info = self.blob_info(digest)
         if info is None:
             raise CassetteError(f"{where} lacks blob {digest[:12]}... (damaged; run tarash cassette verify)")
-        hasher, seen, held = hashlib.sha256(), 0, b""
         with guard(self.path, "reading a blob"), self.db().conn.blobopen(
             "blobs", "data", info["rowid"], readonly=True
         ) as source:
-            while data := source.read(chunk):
-                hasher.update(data)
-                seen += len(data)
-                if held:
-                    yield held
-                held = data
-        if hasher.hexdigest() != digest or seen != info["size"]:
-            raise CassetteError(
-                f"{where}: blob {digest[:12]}... does not hold the bytes its hash says "
-                f"({seen} bytes, sha256 {hasher.hexdigest()[:12]}...): the cassette was damaged or edited"
-            )
-        if held:
-            yield held
+            yield from verified(iter(lambda: source.read(chunk), b""), digest, info["size"], where)
 
     def copy_blob(self, digest: str, target: Path, owner: str = "") -> Path:
         """Stream a blob into a file (written beside it, checked, then renamed into place)."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tarash-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for data in self.iter_blob(digest, owner=owner):
-                    out.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return target
+        return write_file(self.iter_blob(digest, owner=owner), target)
 
     # -- raw HTTP interactions (vcrpy persister, YAML import) ---------------------------
 
