@@ -13,16 +13,22 @@ from typing import Any
 
 from ..exceptions import CassetteError
 from .protocol import Store
-from .store import CHUNK, SCHEMA_VERSION, CassetteStore, check_digest, guard
+from .store import CHUNK, CassetteStore, check_digest, guard
 
-__all__ = ["PruneResult", "VerifyReport", "blob_refs", "decode_field", "prune", "referenced_blobs", "summary",
-           "verify"]
+__all__ = ["PruneResult", "VerifyReport", "blob_refs", "decode_field", "file_stats", "prune", "referenced_blobs",
+           "summary", "verify"]
 
 _TABLES = ("recordings", "blobs", "media", "http_interactions", "http_exchanges")
 
 
-def summary(store: CassetteStore) -> dict[str, Any]:
-    """Counts, sizes, dates, and recordings per provider and model."""
+def summary(store: Store) -> dict[str, Any]:
+    """Counts, sizes, dates, and recordings per provider and model (`Store.stats`), with
+    the schema version of what was opened: the same keys for a file and a database."""
+    return {**store.stats(), "schema_version": store.version}
+
+
+def file_stats(store: CassetteStore) -> dict[str, Any]:
+    """`Store.stats` of a cassette file, counted in SQL."""
     row = store.query(
         "SELECT (SELECT count(*) FROM recordings) AS recordings, "
         "(SELECT count(*) FROM recordings WHERE outcome = 'error') AS errors, "
@@ -36,7 +42,11 @@ def summary(store: CassetteStore) -> dict[str, Any]:
         "SELECT provider, model, count(*) AS recordings FROM recordings GROUP BY provider, model "
         "ORDER BY recordings DESC, provider, model"
     )
-    return {**row, "schema_version": SCHEMA_VERSION, "file_bytes": store.file.stat().st_size, "by_model": by_model}
+    try:
+        size: int | None = store.file.stat().st_size
+    except OSError:
+        size = None
+    return {**row, "by_model": by_model, "stored_bytes": size}
 
 
 def blob_refs(value: Any, where: str) -> Iterator[str]:
@@ -218,7 +228,7 @@ class PruneResult:
 
 
 def prune(
-    store: CassetteStore,
+    store: Store,
     *,
     provider: str | None = None,
     model: str | None = None,
@@ -227,51 +237,50 @@ def prune(
     unused: bool = False,
     dry_run: bool = False,
     vacuum: bool = False,
+    on_count: Callable[[int], Callable[[int], None]] | None = None,
 ) -> PruneResult:
     """Delete the recordings matching every filter given, then the blobs nothing uses.
 
     With no filter only unused blobs go. `unused` selects the recordings the last strict
     run did not replay (its play counts are in the cassette). `vacuum` gives the space
-    back to the disk.
+    back to the disk. Works on a file and on a PostgreSQL cassette alike.
+
+    `on_count(n)`, when given, is told the steps to come (the recordings to delete, and
+    one for the blobs) and returns the callback told of each step done (a progress bar).
     """
-    result = PruneResult()
-    where: list[str] = []
-    params: list[Any] = []
-    ids: list[int] = []
-    if provider is not None:
-        where.append("provider = ?")
-        params.append(provider)
-    if model is not None:
-        where.append("model = ?")
-        params.append(model)
-    if older_than_days is not None:
-        where.append("recorded_ts < ?")
-        params.append(time.time() - older_than_days * 86400)
-    if errors_only:
-        where.append("outcome = 'error'")
+    never: set[int] | None = None
     if unused:
         plays = store.plays()
         if not plays:
             raise CassetteError(f"cassette {store.path} keeps no play counts yet: run the tests that replay it "
                                 "with --tarash-strict (or use_cassette(..., strict=True)) first")
-        never = [i for i, n in plays.items() if n == 0]
-        where.append(f"id IN ({','.join('?' * len(never))})" if never else "0")
-        params.extend(never)
-    referenced_blobs(store)  # a damaged reference refuses the prune before anything is deleted
-    if where:
-        ids = [r["id"] for r in store.query(f"SELECT id FROM recordings WHERE {' AND '.join(where)}", params)]
-        result.recordings = len(ids)
-        if ids and not dry_run:
-            store.delete_recordings(ids)
-    with store.transaction("pruning blobs") as db:  # references read inside: no writer can race us
-        # in a dry run the doomed recordings are still there: leave them out by hand
-        refs = referenced_blobs(store, excluding=set(ids) if dry_run else set())
-        orphans = [r for r in store.blobs() if r["hash"] not in refs]
-        if not dry_run:
-            for r in orphans:
-                db.execute("DELETE FROM blobs WHERE hash = ?", (r["hash"],))
-    result.blobs, result.blob_bytes = len(orphans), sum(r["size"] for r in orphans if isinstance(r["size"], int))
+        never = {i for i, n in plays.items() if n == 0}
+    filtered = any(f is not None for f in (provider, model, older_than_days, never)) or errors_only
+    cutoff = time.time() - older_than_days * 86400 if older_than_days is not None else None
+    ids = [r["id"] for r in store.recordings() if filtered and _matches(r, provider, model, cutoff, errors_only, never)]
+    store.prune_blobs(dry_run=True)  # a damaged reference refuses the prune before anything is deleted
+    tick = on_count((0 if dry_run else len(ids)) + 1) if on_count is not None else None
+    if not dry_run:
+        for start in range(0, len(ids), _PRUNE_BATCH):
+            batch = ids[start : start + _PRUNE_BATCH]
+            store.delete_recordings(batch)
+            if tick:
+                tick(len(batch))
+    # in a dry run the doomed recordings are still there: leave them out by hand
+    orphans = store.prune_blobs(excluding=ids if dry_run else (), dry_run=dry_run)
+    if tick:
+        tick(1)
     if vacuum and not dry_run:
-        with guard(store.path, "vacuuming"):
-            store.db().execute("VACUUM")
-    return result
+        store.vacuum()
+    return PruneResult(len(ids), len(orphans), sum(r["size"] for r in orphans if isinstance(r["size"], int)))
+
+
+_PRUNE_BATCH = 200
+
+
+def _matches(row: dict[str, Any], provider: str | None, model: str | None, cutoff: float | None, errors_only: bool,
+             never: set[int] | None) -> bool:
+    ts = row["recorded_ts"]
+    return ((provider is None or row["provider"] == provider) and (model is None or row["model"] == model)
+            and (cutoff is None or (isinstance(ts, int | float) and ts < cutoff))
+            and (not errors_only or row["outcome"] == "error") and (never is None or row["id"] in never))

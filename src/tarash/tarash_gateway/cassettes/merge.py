@@ -330,7 +330,7 @@ def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def _fields(store: CassetteStore, row: dict[str, Any]) -> dict[str, Any]:
+def _fields(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"outcome": row["outcome"]}
     for name in _CONTENT:
         value = json.loads(row[name]) if row[name] else None
@@ -343,7 +343,7 @@ def _fields(store: CassetteStore, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def diff_cassettes(a: CassetteStore, b: CassetteStore) -> Iterator[str]:
+def diff_cassettes(a: Store, b: Store) -> Iterator[str]:
     """What changed from `a` to `b`: recordings added (+), removed (-) and changed (~),
     matched by request key and sequence, changes listed field by field."""
     rows_a = {(r["key"], r["seq"]): r for r in a.recordings()}

@@ -41,7 +41,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -458,6 +458,87 @@ class PgCassetteStore:
     def copy_blob(self, digest: str, target: Path, owner: str = "") -> Path:
         return write_file(self.iter_blob(digest, owner=owner), target)
 
+
+    # -- looking after a cassette (ls, show, summary, prune) ---------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """See `protocol.Store.stats`; `blobs` counts those this cassette refers to
+        (blobs are shared by the database's cassettes)."""
+        row = self._rows("SELECT count(*) AS recordings, count(*) FILTER (WHERE outcome = 'error') AS errors, "
+                         "min(recorded_at) AS first_recorded, max(recorded_at) AS last_recorded "
+                         "FROM recordings WHERE cassette_id = %s", (self.cassette_id,))[0]
+        by_model = self._rows("SELECT provider, model, count(*) AS recordings FROM recordings WHERE cassette_id = %s "
+                              "GROUP BY provider, model ORDER BY recordings DESC, provider, model", (self.cassette_id,))
+        blobs = self.blobs()
+        return {"recordings": int(row["recordings"]), "errors": int(row["errors"]),
+                "http_interactions": 0, "http_exchanges": len(self.exchanges()), "blobs": len(blobs),
+                "blob_bytes": sum(int(b["size"]) for b in blobs), "first_recorded": row["first_recorded"],
+                "last_recorded": row["last_recorded"],
+                "by_model": [{**m, "recordings": int(m["recordings"])} for m in by_model], "stored_bytes": None}
+
+    def blobs(self) -> list[dict[str, Any]]:
+        """See `protocol.Store.blobs`: the media and response blobs of this cassette."""
+        digests = {r["hash"] for r in self._rows(
+            "SELECT DISTINCT m.hash FROM media m JOIN recordings r ON r.id = m.recording_id "
+            "WHERE r.cassette_id = %s AND m.hash IS NOT NULL", (self.cassette_id,))}
+        digests |= self._response_refs(self.cassette_id)
+        return self._rows("SELECT hash, size, content_type FROM blobs WHERE hash = ANY(%s) ORDER BY hash",
+                          (sorted(digests),))
+
+    def _response_refs(self, cassette_id: int | None, excluding: Collection[int] = ()) -> set[str]:
+        """The `{"$blob": hash}` references in responses (of one cassette, or of all)."""
+        from .maintenance import blob_refs, decode_field
+
+        where = "" if cassette_id is None else "cassette_id = %s AND "
+        refs: set[str] = set()
+        for r in self._rows(f"SELECT id, response FROM recordings WHERE {where}strpos(response, '\"$blob\"') > 0",
+                            () if cassette_id is None else (cassette_id,)):
+            if r["id"] not in excluding:
+                refs.update(blob_refs(decode_field(self, r, "response"), f"cassette {self.path}, recording #{r['id']}"))
+        return refs
+
+    def exchanges(self) -> list[dict[str, Any]]:
+        """See `protocol.Store.exchanges` (none until the database holds HTTP exchanges)."""
+        return []
+
+    def http_interactions(self) -> list[dict[str, Any]]:
+        """See `protocol.Store.http_interactions`: imports go into a file, so none."""
+        return []
+
+    def prune_blobs(self, *, excluding: Collection[int] = (), dry_run: bool = False) -> list[dict[str, Any]]:
+        """See `protocol.Store.prune_blobs`. Blobs are shared by the database's cassettes,
+        so a blob goes only when no row of any cassette refers to it; the table lock
+        (which every writer's blob insert waits for) keeps a concurrent recording from
+        referring to a blob this deletes."""
+        skip = list(excluding)
+        with self._transaction("pruning blobs") as conn:
+            if not dry_run:
+                conn.execute("LOCK TABLE blobs IN SHARE ROW EXCLUSIVE MODE")
+            refs = {r[0] for r in conn.execute(
+                "SELECT DISTINCT hash FROM media WHERE hash IS NOT NULL AND NOT (recording_id = ANY(%s))", (skip,))}
+            refs |= self._response_refs(None, set(skip))
+            refs |= self._exchange_refs(conn)
+            orphans = [r for r in self._rows("SELECT hash, size FROM blobs ORDER BY hash") if r["hash"] not in refs]
+            if orphans and not dry_run:
+                conn.execute("DELETE FROM blobs WHERE hash = ANY(%s)", ([r["hash"] for r in orphans],))
+        return orphans
+
+    def _exchange_refs(self, conn: Any) -> set[str]:
+        """Body blobs of HTTP exchanges, where the database holds them: never pruned."""
+        columns = {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'http_exchanges'")}
+        refs: set[str] = set()
+        for name in ("request_body", "response_body"):
+            if name in columns:
+                refs |= {r[0] for r in conn.execute(f"SELECT DISTINCT {name} FROM http_exchanges "
+                                                    f"WHERE {name} IS NOT NULL")}
+        return refs
+
+    def vacuum(self) -> None:
+        """See `protocol.Store.vacuum` (the blob tables, where deleted media leave space)."""
+        with self._guard("vacuuming"):
+            self._conn().execute("VACUUM blobs, blob_chunks")
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     """A recording as the SQLite store returns it (no `cassette_id`)."""

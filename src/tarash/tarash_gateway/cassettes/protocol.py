@@ -17,7 +17,7 @@ PostgreSQL store, anything else is a file. Every method may be called from any t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
@@ -228,4 +228,45 @@ class Store(Protocol):
 
     def copy_blob(self, digest: str, target: Path, owner: str = "") -> Path:
         """Stream a blob into a file (written beside it, checked, renamed into place)."""
+        ...
+
+    # -- looking after a cassette (`tarash cassette ls`, `show`, `summary`, `prune`) ---
+
+    def stats(self) -> dict[str, Any]:
+        """What the cassette holds at a glance, counted by the store: `recordings`,
+        `errors`, `http_interactions`, `http_exchanges`, `blobs` and `blob_bytes` (those
+        its recordings and exchanges refer to), `first_recorded`, `last_recorded`,
+        `by_model` (`provider`, `model`, `recordings`, most first) and `stored_bytes`
+        (the file's size; `None` for a database)."""
+        ...
+
+    def blobs(self) -> list[dict[str, Any]]:
+        """`hash`, `size`, `content_type` of the blobs the cassette's rows refer to, by hash."""
+        ...
+
+    def exchanges(self) -> list[dict[str, Any]]:
+        """The HTTP-level recordings (`id`, `key`, `seq`, `method`, `url`, `status`,
+        `provider`, `role`, `recorded_at`), in recorded order."""
+        ...
+
+    def http_interactions(self) -> list[dict[str, Any]]:
+        """The imported vcrpy and HAR interactions (`id`, `method`, `uri`, `request`,
+        `response`, `request_body`, `response_body`, `recorded_at`), in order."""
+        ...
+
+    def prune_blobs(self, *, excluding: Collection[int] = (), dry_run: bool = False) -> list[dict[str, Any]]:
+        """The blobs no row refers to once the recordings `excluding` are gone (`hash`,
+        `size`), deleted in one transaction unless `dry_run`.
+
+        References are read inside that transaction, so a writer storing a recording
+        at the same time cannot lose a blob it refers to.
+
+        Raises:
+            CassetteError: a reference cannot be read (what it points to is unknown,
+                so nothing is deleted).
+        """
+        ...
+
+    def vacuum(self) -> None:
+        """Give the space of deleted rows back to the disk."""
         ...

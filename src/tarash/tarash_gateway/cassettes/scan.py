@@ -10,7 +10,9 @@ usual placeholders are clean. A finding names the file, the place (table and row
 or line number) and the field, and shows only the first characters of the secret.
 
 Formats: a cassette `.db` (every table; any SQLite file), a JSONL export, a vcrpy
-YAML (with line numbers), a HAR or other JSON file; any other file line by line.
+YAML (with line numbers), a HAR or other JSON file; any other file line by line; a
+`postgresql://` cassette through the store protocol (its recordings, media URLs, HTTP
+exchanges and the text blobs it refers to).
 
 Files are read, never written; a cassette is opened read-only. Blobs are scanned only
 when they hold text (JSON, HTML, plain text...), streamed in chunks, gzip bodies
@@ -70,20 +72,24 @@ class ScanReport:
         return not self.findings and not self.errors
 
     def summary(self) -> str:
-        what = f"scanned {len(self.files)} file(s)"
+        what = f"scanned {_count(len(self.files), 'file')}"
         if self.clean:
             return f"{what}: no secrets found"
         parts = []
         if self.findings:
             holding = len({f.path for f in self.findings})
-            parts.append(f"{len(self.findings)} secret(s) found in {holding} file(s)")
+            parts.append(f"{_count(len(self.findings), 'secret')} found in {_count(holding, 'file')}")
         if self.errors:
-            parts.append(f"{len(self.errors)} file(s) could not be read")
+            parts.append(f"{_count(len(self.errors), 'file')} could not be read")
         return f"{what}: {', '.join(parts)}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"files": self.files, "clean": self.clean, "findings": [f.as_dict() for f in self.findings],
                 "errors": self.errors, "summary": self.summary()}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _preview(secret: str) -> str:
@@ -95,8 +101,18 @@ def _preview(secret: str) -> str:
 
 def scan_paths(paths: Iterable[str | Path]) -> ScanReport:
     """Scan files, and the cassette-like files under directories (`SCANNED_SUFFIXES`)."""
+    from ..exceptions import CassetteError
+    from .protocol import display_name, is_store_url
+
     report = ScanReport()
     for given in paths:
+        if isinstance(given, str) and is_store_url(given):
+            report.files.append(display_name(given))
+            try:
+                report.findings.extend(_scan_store(given))
+            except CassetteError as error:
+                report.errors.append(f"{display_name(given)}: cannot be scanned ({_reason(error)})")
+            continue
         root = Path(given)
         files = sorted(f for f in root.rglob("*") if f.is_file() and f.suffix.lower() in SCANNED_SUFFIXES) \
             if root.is_dir() else [root]
@@ -293,3 +309,38 @@ def _blob_chunks(conn: sqlite3.Connection, table: str, column: str, rowid: int) 
     with handle:
         while data := handle.read(_CHUNK):
             yield data
+
+
+# -- a cassette in a database -----------------------------------------------------------
+
+_RECORDING_TEXT = ("key", "kind", "provider", "model", "request", "outcome", "response", "error", "timeline",
+                   "library_version", "recorded_at")
+
+
+def _scan_store(url: str) -> Iterator[Finding]:
+    """A `postgresql://` cassette, read through the store protocol (nothing written)."""
+    from ..exceptions import CassetteError
+    from .protocol import display_name, open_store
+
+    store = open_store(url, create=False)
+    if store is None:
+        raise CassetteError(f"cassette {display_name(url)} does not exist")
+    try:
+        for r in store.recordings():
+            place = f"recordings #{r['id']}"
+            for column in _RECORDING_TEXT:
+                if isinstance(r.get(column), str):
+                    for where, kind, secret in scan_value(r[column], column):
+                        yield Finding(store.path, place, where, kind, _preview(secret))
+            for slot, m in store.media(r["id"]).items():
+                for where, kind, secret in scan_value(m.get("url"), f"media {slot} url"):
+                    yield Finding(store.path, place, where, kind, _preview(secret))
+        for x in store.exchanges():
+            for where, kind, secret in scan_value({k: v for k, v in x.items() if k != "id"}):
+                yield Finding(store.path, f"http_exchanges #{x['id']}", where, kind, _preview(secret))
+        for b in store.blobs():
+            chunks = store.iter_blob(b["hash"], owner="a scan")
+            for kind, secret in scan_bytes(chunks, str(b.get("content_type") or "")):
+                yield Finding(store.path, f"blobs {b['hash']}", "data", kind, _preview(secret))
+    finally:
+        store.close()

@@ -50,7 +50,7 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -771,3 +771,35 @@ class CassetteStore:
                 self._put_blob(db, blob)
             exchange_id = db.table("http_exchanges").insert({**row, "seq": seq}).last_pk
         return int(exchange_id), int(seq)  # type: ignore[arg-type]
+
+    # -- looking after the file (ls, show, summary, prune; see `maintenance`) ----------
+
+    def stats(self) -> dict[str, Any]:
+        """See `protocol.Store.stats`."""
+        from .maintenance import file_stats
+
+        return file_stats(self)
+
+    def exchanges(self) -> list[dict[str, Any]]:
+        """See `protocol.Store.exchanges`."""
+        if not self.holds_exchanges:
+            return []
+        return self.query("SELECT id, key, seq, method, url, status, provider, role, recorded_at "
+                          "FROM http_exchanges ORDER BY id")
+
+    def prune_blobs(self, *, excluding: Collection[int] = (), dry_run: bool = False) -> list[dict[str, Any]]:
+        """See `protocol.Store.prune_blobs`."""
+        from .maintenance import referenced_blobs
+
+        with self.transaction("pruning blobs") as db:  # references read inside: no writer can race us
+            refs = referenced_blobs(self, excluding=set(excluding))
+            orphans = [r for r in self.blobs() if r["hash"] not in refs]
+            if not dry_run:
+                for r in orphans:
+                    db.execute("DELETE FROM blobs WHERE hash = ?", (r["hash"],))
+        return orphans
+
+    def vacuum(self) -> None:
+        """See `protocol.Store.vacuum`."""
+        with guard(self.path, "vacuuming"):
+            self.db().execute("VACUUM")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import CassetteError
@@ -18,7 +19,7 @@ from .maintenance import VerifyReport
 from .merge import _refs
 from .protocol import Store
 
-__all__ = ["store_summary", "verify_store"]
+__all__ = ["store_summary", "verify_cassette", "verify_store"]
 
 
 def store_summary(store: Store) -> dict[str, Any]:
@@ -35,7 +36,20 @@ def store_summary(store: Store) -> dict[str, Any]:
     }
 
 
-def verify_store(store: Store) -> VerifyReport:
+def verify_cassette(store: Store, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """The deepest check a store allows (`tarash cassette verify`): a file's pages,
+    rows and blobs (`maintenance.verify`), else `verify_store`. `progress(n)` is told
+    of each `n` blob bytes hashed."""
+    from .store import CassetteStore
+
+    if isinstance(store, CassetteStore):
+        from .maintenance import verify
+
+        return verify(store, progress)
+    return verify_store(store, progress)
+
+
+def verify_store(store: Store, progress: Callable[[int], None] | None = None) -> VerifyReport:
     """Re-read every recording and re-hash every blob it refers to (streamed)."""
     report = VerifyReport()
     rows = store.recordings()
@@ -56,8 +70,9 @@ def verify_store(store: Store) -> VerifyReport:
             report.notes.append(f"key {key[:12]}... has seqs {sorted(numbers)} (a recording was deleted)")
     for digest, owner in blobs.items():
         try:
-            for _ in store.iter_blob(digest, owner=owner):
-                pass
+            for chunk in store.iter_blob(digest, owner=owner):
+                if progress:
+                    progress(len(chunk))
         except CassetteError as error:
             report.problems.append(str(error))
     report.counts = {"recordings": len(rows), "blobs": len(blobs)}

@@ -8,10 +8,14 @@ import json
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
-from .cassette import _library_errors, _opened, _size, cassette_group
+from .cassette import cassette_group
+from .common import emit_json, library_errors, opened, size
+from .output import plural, width_of
+from .params import CassetteArgument
 from .terminal import safe
 
 __all__ = ["GITATTRIBUTES", "git_config_lines"]
@@ -37,19 +41,22 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @cassette_group.command()
-@click.argument("a", type=_FILE)
-@click.argument("b", type=_FILE)
-def diff(a: Path, b: Path) -> None:
+@click.argument("a", type=CassetteArgument())
+@click.argument("b", type=CassetteArgument())
+def diff(a: Path | str, b: Path | str) -> None:
     """What changed from cassette A to cassette B: recordings added (+), removed (-) and
     changed (~, field by field), matched by request and sequence. Exits 1 when they differ.
+
+    A and B are cassette files or postgresql:// URLs.
 
     \b
     Example:
         tarash cassette diff main.db branch.db
+        tarash cassette diff 'postgresql://ci@db/tarash?cassette=farm' cassettes/farm.db
     """
     from ..cassettes.merge import diff_cassettes
 
-    with _opened(a) as left, _opened(b) as right, _library_errors():
+    with opened(a) as left, opened(b) as right, library_errors():
         lines = list(diff_cassettes(left, right))
     for line in lines:
         click.echo(safe(line))
@@ -70,7 +77,7 @@ def textconv(path: Path) -> None:
     """
     from ..cassettes.merge import textconv_lines
 
-    with _opened(path) as store, _library_errors():
+    with opened(path) as store, library_errors():
         for line in textconv_lines(store):
             click.echo(safe(line))  # git shows it on a terminal: nothing stored may drive it
 
@@ -98,12 +105,13 @@ def merge(base: Path, ours: Path, theirs: Path, output: Path | None, name: str |
     from ..cassettes.merge import merge_cassettes, merge_exports
 
     merger = merge_exports if ours.suffix == ".jsonl" else merge_cassettes
-    with _library_errors():
+    with library_errors():
         report = merger(base, ours, theirs, output)
     for key in report.conflicts:
         click.echo(f"warning: both sides recorded a different answer to request {key[:12]}...; both kept, "
                    "ours first", err=True)
-    click.echo(f"merged {name or ours.name}: {report.kept} kept, {report.added} added, {report.dropped} removed", err=True)
+    click.echo(f"merged {name or ours.name}: {report.kept} kept, {report.added} added, {report.dropped} removed",
+               err=True)
 
 
 @cassette_group.command("git-setup")
@@ -139,41 +147,49 @@ def git_setup(write: bool, command: str) -> None:
         done = subprocess.run(["git", "config", name, value], capture_output=True, text=True)
         if done.returncode:
             raise click.ClickException(f"git config {name} failed: {done.stderr.strip() or 'not a git repository?'}")
-    click.echo(f"wrote {len(missing)} line(s) to .gitattributes and {len(config)} git config entries")
+    click.echo(f"wrote {plural(len(missing), 'line')} to .gitattributes and {plural(len(config), 'git config entry', 'git config entries')}")
 
 
 @cassette_group.command()
-@click.argument("path", type=_FILE)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of Markdown.")
-def summary(path: Path, as_json: bool) -> None:
+@click.argument("path", type=CassetteArgument())
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of Markdown.")
+def summary(path: Path | str, as_json: bool) -> None:
     """A cassette in a few lines for a PR description: counts per provider, model and
     outcome, media size, oldest and newest recording.
+
+    PATH is a cassette file or a postgresql:// URL.
 
     \b
     Example:
         tarash cassette summary cassettes/run.db >> pr.md
+        tarash cassette summary cassettes/run.db --json
     """
-    with _opened(path) as store, _library_errors():
-        rows = store.query("SELECT provider, model, outcome, recorded_at FROM recordings")
-        media = store.query("SELECT coalesce(sum(size), 0) AS bytes, count(*) AS n FROM blobs")[0]
-        https = len(store.http_interactions())
+    with opened(path) as store, library_errors():
+        rows, stats = store.recordings(), store.stats()
+        shown = store.path
     counts = Counter((r["provider"], r["model"], r["outcome"]) for r in rows)
-    times = sorted(r["recorded_at"] for r in rows if r["recorded_at"])
-    data = {
-        "cassette": str(path), "recordings": len(rows), "http_interactions": https,
+    data: dict[str, Any] = {
+        "cassette": shown, "recordings": len(rows), "http_interactions": stats["http_interactions"],
+        "http_exchanges": stats["http_exchanges"],
         "by": [{"provider": p, "model": m, "outcome": o, "count": n} for (p, m, o), n in sorted(counts.items())],
-        "media_blobs": media["n"], "media_bytes": media["bytes"],
-        "oldest": times[0] if times else None, "newest": times[-1] if times else None,
+        "media_blobs": stats["blobs"], "media_bytes": stats["blob_bytes"],
+        "oldest": stats["first_recorded"], "newest": stats["last_recorded"],
     }
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        emit_json(data)
         return
-    click.echo(safe(f"**{path}**: {len(rows)} recording(s), {https} HTTP interaction(s), "
-               f"{media['n']} blob(s) ({_size(media['bytes'])})"))
-    if times:
-        click.echo(safe(f"recorded {times[0]} .. {times[-1]}"))
+    click.echo(safe(f"**{shown}**: {plural(len(rows), 'recording')}, "
+                    f"{plural(stats['http_exchanges'], 'HTTP exchange')}, "
+                    f"{plural(stats['http_interactions'], 'imported HTTP interaction')}, "
+                    f"{plural(stats['blobs'], 'blob')} ({size(stats['blob_bytes'])})"))
+    if data["oldest"]:
+        click.echo(safe(f"recorded {data['oldest']} .. {data['newest']}"))
     click.echo("")
-    click.echo("| provider | model | outcome | recordings |")
-    click.echo("|---|---|---|---|")
-    for item in data["by"]:  # type: ignore[attr-defined]
-        click.echo(safe(f"| {item['provider']} | {item['model']} | {item['outcome']} | {item['count']} |"))
+    cells = [["provider", "model", "outcome", "recordings"]] + [
+        [safe(str(i["provider"])), safe(str(i["model"])), safe(str(i["outcome"])), str(i["count"])]
+        for i in data["by"]]
+    widths = [max(width_of(row[c]) for row in cells) for c in range(4)]
+    for n, row in enumerate(cells):  # a Markdown table, aligned so it reads as well in a terminal
+        click.echo("| " + " | ".join(v + " " * (widths[c] - width_of(v)) for c, v in enumerate(row)) + " |")
+        if n == 0:
+            click.echo("|" + "|".join("-" * (w + 2) for w in widths) + "|")

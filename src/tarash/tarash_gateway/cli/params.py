@@ -51,10 +51,15 @@ class CassetteArgument(click.ParamType):
 
     name = "cassette"
 
-    def __init__(self, *, exists: bool = True) -> None:
+    def __init__(self, *, exists: bool = True, dir_okay: bool = False) -> None:
         self.exists = exists
+        self.dir_okay = dir_okay
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and is_store_url(value):
             return value
-        return click.Path(exists=self.exists, dir_okay=False, path_type=Path).convert(value, param, ctx)
+        return click.Path(exists=self.exists, dir_okay=self.dir_okay, path_type=Path).convert(value, param, ctx)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        """Complete file names (a URL is typed)."""
+        return [click.shell_completion.CompletionItem(incomplete, type="dir" if self.dir_okay else "file")]
