@@ -85,7 +85,7 @@ def test_export_to_a_full_device_is_one_line_error(cassette):
 
 def test_export_writes_to_devices_and_stdout(cassette):
     result = tarash("cassette", "export", str(cassette), "/dev/null")
-    assert result.exit_code == 0 and f"exported {len(export_text(cassette).splitlines())} line(s)" in result.output
+    assert result.exit_code == 0 and f"exported {len(export_text(cassette).splitlines())} lines" in result.output
     result = tarash("cassette", "export", str(cassette), "-")
     assert result.exit_code == 0 and result.stdout == export_text(cassette)
 
@@ -195,7 +195,7 @@ def test_verify_lists_each_problem(cassette):
     assert any("media 'video': blob hash '../../conftest' is not a sha256 digest" in p for p in problems)
     assert any("recording #2: error is not valid JSON" in p for p in problems)
     assert any("is referred to but missing" in p for p in problems)
-    assert "1 of 1 cassette(s) damaged" in one_line_error(result)
+    assert "1 of 1 cassette damaged" in one_line_error(result)
 
 
 @pytest.mark.parametrize("value", ["-1", "nan", "inf", "-inf", "soon"])
@@ -205,7 +205,7 @@ def test_prune_refuses_a_negative_or_infinite_age(cassette, value):
 
 
 def test_prune_older_than_zero_is_everything_before_now(cassette):
-    assert "deleted 2 recording(s)" in tarash("cassette", "prune", str(cassette), "--older-than", "0").output
+    assert "deleted 2 recordings" in tarash("cassette", "prune", str(cassette), "--older-than", "0").output
 
 
 def _yaml(tmp_path: Path, body_size: int) -> Path:
@@ -229,7 +229,7 @@ def test_import_max_body_size_option_and_environment(tmp_path):
         one_line_error(tarash("cassette", "import", str(source), str(target), "--max-body-size", bad), 2)
     assert not target.parent.exists()
     result = tarash("cassette", "import", str(source), str(target), "--max-body-size", "4K")
-    assert result.exit_code == 0 and "imported 1 new HTTP interaction(s)" in result.output
+    assert result.exit_code == 0 and "imported 1 new HTTP interaction " in result.output
 
 
 def test_a_failed_import_into_an_existing_cassette_changes_nothing(cassette, tmp_path):

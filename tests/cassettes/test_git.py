@@ -199,7 +199,10 @@ def test_summary_for_a_pr_description(branches):
     base, ours, theirs = branches
     runner = CliRunner()
     text = runner.invoke(main, ["cassette", "summary", str(theirs)]).output
-    assert "2 recording(s)" in text and "| acme-test | m1 | response | 2 |" in text
+    assert "2 recordings," in text
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines() if line.startswith("|")]
+    assert ["acme-test", "m1", "response", "2"] in rows
+    assert len({len(line) for line in text.splitlines() if line.startswith("|")}) == 1  # aligned columns
     data = json.loads(runner.invoke(main, ["cassette", "summary", str(theirs), "--json"]).output)
     assert data["recordings"] == 2 and data["media_bytes"] >= len(VIDEO) and data["oldest"] <= data["newest"]
 

@@ -51,7 +51,7 @@ def cassette(acme, db):
 def test_a_scrubbed_cassette_is_clean_with_a_one_line_summary(cassette):
     code, out = tarash(str(cassette))
     assert code == 0, out
-    assert out.strip().splitlines() == ["scanned 1 file(s): no secrets found"]
+    assert out.strip().splitlines() == ["scanned 1 file: no secrets found"]
 
 
 @pytest.mark.parametrize("shape", sorted(KEYS))
@@ -66,7 +66,7 @@ def test_each_provider_key_format_is_named_with_its_place(cassette, shape):
     assert code == 1
     assert f"{cassette}: recordings #{row[0]}: response.raw_response.echo: " in out
     assert KEYS[shape] not in out  # the report shows only the first characters
-    assert "1 secret(s) found in 1 file(s)" in out
+    assert "1 secret found in 1 file" in out
 
 
 @pytest.mark.parametrize("name", sorted(SIGNED))
@@ -97,7 +97,7 @@ def test_authorization_headers_userinfo_and_random_values_under_secret_names(tmp
     assert any("request.headers.Authorization[0]: Authorization header with a real value" in x for x in lines)
     assert any("request.headers.X-Custom-Token[0]: random-looking value under 'X-Custom-Token'" in x for x in lines)
     assert any("response.body.string.client_secret: random-looking value" in x for x in lines)
-    assert "3 secret(s)" not in out and "4 secret(s) found" in out
+    assert "3 secrets" not in out and "4 secrets found" in out
 
 
 @pytest.mark.parametrize("value", [
@@ -181,7 +181,7 @@ def test_directories_are_searched_and_unreadable_files_exit_2(cassette, tmp_path
     code, out = tarash(str(tmp_path))
     assert code == 2
     assert f"Error: {broken}: cannot be scanned (" in out and "Traceback" not in out
-    assert out.strip().splitlines()[-1] == "scanned 2 file(s): 1 file(s) could not be read"
+    assert out.strip().splitlines()[-1] == "scanned 2 files: 1 file could not be read"
 
 
 def test_a_yaml_alias_bomb_is_walked_once(tmp_path):

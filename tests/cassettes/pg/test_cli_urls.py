@@ -28,14 +28,14 @@ def test_show_lists_a_postgresql_cassettes_recordings_without_the_password(face,
     _recorded(face, acme, pg_url, media_server)
     result = CliRunner().invoke(main, ["cassette", "show", pg_url])
     assert result.exit_code == 0, result.output
-    assert ": 2 recordings (0 errors)" in result.output and "seq 2" in result.output
+    assert ": 2 recordings (0 errors)" in result.output and " seq " in result.output.splitlines()[2]
     assert PASSWORD not in result.output
 
 
 def test_verify_rehashes_the_blobs_of_a_postgresql_cassette(face, acme, pg_server, pg_url, media_server):
     video = _recorded(face, acme, pg_url, media_server)
     ok = CliRunner().invoke(main, ["cassette", "verify", pg_url])
-    assert ok.exit_code == 0 and "ok postgresql://tarash@" in ok.output and "2 recordings, 1 blobs" in ok.output
+    assert ok.exit_code == 0 and "ok postgresql://tarash@" in ok.output and "2 recordings, 1 blob" in ok.output
     with pg_server.admin("tarash") as conn:
         conn.execute("UPDATE blob_chunks SET data = 'x' WHERE n = 0 AND hash = %s",
                      (hashlib.sha256(video).hexdigest(),))

@@ -60,7 +60,7 @@ def test_a_fleet_records_into_one_cassette_and_a_pulled_snapshot_replays_offline
     snapshot = tmp_path / "snapshot.db"
     result = CliRunner().invoke(main, ["cassette", "pull", url, str(snapshot)])
     assert result.exit_code == 0, result.output
-    assert f"pulled {len(TAGS) * PER_PROCESS} recording(s)" in result.output
+    assert f"pulled {len(TAGS) * PER_PROCESS} recordings" in result.output
 
     pg_server.stop()
     try:
@@ -85,8 +85,8 @@ def test_pushing_twice_adds_nothing_and_pulling_back_gives_the_same_recordings(p
     runner = CliRunner()
     first = runner.invoke(main, ["cassette", "push", str(run), url])
     second = runner.invoke(main, ["cassette", "push", str(run), url])
-    assert first.exit_code == 0 and "pushed 3 recording(s)" in first.output, first.output
-    assert second.exit_code == 0 and "pushed 0 recording(s) to the shared cassette (3 already there)" in second.output
+    assert first.exit_code == 0 and "pushed 3 recordings" in first.output, first.output
+    assert second.exit_code == 0 and "pushed 0 recordings to the shared cassette (3 already there)" in second.output
     back = tmp_path / "back.db"
     assert runner.invoke(main, ["cassette", "pull", url, str(back)]).exit_code == 0
     calls = acme.calls

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from .common import echo, emit_json, library_errors, opened, progress
+from .common import echo, emit_json, library_errors, opened_file, progress
 from .listing import ls, show
 from .output import plural
 from .params import BYTE_SIZE, CassetteArgument
@@ -127,7 +127,7 @@ def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, 
         _export_har(path, output)
         return
     to_stdout = str(output) == "-"
-    with opened(path) as store, library_errors():
+    with opened_file(path) as store, library_errors():
         total = interop.export_size(store)
         if blobs_dir is not None:
             try:
@@ -148,7 +148,7 @@ def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, 
 def _export_har(path: Path, output: Path) -> None:
     from ..cassettes import har
 
-    with opened(path) as store, library_errors():
+    with opened_file(path) as store, library_errors():
         total = len(store.http_interactions())
         with progress(total, f"exporting {path.name}") as bar, _output(output) as out:
             entries = har.export_har(store, out, progress=bar.update)

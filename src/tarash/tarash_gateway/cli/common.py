@@ -22,8 +22,9 @@ from .terminal import one_line, safe, safe_json
 
 if TYPE_CHECKING:
     from ..cassettes.protocol import Store
+    from ..cassettes.store import CassetteStore
 
-__all__ = ["echo", "emit_json", "library_errors", "open_cassette", "opened", "progress", "size", "ticker"]
+__all__ = ["echo", "emit_json", "library_errors", "open_cassette", "opened", "opened_file", "progress", "size", "ticker"]
 
 
 @contextlib.contextmanager
@@ -83,6 +84,16 @@ def opened(path: Path | str) -> Iterator[Store]:
             yield store
         finally:
             store.close()
+
+
+@contextlib.contextmanager
+def opened_file(path: Path) -> Iterator[CassetteStore]:
+    """`opened` for the commands only a file serves (export, textconv: git's formats)."""
+    from ..cassettes.store import CassetteStore
+
+    with opened(path) as store:
+        assert isinstance(store, CassetteStore)
+        yield store
 
 
 class _Silent:

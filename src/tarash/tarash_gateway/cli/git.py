@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .cassette import cassette_group
-from .common import emit_json, library_errors, opened, size
+from .common import emit_json, library_errors, opened, opened_file, size
 from .output import plural, width_of
 from .params import CassetteArgument
 from .terminal import safe
@@ -77,7 +77,7 @@ def textconv(path: Path) -> None:
     """
     from ..cassettes.merge import textconv_lines
 
-    with opened(path) as store, library_errors():
+    with opened_file(path) as store, library_errors():
         for line in textconv_lines(store):
             click.echo(safe(line))  # git shows it on a terminal: nothing stored may drive it
 

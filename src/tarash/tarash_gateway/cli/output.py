@@ -2,13 +2,13 @@
 
 Every cell is escaped (`terminal.safe`) before it is measured, so a column holding
 `\\x1b` is as wide as what is shown; wide characters count two columns. When the
-output is a terminal (or `COLUMNS` is set), a table is fitted to its width by
-shortening one column (a path, a prompt, a URL), never by wrapping.
+output is a terminal, a table is fitted to its width by
+shortening one column (a path, a prompt, a URL), never by wrapping; a pipe or a file
+gets whole lines.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 import unicodedata
@@ -45,13 +45,11 @@ def width_of(text: str) -> int:
 
 
 def terminal_width() -> int | None:
-    """The width to fit tables to: `COLUMNS`, else the terminal's; `None` when stdout
-    is not a terminal (a pipe or a file gets whole lines)."""
-    if os.environ.get("COLUMNS", "").isdigit():
-        return max(int(os.environ["COLUMNS"]), 20)
+    """The width to fit tables to when stdout is a terminal (`COLUMNS` if set, else the
+    terminal's); `None` for a pipe or a file, which get whole lines."""
     if not sys.stdout.isatty():
         return None
-    return shutil.get_terminal_size().columns
+    return max(shutil.get_terminal_size().columns, 20)
 
 
 def _cut(text: str, width: int) -> str:
