@@ -1,21 +1,29 @@
-"""The ``tarash`` command line. Each command group lives in its own module and is
-registered here; the commands only parse and print, the library does the work."""
+"""The `tarash` command line. Each command group lives in its own module, imported
+only when it runs (`lazy.LazyGroup`); the commands only parse and print, the library
+does the work."""
 
 from __future__ import annotations
 
 import click
 
-from . import git as _git  # noqa: F401 - registers diff, textconv, merge, git-setup, summary
-from . import store as _store  # noqa: F401 - registers pull, push
-from .cassette import cassette_group
-from .chaos import chaos_command
-from .run import run_command
-from .simulate import simulate_command
+from .lazy import LazyGroup
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]
+
+#: Each command: where it is defined, and its short help (kept equal to the command's own by a test).
+COMMANDS = {
+    "cassette": ("tarash.tarash_gateway.cli.cassette:cassette_group",
+                 "Inspect and maintain cassettes: SQLite files and postgresql:// URLs."),
+    "chaos": ("tarash.tarash_gateway.cli.chaos:chaos_command",
+              "Run a chaos config (JSON or YAML), a Python script or the demo; print what happened."),
+    "run": ("tarash.tarash_gateway.cli.run:run_command",
+            "Run COMMAND with its HTTP traffic recorded into, or replayed from, a cassette."),
+    "simulate": ("tarash.tarash_gateway.cli.simulate:simulate_command",
+                 "Serve fal, Replicate, OpenAI, Google, Runway, Stability and xAI protocols on loopback."),
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy=COMMANDS)
 @click.version_option(package_name="tarash-gateway", prog_name="tarash")
 def main() -> None:
     """tarash-gateway from the shell.
@@ -26,10 +34,7 @@ def main() -> None:
         tarash simulate --port 8787
         tarash chaos --demo
         tarash run --cassette cassettes/app.db -- python app.py
+
+    Shell completion: eval "$(_TARASH_COMPLETE=bash_source tarash)" (zsh_source,
+    fish_source for the other shells; see the CLI docs).
     """
-
-
-main.add_command(cassette_group)
-main.add_command(run_command)
-main.add_command(simulate_command)
-main.add_command(chaos_command)

@@ -1,34 +1,59 @@
-"""`tarash cassette`: list, show, verify, prune, import and export cassette files.
+"""`tarash cassette`: list, show, verify, prune, import, export, scan, serve, the git
+drivers, and pull/push between a file and a PostgreSQL cassette.
 
 Thin by design: each command parses its options, calls the cassette library, and
-prints. Library errors (`CassetteError`, a `ValidationError` of
-a setting) become `click.ClickException` (a one-line `Error: ...` and exit status 1);
-bad options are click's usage errors (exit status 2). Everything printed goes through
-`terminal`, so nothing stored in a cassette can drive the terminal.
+prints; each is imported only when it runs (`lazy.LazyGroup`). Library errors
+(`CassetteError`, a `ValidationError` of a setting) become `click.ClickException` (a
+one-line `Error: ...` and exit status 1); bad options are click's usage errors (exit
+status 2). Everything printed goes through `terminal`, so nothing stored in a cassette
+can drive the terminal.
 """
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
 import click
 
-from .common import echo, emit_json, library_errors, opened_file, progress
-from .listing import ls, show
-from .output import plural
-from .params import BYTE_SIZE, CassetteArgument
-from .serve import serve_command
-from .terminal import JSONTerminal, safe
-from .upkeep import prune, verify
+from .lazy import LazyGroup
 
 __all__ = ["cassette_group"]
 
+_HERE = "tarash.tarash_gateway.cli"
+#: Each command: where it is defined, and its short help (kept equal to the command's own by a test).
+COMMANDS = {
+    "diff": (f"{_HERE}.git:diff",
+             "What changed from cassette A to cassette B: recordings added (+), removed (-) and changed (~, field by field), matched by request and sequence."),
+    "export": (f"{_HERE}.formats:export",
+               "Write a cassette as sorted JSONL (readable, diffable, importable again), or as HAR."),
+    "git-setup": (f"{_HERE}.git:git_setup",
+                  "Print (or with --write, install) the .gitattributes lines and git config that make git diff show cassettes as text and merge them with tarash cassette merge."),
+    "import": (f"{_HERE}.formats:import_",
+               "Add a vcrpy YAML cassette (.yaml, .yml), a HAR file (.har) or a JSONL export (.jsonl) to a cassette."),
+    "ls": (f"{_HERE}.listing:ls",
+           "List cassettes (default: the cassettes/ directory) with their contents."),
+    "merge": (f"{_HERE}.git:merge",
+              "Three-way merge of cassettes (.db) or exports (.jsonl), as a git merge driver: the result replaces OURS (git's %A) unless --output is given."),
+    "prune": (f"{_HERE}.upkeep:prune",
+              "Delete recordings matching every filter given, then blobs nothing uses."),
+    "pull": (f"{_HERE}.store:pull",
+             "Copy a PostgreSQL cassette's recordings into a cassette file (a local snapshot)."),
+    "push": (f"{_HERE}.store:push",
+             "Copy a cassette file's recordings into a PostgreSQL cassette (publish a run)."),
+    "scan": (f"{_HERE}.formats:scan",
+             "Look for secrets in cassettes, JSONL exports, vcrpy YAML and HAR files."),
+    "serve": (f"{_HERE}.serve:serve_command",
+              "Browse a cassette: recordings with their images, videos, progress charts and errors."),
+    "show": (f"{_HERE}.listing:show",
+             "Show what a cassette holds: its recordings, HTTP exchanges and imported HTTP interactions, one line each, or one recording in full."),
+    "summary": (f"{_HERE}.git:summary",
+                "A cassette in a few lines for a PR description: counts per provider, model and outcome, media size, oldest and newest recording."),
+    "textconv": (f"{_HERE}.git:textconv",
+                 "Print a cassette as text for git diff: one stable line per recording, media by hash and size (set up by tarash cassette git-setup)."),
+    "verify": (f"{_HERE}.upkeep:verify",
+               "Check cassettes and re-hash every stored blob; exit 1 if one is damaged."),
+}
 
-@click.group("cassette")
+
+@click.group("cassette", cls=LazyGroup, lazy=COMMANDS)
 def cassette_group() -> None:
     """Inspect and maintain cassettes: SQLite files and postgresql:// URLs.
 
@@ -36,168 +61,3 @@ def cassette_group() -> None:
     Example:
         tarash cassette verify cassettes/run.db
     """
-
-
-@cassette_group.command("import")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--blobs-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="For a JSONL export: the directory its blobs were written to.")
-@click.option("--max-body-size", type=BYTE_SIZE, metavar="SIZE",
-              help="Refuse a body larger than SIZE, stored or decompressed (like 64M; default "
-                   "$TARASH_MAX_BODY_SIZE or 512M).")
-def import_(source: Path, path: Path, blobs_dir: Path | None, max_body_size: int | None) -> None:
-    """Add a vcrpy YAML cassette (.yaml, .yml), a HAR file (.har) or a JSONL export (.jsonl) to a cassette.
-
-    Secrets are scrubbed on the way in. Importing the same file twice adds nothing. The
-    file is checked first and imported in one transaction: a malformed or oversized
-    file adds nothing, and a cassette the import would have created is not left behind.
-
-    \b
-    Example:
-        tarash cassette import tests/cassettes/run.yaml cassettes/replicate.db
-        tarash cassette import run.jsonl cassettes/run.db --blobs-dir run-blobs/
-        tarash cassette import session.har cassettes/browser.db
-    """
-    from ..cassettes import interop
-
-    kind = source.suffix.lower()
-    if kind not in (".yaml", ".yml", ".jsonl", ".har"):
-        raise click.ClickException(f"{safe(str(source))}: give a vcrpy .yaml/.yml cassette, a .har file or a .jsonl export")
-    with library_errors():
-        if kind == ".jsonl":
-            with progress(_count_lines(source), f"importing {source.name}") as bar, \
-                    interop.importing(path) as store:
-                recordings, https = interop.import_jsonl(source, store, blobs_dir=blobs_dir, progress=bar.update,
-                                                         max_body_size=max_body_size)
-            echo(f"imported {plural(recordings, 'recording')} and {plural(https, 'HTTP interaction')} from {source} "
-                 f"into {path}")
-            return
-        if kind == ".har":
-            from ..cassettes import har
-
-            log = har.load_har(source)
-            with progress(len(log.pairs), f"importing {source.name}") as bar, interop.importing(path) as store:
-                added = har.import_har(log, store, progress=bar.update)
-            skipped = f" ({log.skipped} without a response skipped)" if log.skipped else ""
-            echo(f"imported {plural(added, 'new HTTP interaction')} of {len(log.pairs)} from {source} into {path}"
-                 f"{skipped}")
-            return
-        pairs = interop.load_vcr_yaml(source, max_body_size=max_body_size)  # checked before the cassette is made
-        with progress(len(pairs), f"importing {source.name}") as bar, interop.importing(path) as store:
-            added = interop.import_vcr_pairs(pairs, store, progress=bar.update)
-        echo(f"imported {plural(added, 'new HTTP interaction')} of {len(pairs)} from {source} into {path}")
-
-
-def _count_lines(source: Path) -> int:
-    try:
-        with source.open("rb") as handle:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    except OSError as error:
-        raise click.ClickException(f"cannot read {source}: {error.strerror or error}") from error
-
-
-@cassette_group.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default="-")
-@click.option("--blobs-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write each blob to this directory, as a file named by its sha256.")
-@click.option("--embed-blobs", is_flag=True, help="Put every blob's bytes in the JSONL (base64 when binary).")
-@click.option("--format", "format_", type=click.Choice(["jsonl", "har"]),
-              help="jsonl (default), or har: the HTTP interactions as HAR 1.2, bodies included (default for a .har OUTPUT).")
-@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
-def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, format_: str | None,
-           force: bool) -> None:
-    """Write a cassette as sorted JSONL (readable, diffable, importable again), or as HAR.
-
-    One object per line: the header, blobs by hash (small text bodies inline), then
-    recordings and HTTP interactions in a stable order. OUTPUT defaults to stdout. An
-    existing OUTPUT is replaced only with --force, never the cassette itself; the file
-    appears whole or not at all.
-
-    \b
-    Example:
-        tarash cassette export cassettes/run.db run.jsonl --blobs-dir run-blobs/
-        tarash cassette export cassettes/run.db | less
-        tarash cassette export cassettes/run.db run.har
-    """
-    from ..cassettes import interop
-
-    if (format_ or ("har" if output.suffix.lower() == ".har" else "jsonl")) == "har":
-        _export_har(path, output)
-        return
-    to_stdout = str(output) == "-"
-    with opened_file(path) as store, library_errors():
-        total = interop.export_size(store)
-        if blobs_dir is not None:
-            try:
-                blobs_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise click.ClickException(f"cannot make {blobs_dir}: {error.strerror or error}") from error
-        options: dict[str, Any] = {"blobs_dir": blobs_dir, "embed_blobs": embed_blobs}
-        with progress(total, f"exporting {path.name}") as bar:
-            if to_stdout:
-                out = JSONTerminal(sys.stdout) if sys.stdout.isatty() else sys.stdout  # data stays as stored
-                lines = interop.export_jsonl(store, out, progress=bar.update, **options)
-            else:
-                lines = interop.write_export(store, output, force=force, progress=bar.update, **options)
-    if not to_stdout:
-        echo(f"exported {plural(lines, 'line')} from {path} to {output}")
-
-
-def _export_har(path: Path, output: Path) -> None:
-    from ..cassettes import har
-
-    with opened_file(path) as store, library_errors():
-        total = len(store.http_interactions())
-        with progress(total, f"exporting {path.name}") as bar, _output(output) as out:
-            entries = har.export_har(store, out, progress=bar.update)
-    if str(output) != "-":
-        echo(f"exported {plural(entries, 'HTTP interaction')} from {path} to {output} as HAR 1.2")
-
-
-@contextlib.contextmanager
-def _output(output: Path) -> Iterator[Any]:
-    if str(output) == "-":
-        yield sys.stdout
-        return
-    with output.open("w", encoding="utf-8") as handle:
-        yield handle
-
-
-@cassette_group.command()
-@click.argument("paths", nargs=-1, required=True, type=CassetteArgument(dir_okay=True))
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
-def scan(paths: tuple[Path, ...], as_json: bool) -> None:
-    """Look for secrets in cassettes, JSONL exports, vcrpy YAML and HAR files.
-
-    Exits 1 naming each place (file, table and row or line, field) that holds a
-    provider key, a JWT, an unredacted signed-URL parameter, a URL password, an
-    Authorization header with a real value, or a random-looking value under a
-    secret-looking name; 2 when a file cannot be read; 0 when all are clean.
-    Directories are searched for .db, .jsonl, .yaml, .yml and .har files; a
-    postgresql:// URL is scanned recording by recording.
-
-    \b
-    Example:
-        tarash cassette scan cassettes/
-        tarash cassette scan run.db export.jsonl --json
-        tarash cassette scan 'postgresql://ci@db/tarash?cassette=farm'
-    """
-    from ..cassettes.scan import scan_paths
-
-    report = scan_paths(paths)
-    if as_json:
-        emit_json(report.as_dict())
-    else:
-        for finding in report.findings:
-            echo(str(finding))
-        for error in report.errors:
-            echo(f"Error: {error}", err=True)
-        echo(report.summary())
-    if not report.clean:
-        sys.exit(2 if report.errors else 1)
-
-
-for _command in (ls, show, verify, prune, serve_command):
-    cassette_group.add_command(_command)

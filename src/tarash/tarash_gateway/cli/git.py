@@ -12,13 +12,12 @@ from typing import Any
 
 import click
 
-from .cassette import cassette_group
 from .common import emit_json, library_errors, opened, opened_file, size
 from .output import plural, width_of
 from .params import CassetteArgument
 from .terminal import safe
 
-__all__ = ["GITATTRIBUTES", "git_config_lines"]
+__all__ = ["GITATTRIBUTES", "diff", "git_config_lines", "git_setup", "merge", "summary", "textconv"]
 
 #: What ``git-setup`` puts in ``.gitattributes``.
 GITATTRIBUTES = (
@@ -40,7 +39,7 @@ def git_config_lines(command: str = "tarash") -> list[tuple[str, str]]:
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-@cassette_group.command()
+@click.command()
 @click.argument("a", type=CassetteArgument())
 @click.argument("b", type=CassetteArgument())
 def diff(a: Path | str, b: Path | str) -> None:
@@ -65,11 +64,11 @@ def diff(a: Path | str, b: Path | str) -> None:
     click.echo("no differences")
 
 
-@cassette_group.command()
+@click.command()
 @click.argument("path", type=_FILE)
 def textconv(path: Path) -> None:
     """Print a cassette as text for git diff: one stable line per recording, media by hash
-    and size (set up by `tarash cassette git-setup`).
+    and size (set up by tarash cassette git-setup).
 
     \b
     Example:
@@ -82,7 +81,7 @@ def textconv(path: Path) -> None:
             click.echo(safe(line))  # git shows it on a terminal: nothing stored may drive it
 
 
-@cassette_group.command()
+@click.command()
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("ours", type=_FILE)
 @click.argument("theirs", type=_FILE)
@@ -99,7 +98,7 @@ def merge(base: Path, ours: Path, theirs: Path, output: Path | None, name: str |
     place: never half a file.
 
     \b
-    Example (git runs it as `tarash cassette merge %O %A %B --name %P`):
+    Example (git runs it as tarash cassette merge %O %A %B --name %P):
         tarash cassette merge base.db ours.db theirs.db
     """
     from ..cassettes.merge import merge_cassettes, merge_exports
@@ -114,13 +113,13 @@ def merge(base: Path, ours: Path, theirs: Path, output: Path | None, name: str |
                err=True)
 
 
-@cassette_group.command("git-setup")
+@click.command("git-setup")
 @click.option("--write", is_flag=True, help="Add the lines to .gitattributes and this repository's git config.")
 @click.option("--command", "command", default="tarash", show_default=True,
               help="How git runs tarash (e.g. .venv/bin/tarash).")
 def git_setup(write: bool, command: str) -> None:
     """Print (or with --write, install) the .gitattributes lines and git config that make
-    git diff show cassettes as text and merge them with `tarash cassette merge`.
+    git diff show cassettes as text and merge them with tarash cassette merge.
 
     \b
     Example:
@@ -150,7 +149,7 @@ def git_setup(write: bool, command: str) -> None:
     click.echo(f"wrote {plural(len(missing), 'line')} to .gitattributes and {plural(len(config), 'git config entry', 'git config entries')}")
 
 
-@cassette_group.command()
+@click.command()
 @click.argument("path", type=CassetteArgument())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of Markdown.")
 def summary(path: Path | str, as_json: bool) -> None:

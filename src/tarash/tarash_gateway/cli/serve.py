@@ -1,6 +1,6 @@
 """``tarash cassette serve``: browse a cassette in a web browser (read-only, on Datasette).
 
-Only parses and prints: :mod:`..browser.server` does the work, imported when the
+Only parses and prints: `..browser.server` does the work, imported when the
 command runs, so the rest of the CLI never loads Datasette.
 """
 

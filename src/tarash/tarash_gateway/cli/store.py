@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import click
 
 from ..cassettes.protocol import is_store_url
-from .cassette import cassette_group
 from .common import echo, library_errors, ticker
 from .output import plural
 
@@ -26,7 +25,7 @@ def _copy(source: str, target: str, label: str) -> TransferReport:
         return transfer(source, target, on_count=ticker(stack, label))
 
 
-@cassette_group.command()
+@click.command()
 @click.argument("url")
 @click.argument("file", type=click.Path(dir_okay=False))
 def pull(url: str, file: str) -> None:
@@ -45,7 +44,7 @@ def pull(url: str, file: str) -> None:
     echo(f"pulled {plural(report.copied, 'recording')} into {file} ({report.skipped} already there)")
 
 
-@cassette_group.command()
+@click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.argument("url")
 def push(file: str, url: str) -> None:
