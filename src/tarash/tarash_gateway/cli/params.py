@@ -10,10 +10,6 @@ from typing import Any
 
 import click
 
-from ..cassettes.limits import MAX_BODY_SIZE_LIMIT, parse_size
-from ..cassettes.protocol import is_store_url
-from ..exceptions import ValidationError
-
 __all__ = ["BYTE_SIZE", "ByteSize", "CassetteArgument", "FiniteRange"]
 
 
@@ -33,6 +29,9 @@ class ByteSize(click.ParamType):
     name = "size"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..cassettes.limits import MAX_BODY_SIZE_LIMIT, parse_size  # imported when a size is given
+        from ..exceptions import ValidationError
+
         if isinstance(value, int):
             if 1 <= value <= MAX_BODY_SIZE_LIMIT:
                 return value
@@ -56,7 +55,7 @@ class CassetteArgument(click.ParamType):
         self.dir_okay = dir_okay
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and is_store_url(value):
+        if isinstance(value, str) and value.lower().startswith(("postgresql://", "postgres://")):  # is_store_url
             return value
         return click.Path(exists=self.exists, dir_okay=self.dir_okay, path_type=Path).convert(value, param, ctx)
 
