@@ -81,10 +81,11 @@ def test_every_command_on_a_damaged_file_fails_in_one_line(damaged, tmp_path, co
 
 
 @pytest.mark.parametrize("kind", [k for k in DAMAGE if k not in ("missing", "directory", "bad rows")])
-def test_ls_lists_a_damaged_file_as_unreadable(damaged, kind):
+def test_ls_lists_a_damaged_file_as_unreadable_and_exits_1(damaged, kind):
     result = CliRunner().invoke(main, ["cassette", "ls", str(damaged[kind])])
-    assert result.exit_code == 0 and result.exception is None
-    assert "unreadable: " in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "unreadable: " in result.stdout and "Traceback" not in result.output
+    assert result.stderr == "Error: 1 of 1 cassette cannot be read\n"
 
 
 def test_prune_refuses_a_cassette_whose_references_are_damaged_and_deletes_nothing(damaged):

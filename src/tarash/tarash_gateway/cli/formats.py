@@ -16,16 +16,16 @@ import click
 
 from .common import echo, emit_json, library_errors, opened_file, progress
 from .output import plural
-from .params import BYTE_SIZE, CassetteArgument
+from .params import BYTE_SIZE, CassetteArgument, FilePath
 from .terminal import JSONTerminal, safe
 
 __all__ = ["export", "import_", "scan"]
 
 
 @click.command("import")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--blobs-dir", type=click.Path(file_okay=False, path_type=Path),
+@click.argument("source", type=FilePath(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=FilePath(dir_okay=False, path_type=Path))
+@click.option("--blobs-dir", type=FilePath(file_okay=False, path_type=Path),
               help="For a JSONL export: the directory its blobs were written to.")
 @click.option("--max-body-size", type=BYTE_SIZE, metavar="SIZE",
               help="Refuse a body larger than SIZE, stored or decompressed (like 64M; default "
@@ -82,9 +82,9 @@ def _count_lines(source: Path) -> int:
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default="-")
-@click.option("--blobs-dir", type=click.Path(file_okay=False, path_type=Path),
+@click.argument("path", type=FilePath(exists=True, dir_okay=False, path_type=Path))
+@click.argument("output", type=FilePath(dir_okay=False, allow_dash=True, path_type=Path), default="-")
+@click.option("--blobs-dir", type=FilePath(file_okay=False, path_type=Path),
               help="Also write each blob to this directory, as a file named by its sha256.")
 @click.option("--embed-blobs", is_flag=True, help="Put every blob's bytes in the JSONL (base64 when binary).")
 @click.option("--format", "format_", type=click.Choice(["jsonl", "har"]),

@@ -14,7 +14,7 @@ import click
 
 from .common import emit_json, library_errors, opened, opened_file, size
 from .output import plural, width_of
-from .params import CassetteArgument
+from .params import CassetteArgument, FilePath
 from .terminal import safe
 
 __all__ = ["GITATTRIBUTES", "diff", "git_config_lines", "git_setup", "merge", "summary", "textconv"]
@@ -36,7 +36,7 @@ def git_config_lines(command: str = "tarash") -> list[tuple[str, str]]:
     ]
 
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_FILE = FilePath(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command()
@@ -82,10 +82,10 @@ def textconv(path: Path) -> None:
 
 
 @click.command()
-@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("base", type=FilePath(dir_okay=False, path_type=Path))
 @click.argument("ours", type=_FILE)
 @click.argument("theirs", type=_FILE)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=FilePath(dir_okay=False, path_type=Path),
               help="Write the result here instead of over OURS.")
 @click.option("--name", help="The file's name in the repository, for messages (git's %P).")
 def merge(base: Path, ours: Path, theirs: Path, output: Path | None, name: str | None) -> None:

@@ -51,8 +51,9 @@ def ls(paths: tuple[Path | str, ...], expired: bool, max_age: str | None, as_jso
     """List cassettes (default: the cassettes/ directory) with their contents.
 
     PATHS are cassette files, directories (searched for *.db) or postgresql:// URLs.
-    A cassette that cannot be read is listed as such. The http column counts HTTP-level
-    exchanges, imported the vcrpy and HAR interactions.
+    The http column counts HTTP-level exchanges, imported the vcrpy and HAR
+    interactions. A cassette that cannot be read is listed as such after the others,
+    and the command then exits 1.
 
     \b
     Example:
@@ -67,16 +68,21 @@ def ls(paths: tuple[Path | str, ...], expired: bool, max_age: str | None, as_jso
     listed = [_listed(f) for f in files]
     if as_json:
         emit_json({"cassettes": listed})
-        return
-    if not files:
+    elif not files:
         echo("no cassettes found")
-        return
-    rows = [[c["cassette"], c["recordings"], c["errors"], c["http_exchanges"], c["http_interactions"], c["blobs"],
-             size(c["stored_bytes"] if c["stored_bytes"] is not None else c["blob_bytes"])] if "error" not in c
-            else [c["cassette"], "unreadable: " + c["error"]] + [""] * 5 for c in listed]
-    for line in table(["cassette", "recordings", "errors", "http", "imported", "blobs", "size"], rows,
-                      right=range(1, 7), shrink=0):
-        echo(line)
+    else:
+        rows = [[c["cassette"], c["recordings"], c["errors"], c["http_exchanges"], c["http_interactions"], c["blobs"],
+                 size(c["stored_bytes"] if c["stored_bytes"] is not None else c["blob_bytes"])]
+                for c in listed if "error" not in c]
+        for line in table(["cassette", "recordings", "errors", "http", "imported", "blobs", "size"], rows,
+                          right=range(1, 7), shrink=0):
+            echo(line)
+        for c in listed:
+            if "error" in c:
+                echo(f"unreadable: {' '.join(c['error'].split())}")
+    unreadable = sum("error" in c for c in listed)
+    if unreadable:  # listed above (the others too); the exit status says not all could be read
+        raise click.ClickException(f"{unreadable} of {plural(len(listed), 'cassette')} cannot be read")
 
 
 def _listed(path: Path | str) -> dict[str, Any]:

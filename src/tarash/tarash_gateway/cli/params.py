@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-__all__ = ["BYTE_SIZE", "ByteSize", "CassetteArgument", "FiniteRange"]
+__all__ = ["BYTE_SIZE", "ByteSize", "CassetteArgument", "FilePath", "FiniteRange"]
 
 
 class FiniteRange(click.FloatRange):
@@ -45,6 +45,21 @@ class ByteSize(click.ParamType):
 BYTE_SIZE = ByteSize()
 
 
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.lower().startswith(("postgresql://", "postgres://"))  # is_store_url
+
+
+class FilePath(click.Path):
+    """A `click.Path` that refuses a `postgresql://` URL, for what only a file can be
+    (an import's target, an export, git's files): a usage error that says what to do."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if _is_url(value):
+            self.fail("a postgresql:// URL is not a file here: use a cassette file (tarash cassette pull and push "
+                      "copy between the two)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class CassetteArgument(click.ParamType):
     """A cassette on the command line: a file (a `Path`) or a `postgresql://` URL (a `str`)."""
 
@@ -55,7 +70,7 @@ class CassetteArgument(click.ParamType):
         self.dir_okay = dir_okay
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and value.lower().startswith(("postgresql://", "postgres://")):  # is_store_url
+        if _is_url(value):
             return value
         return click.Path(exists=self.exists, dir_okay=self.dir_okay, path_type=Path).convert(value, param, ctx)
 

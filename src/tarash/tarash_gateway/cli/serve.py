@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ..exceptions import CassetteError
+from .params import FilePath
 
 __all__ = ["serve_command"]
 
@@ -19,7 +20,7 @@ INSTALL_HINT = "the cassette browser needs Datasette: pip install 'tarash-gatewa
 
 
 @click.command("serve")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=FilePath(exists=True, dir_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but loopback lets others read the cassette.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535),

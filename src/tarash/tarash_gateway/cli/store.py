@@ -11,6 +11,7 @@ import click
 from ..cassettes.protocol import is_store_url
 from .common import echo, library_errors, ticker
 from .output import plural
+from .params import FilePath
 
 if TYPE_CHECKING:
     from ..cassettes.transfer import TransferReport
@@ -27,7 +28,7 @@ def _copy(source: str, target: str, label: str) -> TransferReport:
 
 @click.command()
 @click.argument("url")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=FilePath(dir_okay=False))
 def pull(url: str, file: str) -> None:
     """Copy a PostgreSQL cassette's recordings into a cassette file (a local snapshot).
 
@@ -45,7 +46,7 @@ def pull(url: str, file: str) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False))
 @click.argument("url")
 def push(file: str, url: str) -> None:
     """Copy a cassette file's recordings into a PostgreSQL cassette (publish a run).
