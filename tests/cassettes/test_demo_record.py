@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import types
 from pathlib import Path
 
 import pytest
@@ -38,9 +40,26 @@ def test_the_committed_demo_run_replays_with_the_network_guarded():
     assert not COMMITTED.with_suffix(".media").exists()  # the media went to a scratch directory
 
 
+class Bars:
+    """Progress bars as the demo's recording draws them: each bar's label and its steps."""
+
+    def __init__(self) -> None:
+        self.drawn: list[tuple[str, int, list[int]]] = []
+
+    @contextlib.contextmanager
+    def __call__(self, length: int, label: str):
+        steps: list[int] = []
+        self.drawn.append((label, length, steps))
+        yield types.SimpleNamespace(update=steps.append)
+
+
 def test_demo_records_then_replays_offline(tmp_path):
     lines: list[str] = []
-    run(lines.append, tmp_path / "demo.db", record_first=True)
+    bars = Bars()
+    run(lines.append, tmp_path / "demo.db", record_first=True, progress=bars)
+    assert [label.strip() for label, _, _ in bars.drawn] == [f"{p}/{m}" for _, p, m, _, _ in CALLS]
+    for _, length, steps in bars.drawn:  # each call's bar follows the provider's progress to the end
+        assert sum(steps) == length == 100 and len([s for s in steps if s]) >= 2
     text = "\n".join(lines)
     assert "against the loopback provider simulator" in text
     assert "recorded 3 calls" in text

@@ -16,7 +16,6 @@ from click.testing import CliRunner, Result
 
 from tarash.tarash_gateway.cli import main
 from tarash.tarash_gateway.cli.params import CassetteArgument
-
 from tests.cassettes.hostile import build_cassette
 from tests.cli.commands import leaves
 

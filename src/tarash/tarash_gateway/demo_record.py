@@ -34,7 +34,7 @@ from .models import (
 )
 from .simulator import ProviderSimulator, Scenario
 
-__all__ = ["CALLS", "record", "replay", "run"]
+__all__ = ["CALLS", "ProgressBar", "record", "replay", "run"]
 
 #: (kind, provider, model, prompt, the environment variable holding a real key)
 CALLS = (
@@ -54,9 +54,12 @@ def _config(kind: str, provider: str, model: str, key_var: str, sim: ProviderSim
     return (VideoGenerationConfig if kind == "video" else ImageGenerationConfig)(**fields)
 
 
-def _generate(kind: str, config: Any, prompt: str, events: list[str]) -> Any:
+def _generate(kind: str, config: Any, prompt: str, events: list[str],
+              on_percent: Callable[[int | None], None] | None = None) -> Any:
     def on_progress(update: Any) -> None:
         events.append(f"{update.status}" + (f" {update.progress_percent}%" if update.progress_percent is not None else ""))
+        if on_percent is not None:
+            on_percent(None if update.progress_percent is None else int(update.progress_percent))
 
     if kind == "video":
         return generate_video(config, VideoGenerationRequest(prompt=prompt, duration_seconds=8), on_progress)
@@ -67,21 +70,35 @@ def _media(response: Any) -> Any:
     return response.video if hasattr(response, "video") else response.images[0]
 
 
-def record(report: Callable[[str], None], cassette: Path) -> list[tuple[str, list[str]]]:
+#: Makes a progress bar: `(length, label)` -> a context manager with `update(n)`.
+ProgressBar = Callable[[int, str], Any]
+
+
+def _bar(length: int, label: str) -> Any:
+    from .cli.common import progress  # on stderr, drawn only when it is a terminal
+
+    return progress(length, label)
+
+
+def record(report: Callable[[str], None], cassette: Path, *, progress: ProgressBar = _bar
+           ) -> list[tuple[str, list[str]]]:
     """Record the three calls into `cassette` (afresh); their request ids and progress events.
 
     The run is recorded beside the cassette and moved into place once whole, so a failed
-    recording leaves the old cassette as it was.
+    recording leaves the old cassette as it was. Each call's progress, as the provider
+    reports it, is drawn as a bar made by `progress` (by default on stderr, only when
+    it is a terminal).
     """
     cassette.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".tarash-demo-", dir=cassette.parent) as scratch:
         fresh = Path(scratch) / cassette.name
-        live = _record_into(report, fresh, cassette)
+        live = _record_into(report, fresh, cassette, progress)
         fresh.replace(cassette)
     return live
 
 
-def _record_into(report: Callable[[str], None], fresh: Path, cassette: Path) -> list[tuple[str, list[str]]]:
+def _record_into(report: Callable[[str], None], fresh: Path, cassette: Path, progress: ProgressBar
+                 ) -> list[tuple[str, list[str]]]:
     live: list[tuple[str, list[str]]] = []
     sim = ProviderSimulator(Scenario(queue_polls=1, run_polls=3, latency=0.05), max_lifetime=300)
     with sim:
@@ -92,7 +109,18 @@ def _record_into(report: Callable[[str], None], fresh: Path, cassette: Path) -> 
         with use_cassette(fresh, record_mode="all") as recording:
             for kind, provider, model, prompt, key_var in CALLS:
                 events: list[str] = []
-                response = _generate(kind, _config(kind, provider, model, key_var, sim), prompt, events)
+                with progress(100, f"  {provider}/{model}") as bar:
+                    done = [0]
+
+                    def advance(percent: int | None, bar: Any = bar, done: list[int] = done) -> None:
+                        # an update without a percentage (queued, polled) moves the bar a little
+                        target = min(done[0] + 10, 90) if percent is None else min(percent, 100)
+                        step = max(0, target - done[0])
+                        done[0] += step
+                        bar.update(step)
+
+                    response = _generate(kind, _config(kind, provider, model, key_var, sim), prompt, events, advance)
+                    advance(100)
                 live.append((response.request_id, events))
                 report(f"  {provider}/{model}: {response.request_id}, {len(events)} progress events, {kind} captured")
         recorded_in = time.perf_counter() - started
@@ -127,9 +155,11 @@ def replay(report: Callable[[str], None], cassette: Path, live: list[tuple[str, 
     _chaos(report, cassette)
 
 
-def run(report: Callable[[str], None], cassette: Path, *, record_first: bool = False) -> None:
-    """Replay `cassette`; with `record_first` (or when it does not exist), record it first."""
-    live = record(report, cassette) if record_first or not cassette.is_file() else None
+def run(report: Callable[[str], None], cassette: Path, *, record_first: bool = False,
+        progress: ProgressBar = _bar) -> None:
+    """Replay `cassette`; with `record_first` (or when it does not exist), record it first
+    (with a progress bar per call, made by `progress`)."""
+    live = record(report, cassette, progress=progress) if record_first or not cassette.is_file() else None
     replay(report, cassette, live)
 
 
