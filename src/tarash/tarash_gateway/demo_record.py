@@ -66,6 +66,10 @@ def _generate(kind: str, config: Any, prompt: str, events: list[str],
     return generate_image(config, ImageGenerationRequest(prompt=prompt, size="1024x1024"), on_progress)
 
 
+def _events(events: list[str]) -> str:
+    return f"{len(events)} progress event" + ("" if len(events) == 1 else "s")
+
+
 def _media(response: Any) -> Any:
     return response.video if hasattr(response, "video") else response.images[0]
 
@@ -122,7 +126,7 @@ def _record_into(report: Callable[[str], None], fresh: Path, cassette: Path, pro
                     response = _generate(kind, _config(kind, provider, model, key_var, sim), prompt, events, advance)
                     advance(100)
                 live.append((response.request_id, events))
-                report(f"  {provider}/{model}: {response.request_id}, {len(events)} progress events, {kind} captured")
+                report(f"  {provider}/{model}: {response.request_id}, {_events(events)}, {kind} captured")
         recorded_in = time.perf_counter() - started
         assert recording is not None  # a session whenever a path is given
         report(f"  recorded {recording.recorded} calls and their media in {recorded_in:.2f} s")
@@ -146,7 +150,7 @@ def replay(report: Callable[[str], None], cassette: Path, live: list[tuple[str, 
             local = Path(str(_media(response)).removeprefix("file://"))
             assert response.origin is not None  # the gateway stamps every response
             same = "" if live is None else " (same as live)" if (response.request_id, events) == live[i] else " (DIFFERENT)"
-            report(f"  {provider}: {response.request_id} from {response.origin.source}, {len(events)} progress events"
+            report(f"  {provider}: {response.request_id} from {response.origin.source}, {_events(events)}"
                    f"{same}, {kind} {local.name} ({local.stat().st_size // 1024} KB, local)")
         replayed_in = time.perf_counter() - started
         assert session is not None  # a session whenever a path is given
