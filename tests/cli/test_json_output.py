@@ -81,7 +81,9 @@ def test_show_prints_the_http_exchanges_and_imported_interactions_as_tables(cass
     assert any(line.startswith("#1") and "api.openai.com/v1/images/generations" in line and " 200 " in line
                for line in out.splitlines())
     assert any("https://queue.fal.run/fal-ai/veo3.1/requests/r-1" in line for line in out.splitlines())
-    assert "1 update" not in out and "2 updates" in out
+    header, first = out.splitlines()[2], out.splitlines()[3]
+    assert header.split()[:7] == ["id", "kind", "model", "seq", "outcome", "duration", "updates"]
+    assert first.split()[6:9] == ["2", "2026-01-01", "00:00:00"]  # the updates and the recorded time
 
 
 def test_verify_json_reports_each_cassette_and_a_damaged_one_exits_1(cassette, tmp_path):

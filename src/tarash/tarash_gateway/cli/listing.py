@@ -75,7 +75,7 @@ def ls(paths: tuple[Path | str, ...], expired: bool, max_age: str | None, as_jso
                  size(c["stored_bytes"] if c["stored_bytes"] is not None else c["blob_bytes"])]
                 for c in listed if "error" not in c]
         for line in table(["cassette", "recordings", "errors", "http", "imported", "blobs", "size"], rows,
-                          right=range(1, 7), shrink=0):
+                          right=range(1, 7), shrink=[0]):
             echo(line)
         for c in listed:
             if "error" in c:
@@ -124,7 +124,7 @@ def _ls_expired(files: list[Path | str], max_age: str | None, as_json: bool) -> 
     rows = [[f["cassette"], f"#{f['id']}", f"{f['provider']}/{f['model']}", f["outcome"], f["recorded_at"], f["age"]]
             for f in found]
     if rows:
-        for line in table(["cassette", "id", "model", "outcome", "recorded", "age"], rows, shrink=0):
+        for line in table(["cassette", "id", "model", "outcome", "recorded", "age"], rows, shrink=[0, 2]):
             echo(line)
     echo(f"{plural(len(found), 'expired recording')} in {plural(len(files), 'cassette')}")
 
@@ -208,23 +208,30 @@ def _tables(out: dict[str, Any]) -> None:
     if out["recordings"]:
         echo()
         rows = [[f"#{r['id']}", r["kind"], f"{r['provider']}/{r['model']}", r["seq"], r["outcome"],
-                 f"{r['duration']:.2f}s" if isinstance(r["duration"], int | float) else "-",
-                 plural(r["updates"], "update"), r["recorded_at"], repr(r["prompt"])] for r in out["recordings"]]
+                 f"{r['duration']:.2f}s" if isinstance(r["duration"], int | float) else "-", r["updates"],
+                 _when(r["recorded_at"]), repr(r["prompt"])] for r in out["recordings"]]
         for line in table(["id", "kind", "model", "seq", "outcome", "duration", "updates", "recorded", "prompt"],
-                          rows, right=[3, 5], shrink=8):
+                          rows, right=[3, 5, 6], shrink=[8, 2]):
             echo(line)
     if out["http_exchanges"]:
         echo()
-        rows = [[f"#{x['id']}", x["method"], x["status"], x["role"], x["seq"], x["recorded_at"], x["url"]]
+        rows = [[f"#{x['id']}", x["method"], x["status"], x["role"], x["seq"], _when(x["recorded_at"]), x["url"]]
                 for x in out["http_exchanges"]]
         for line in table(["exchange", "method", "status", "role", "seq", "recorded", "url"], rows, right=[2, 4],
-                          shrink=6):
+                          shrink=[6]):
             echo(line)
     if out["http_interactions"]:
         echo()
-        rows = [[f"#{h['id']}", h["method"], h["status"], h["recorded_at"], h["uri"]] for h in out["http_interactions"]]
-        for line in table(["imported", "method", "status", "recorded", "uri"], rows, right=[2], shrink=4):
+        rows = [[f"#{h['id']}", h["method"], h["status"], _when(h["recorded_at"]), h["uri"]]
+                for h in out["http_interactions"]]
+        for line in table(["imported", "method", "status", "recorded", "uri"], rows, right=[2], shrink=[4]):
             echo(line)
+
+
+def _when(recorded_at: Any) -> Any:
+    """`2026-01-01 00:00:00` of an ISO time (UTC, as recorded; `--json` has it in full)."""
+    text = str(recorded_at) if recorded_at is not None else None
+    return text[:19].replace("T", " ") if text and len(text) >= 19 and text[10] == "T" else text
 
 
 def recording_line(store: Any, row: dict[str, Any]) -> tuple[dict[str, Any], str | None]:

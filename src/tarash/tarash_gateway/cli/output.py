@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .terminal import safe
@@ -69,31 +69,35 @@ def _pad(text: str, width: int, right: bool) -> str:
     return gap + text if right else text + gap
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Sequence[int] = (),
-          shrink: int | None = None, width: int | None = None) -> list[str]:
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, right: Iterable[int] = (),
+          shrink: Sequence[int] = (), width: int | None = None) -> list[str]:
     """Lines of a table with aligned columns, two spaces apart.
 
     Args:
         headers: the column titles.
         rows: the cells (any value; `None` shows as `-`), escaped before they are measured.
         right: indexes of the columns aligned right (numbers).
-        shrink: the column shortened (with `...`) when the table is wider than `width`.
-        width: the width to fit; by default `terminal_width()`.
+        shrink: the columns shortened (with `...`), in this order, when the table is wider
+            than `width`; past that, lines are cut at `width`.
+        width: the width to fit; by default `terminal_width()` (`None`: no limit).
 
     Examples:
         >>> table(["name", "n"], [["a", 1], ["bcd", 22]], right=[1], width=80)
         ['name   n', 'a      1', 'bcd   22']
     """
+    aligned = set(right)
     cells = [[safe("-" if v is None else str(v)) for v in row] for row in rows]
     widths = [max([width_of(h)] + [width_of(r[i]) for r in cells]) for i, h in enumerate(headers)]
     limit = terminal_width() if width is None else width
-    if limit is not None and shrink is not None:
-        over = sum(widths) + 2 * (len(widths) - 1) - limit
-        if over > 0:
-            widths[shrink] = max(widths[shrink] - over, min(width_of(headers[shrink]), 8), 4)
-            cells = [[_cut(v, widths[i]) if i == shrink else v for i, v in enumerate(r)] for r in cells]
+    if limit is not None:
+        for column in shrink:
+            over = sum(widths) + 2 * (len(widths) - 1) - limit
+            if over <= 0:
+                break
+            widths[column] = max(widths[column] - over, min(width_of(headers[column]), 8), 4)
+            cells = [[_cut(v, widths[i]) if i == column else v for i, v in enumerate(r)] for r in cells]
     lines = []
     for row in [list(headers), *cells]:
-        line = "  ".join(_pad(v, widths[i], i in right) for i, v in enumerate(row))
-        lines.append(line.rstrip())
+        line = "  ".join(_pad(v, widths[i], i in aligned) for i, v in enumerate(row)).rstrip()
+        lines.append(_cut(line, limit) if limit is not None else line)
     return lines
