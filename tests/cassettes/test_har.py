@@ -158,7 +158,7 @@ def test_a_har_we_export_replays_through_vcrpy_after_import(tmp_path):
         real.close()
     result = CliRunner().invoke(main, ["cassette", "import", str(exported), str(tmp_path / "run.db")])
     assert result.exit_code == 0, result.output
-    assert "imported 13 new HTTP interaction(s) of 13" in result.output
+    assert "imported 13 new HTTP interactions of 13" in result.output
 
     recorder = vcr.VCR(record_mode="none")
     recorder.register_persister(SQLitePersister)
@@ -176,7 +176,7 @@ def test_cli_export_writes_har_by_suffix_or_format(tmp_path):
     source = str(cassette_path("openai-dotnet__GenerateImagesCanParseServiceError"))
     runner = CliRunner()
     result = runner.invoke(main, ["cassette", "export", source, str(tmp_path / "e.har")])
-    assert result.exit_code == 0 and "exported 1 HTTP interaction(s)" in result.output
+    assert result.exit_code == 0 and "exported 1 HTTP interaction " in result.output
     assert json.loads((tmp_path / "e.har").read_text())["log"]["entries"][0]["response"]["status"] == 401
     result = runner.invoke(main, ["cassette", "export", source, "--format", "har"])
     assert result.exit_code == 0

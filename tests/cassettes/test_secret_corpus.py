@@ -346,7 +346,7 @@ def test_the_corpus_replays_without_any_secret(corpus, tmp_path):
 def test_scan_finds_the_recorded_corpus_clean(corpus):
     result = CliRunner().invoke(main, ["cassette", "scan", *map(str, corpus["files"])])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"scanned {len(corpus['files'])} file(s): no secrets found"
+    assert result.output.strip() == f"scanned {len(corpus['files'])} files: no secrets found"
 
 
 def test_scan_names_each_place_of_an_unscrubbed_copy(corpus, tmp_path):
@@ -384,6 +384,6 @@ def test_scan_names_each_place_of_an_unscrubbed_copy(corpus, tmp_path):
     assert result.exit_code == 1
     for place in expected:
         assert place in result.output, f"{place!r} not in\n{result.output}"
-    assert f"{len(expected)} secret(s) found in 2 file(s)" in result.output
+    assert f"{len(expected)} secrets found in 2 files" in result.output
     for secret in (*KEY_SHAPES.values(), HTTP_SECRETS["api_key query parameter"], "c0rpu5-pw32"):
         assert secret not in result.output  # the report never prints a secret whole

@@ -99,4 +99,4 @@ def test_pushing_twice_adds_nothing_and_pulling_back_gives_the_same_recordings(p
 
 def test_pull_with_the_arguments_swapped_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["cassette", "pull", str(tmp_path / "x.db"), "postgresql://u@h/db?cassette=c"])
-    assert result.exit_code == 2 and "pull takes a postgresql:// URL" in result.output
+    assert result.exit_code == 2 and "a postgresql:// URL is not a file here" in result.output

@@ -72,7 +72,9 @@ def describe_age(row: Mapping[str, Any], now: float) -> str:
     if made is None:
         return "of unknown age"
     days = (now - made) / 86400
-    return f"{days:.0f} day(s) old" if days >= 1 else f"{(now - made) / 3600:.1f} hour(s) old"
+    if days >= 1:
+        return f"{days:.0f} day old" if round(days) == 1 else f"{days:.0f} days old"
+    return f"{(now - made) / 3600:.1f} hours old"
 
 
 def unplayed(held: Iterable[int], played: Mapping[int, int]) -> list[int]:
