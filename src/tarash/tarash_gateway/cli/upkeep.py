@@ -32,7 +32,7 @@ def _checked(path: Path | str) -> dict[str, Any]:
         return {"cassette": display_name(str(path)), "ok": False, "counts": {}, "problems": [str(error)], "notes": []}
     try:
         total = store.stats()["blob_bytes"] or 0
-        with progress(total, f"verifying {Path(store.path).name if not isinstance(path, str) else 'cassette'}") as bar:
+        with progress(total, f"verifying {Path(path).name if isinstance(path, Path) else 'cassette'}") as bar:
             report = verify_cassette(store, bar.update)
     except CassetteError as error:
         return {"cassette": store.path, "ok": False, "counts": {}, "problems": [str(error)], "notes": []}
