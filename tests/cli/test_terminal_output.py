@@ -82,3 +82,11 @@ def test_prune_draws_its_progress_on_a_terminal(long_cassette):
     session = in_terminal("cassette", "prune", str(long_cassette), "--errors")
     assert session.code == 0 and "pruning" in session.terminal
     assert "deleted 1 recording and 0 unused blobs" in session.terminal
+
+
+def test_import_and_export_draw_their_progress_on_a_terminal(long_cassette, tmp_path):
+    exported = in_terminal("cassette", "export", str(long_cassette), str(tmp_path / "run.jsonl"), "--embed-blobs")
+    assert exported.code == 0 and "exporting run.db" in exported.terminal and "100%" in exported.terminal
+    imported = in_terminal("cassette", "import", str(tmp_path / "run.jsonl"), str(tmp_path / "copy.db"))
+    assert imported.code == 0 and "importing run.jsonl" in imported.terminal
+    assert "imported 2 recordings and 2 HTTP interactions" in imported.terminal

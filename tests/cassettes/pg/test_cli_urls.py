@@ -147,3 +147,14 @@ def test_every_cassette_command_names_an_unreachable_server_in_one_line():
         code, out, err = run("cassette", *args)
         assert code in (1, 2) and "cannot be reached" in out + err and "pw@" not in out + err, args
         assert [line for line in err.splitlines() if line.startswith("Error:")] == err.splitlines(), args
+
+
+def test_push_and_pull_draw_their_progress_on_a_terminal(face, acme, pg_url, media_server, tmp_path):
+    from tests.cli.terminal_session import in_terminal
+
+    _recorded(face, acme, pg_url, media_server)
+    pulled = in_terminal("cassette", "pull", pg_url, str(tmp_path / "snap.db"))
+    assert pulled.code == 0 and "pulling" in pulled.terminal and "pulled 2 recordings" in pulled.terminal
+    pushed = in_terminal("cassette", "push", str(tmp_path / "snap.db"), pg_url + "-copy")
+    assert pushed.code == 0 and "pushing" in pushed.terminal and "pushed 2 recordings" in pushed.terminal
+    assert PASSWORD not in pulled.terminal + pushed.terminal
