@@ -129,4 +129,4 @@ def test_every_command_refuses_bad_input_without_a_traceback(tmp_path, monkeypat
 def test_the_walk_finds_every_command_group_and_subcommand():
     names = {" ".join(words) for words, _ in leaves()}
     assert {"cassette ls", "cassette show", "cassette pull", "cassette serve", "simulate", "chaos", "run"} <= names
-    assert len(names) == 18
+    assert len(names) >= 18  # and every command added later
