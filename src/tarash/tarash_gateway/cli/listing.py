@@ -75,7 +75,7 @@ def ls(paths: tuple[Path | str, ...], expired: bool, max_age: str | None, as_jso
                  size(c["stored_bytes"] if c["stored_bytes"] is not None else c["blob_bytes"])]
                 for c in listed if "error" not in c]
         for line in table(["cassette", "recordings", "errors", "http", "imported", "blobs", "size"], rows,
-                          right=range(1, 7), shrink=[0]):
+                          right=range(1, 7), shrink=[0]) if rows else []:
             echo(line)
         for c in listed:
             if "error" in c:
