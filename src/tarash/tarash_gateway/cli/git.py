@@ -185,10 +185,14 @@ def summary(path: Path | str, as_json: bool) -> None:
         click.echo(safe(f"recorded {data['oldest']} .. {data['newest']}"))
     click.echo("")
     cells = [["provider", "model", "outcome", "recordings"]] + [
-        [safe(str(i["provider"])), safe(str(i["model"])), safe(str(i["outcome"])), str(i["count"])]
-        for i in data["by"]]
+        [_cell(i["provider"]), _cell(i["model"]), _cell(i["outcome"]), str(i["count"])] for i in data["by"]]
     widths = [max(width_of(row[c]) for row in cells) for c in range(4)]
     for n, row in enumerate(cells):  # a Markdown table, aligned so it reads as well in a terminal
         click.echo("| " + " | ".join(v + " " * (widths[c] - width_of(v)) for c, v in enumerate(row)) + " |")
         if n == 0:
             click.echo("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+
+
+def _cell(value: Any) -> str:
+    """A Markdown table cell: escaped for the terminal, `|` escaped for Markdown."""
+    return safe(str(value)).replace("|", "\\|")
