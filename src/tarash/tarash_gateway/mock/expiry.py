@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urldefrag
 
-from ..clock import current_clock
+from ..clock import InstantClock, current_clock
 from .faults import media_expired_status
 
 __all__ = ["expire_media", "expired_status", "expiring_url"]
@@ -43,12 +43,24 @@ def expired_status(url: str) -> int | None:
         expires_at, code = float(at), int(status)
     except ValueError:
         return None
-    return code if current_clock().monotonic() >= expires_at else None
+    return code if _now() >= expires_at else None
+
+
+def _now() -> float:
+    """The time expiries are counted on.
+
+    An instant clock runs each call on a time line of its own, which ends with the call:
+    the caller's time does not move while a call waits. Its total of simulated waits
+    does, so a URL handed out at the end of a 15 s (virtual) job and given 30 s expires
+    after the caller's own 30 s of waits, as the user reads it.
+    """
+    clock = current_clock()
+    return clock.slept if isinstance(clock, InstantClock) else clock.monotonic()
 
 
 def expire_media(response: Any, provider: str, after: float) -> Any:
     """`response` with its output URLs expiring `after` seconds from now, on the clock."""
-    at, status = current_clock().monotonic() + after, media_expired_status(provider)
+    at, status = _now() + after, media_expired_status(provider)
     if getattr(response, "images", None):
         return response.model_copy(update={"images": [expiring_url(u, at, status) if isinstance(u, str) else u
                                                       for u in response.images]})
