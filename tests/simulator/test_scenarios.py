@@ -301,3 +301,20 @@ def test_twenty_concurrent_jobs_meet_the_providers_concurrency(capped):
         codes = [http.post(capped.base_url("openai") + "/videos", headers={"Authorization": "Bearer k"},
                            files={"prompt": (None, "x")}).status_code for _ in range(20)]
     assert codes.count(200) == 4 and codes.count(429) == 16
+
+
+def test_capacity_for_a_provider_the_simulator_does_not_speak_is_refused_with_the_known_ones():
+    with pytest.raises(KeyError, match="'fall'.*fal, google"):
+        ProviderSimulator(capacity={"fall": Capacity(max_concurrency=1)})
+    with pytest.raises(ValueError, match="max_concurrency is at least 1"):
+        Capacity(max_concurrency=0)
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"fault": "job_lost", "phase": "result"}, "phase='poll'"),
+    ({"after_polls": 2}, "after_polls"),
+    ({"media_expires_after": -1}, "seconds"),
+])
+def test_scenarios_that_cannot_happen_are_refused_with_the_reason(fields, message):
+    with pytest.raises(ValueError, match=message):
+        Scenario(**fields)

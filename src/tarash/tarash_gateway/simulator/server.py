@@ -73,10 +73,6 @@ class ProviderSimulator:
                  tls: SimulatorTLS | bool = False, tls_port: int = 0, keep_received: int = 1000,
                  capacity: dict[str, Capacity] | None = None) -> None:
         self.default = default or Scenario()
-        self._capacity: dict[str, Capacity] = {}
-        self._windows: dict[str, RateWindow] = {}
-        for provider, limits in (capacity or {}).items():
-            self.set_capacity(provider, limits)
         self.max_lifetime = max_lifetime
         self._port = port
         self._tls_port = tls_port
@@ -93,6 +89,10 @@ class ProviderSimulator:
         #: the latest requests as received, headers and body included (for wire checks).
         self.received: deque[tuple[str, SimRequest]] = deque(maxlen=keep_received)
         self._counter = itertools.count(1)
+        self._capacity: dict[str, Capacity] = {}
+        self._windows: dict[str, RateWindow] = {}
+        for provider, limits in (capacity or {}).items():
+            self.set_capacity(provider, limits)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> ProviderSimulator:
@@ -181,6 +181,11 @@ class ProviderSimulator:
 
     def set_capacity(self, provider: str, capacity: Capacity | None) -> None:
         """Give `provider` a capacity (`None` removes it); applies to the next submits."""
+        known = sorted(cls.name for cls in all_providers())
+        if provider not in known:
+            raise KeyError(f"the simulator does not speak {provider!r}; it speaks {', '.join(known)}")
+        if capacity is not None and not isinstance(capacity, Capacity):
+            raise TypeError(f"capacity for {provider!r} is a Capacity(...) or None, got {type(capacity).__name__}")
         with self._lock:
             if capacity is None:
                 self._capacity.pop(provider, None)
