@@ -13,9 +13,11 @@ with their 429 and a `Retry-After` of `retry_after` seconds. Past
 `rate_limit_per_minute` (a sliding window of 60 s) every provider answers 429, with the
 seconds until the oldest submit leaves the window.
 
-Concurrency counts polled jobs from their submit until they finish; synchronous answers
-(image endpoints, fal's run host) finish within their request and count toward the rate
-limit only. The simulator runs on real time (it serves other processes too), so the
+Concurrency counts polled jobs from their submit until they finish (or are cancelled);
+simulated jobs advance per poll, so a job its client gave up on keeps its slot, as an
+unfinished job on a real account does until it ends. Synchronous answers (image
+endpoints, fal's run host) finish within their request and count toward the rate limit
+only. The simulator runs on real time (it serves other processes too), so the
 window is real seconds; a test meets a limit by submitting past it, with no wait.
 """
 
