@@ -49,7 +49,7 @@ from .scrub import Scrubber
 from .store import BlobSource, CassetteStore
 
 __all__ = [
-    "REPLAY_HEADER", "Persister", "SQLitePersister", "decode_interaction", "encode_interactions",
+    "Persister", "REPLAY_HEADER", "SQLitePersister", "decode_interaction", "encode_interactions",
     "interaction_identity", "replay_mark",
 ]
 
