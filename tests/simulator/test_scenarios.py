@@ -5,6 +5,7 @@ media URLs and provider capacity."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -197,6 +198,22 @@ def test_an_adapter_that_downloads_the_output_meets_the_expiry_at_the_result(fac
     assert real.origin.phase == "result" and mock.origin.phase == "media"
 
 
+@pytest.mark.parametrize("fault, error", [("server_error", HTTPError), ("connection_dropped", HTTPConnectionError)])
+def test_a_media_download_that_fails_once_is_classified_as_the_mocks(face, clock, sim, fault, error):
+    sim.push(Scenario(fault=fault, phase="media"))
+    url = face.video(live(sim, "fal", "fal-ai/veo3.1"), request_for("fal")).video
+    with pytest.raises(error) as real:
+        load_media(url, "video/mp4")
+    assert load_media(url, "video/mp4")[0][4:8] == b"ftyp"  # once: the next download works
+    given = MockResponse(error=HTTPError("unavailable", status_code=real.value.status_code), phase="media",
+                         output_type="content") if fault == "server_error" else MockResponse(
+        fault="connection_dropped", phase="media", output_type="content")
+    mock = raised(face, mocked("fal", "fal-ai/veo3.1", given))
+    assert type(mock) is type(real.value) and is_retryable(mock) is is_retryable(real.value)
+    assert getattr(mock, "status_code", None) == getattr(real.value, "status_code", None)
+    assert mock.origin.phase == "media"
+
+
 def test_a_media_url_works_until_it_expires(sim):
     sim.push(Scenario(media_expires_after=0.3))
     headers = {"Authorization": "Key k"}
@@ -206,8 +223,6 @@ def test_a_media_url_works_until_it_expires(sim):
             pass
         url = http.get(submit["response_url"], headers=headers).json()["video"]["url"]
         assert http.get(url).status_code == 200
-        import time
-
         time.sleep(0.35)  # the simulator serves other processes: its expiry is on real time
         assert http.get(url).status_code == 404
 
