@@ -243,8 +243,10 @@ class SimulatedProvider:
         url = f"{self.sim.origin}/media/{file}"
         if job is None or (job.scenario.media_expires_after is None and job.scenario.phase != "media"):
             return url
-        for same in {id(j): j for j in (job, self.sim.job(job.id)) if j is not None}.values():
-            same.media_issued = same.media_issued or time.monotonic()  # a copy made for a hint, and the job
+        job.media_issued = job.media_issued or time.monotonic()
+        served = self.sim.job(job.id)  # `job` may be a copy made for a stock hint: mark the job itself too
+        if served is not None and served is not job:
+            served.media_issued = served.media_issued or job.media_issued
         return f"{url}?job={quote(job.id)}"
 
     def media_url(self, kind: str, job: Job) -> str:
