@@ -79,3 +79,22 @@ def test_simulate_tls_cert_without_key_is_a_usage_error(tmp_path):
     cert.write_text("x")
     result = CliRunner().invoke(main, ["simulate", "--tls-cert", str(cert)])
     assert result.exit_code == 2 and "--tls-cert and --tls-key go together" in result.output
+
+
+def test_simulate_with_a_concurrency_refuses_openai_jobs_past_it_with_a_429():
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tarash.tarash_gateway.cli", "simulate", "--max-concurrency", "1", "--max-lifetime", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        lines = [process.stdout.readline() for _ in range(5)]
+        openai = next(re.search(r"base_url=(\S+)", line).group(1) for line in lines if line.strip().startswith("openai"))
+        codes = [httpx.post(f"{openai}/videos", headers={"Authorization": "Bearer k"}, files={"prompt": (None, "x")}).status_code
+                 for _ in range(2)]
+        assert codes == [200, 429]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()

@@ -7,8 +7,12 @@ import sys
 
 import pytest
 
+from tarash.tarash_gateway.exceptions import GenerationFailedError, RateLimitError, TarashException
+from tarash.tarash_gateway.mock import MockConfig, MockResponse
 from tarash.tarash_gateway.mock.chaos import DrawSource, pick, sample_latency
 from tarash.tarash_gateway.mock.config import Latency
+from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
+from tests.conftest import Face
 
 
 @pytest.mark.parametrize(
@@ -91,3 +95,35 @@ def test_ordered_outcomes(order, calls, expected):
     from tarash.tarash_gateway.mock.chaos import ordered_outcome
 
     assert [ordered_outcome(order, n, 3) for n in calls] == expected
+
+
+
+REQUEST = VideoGenerationRequest(prompt="p")
+
+
+def outcomes(face, config, n):
+    out = []
+    for _ in range(n):
+        try:
+            face.video(config, REQUEST)
+            out.append("ok")
+        except TarashException as error:
+            out.append(type(error).__name__)
+    return out
+
+
+def weighted():
+    """A fresh config object: its own seeded stream, from its first draw."""
+    return VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig(seed=11, responses=[
+        MockResponse(weight=0.6), MockResponse(weight=0.3, error=GenerationFailedError("x")),
+        MockResponse(weight=0.1, error=RateLimitError("slow", retry_after=1)),
+    ]))
+
+
+def test_weighted_outcomes_through_either_face_match_the_weights_and_repeat_with_the_seed(face, clock):
+    seen = outcomes(face, weighted(), 600)
+    for name, share in (("ok", 0.6), ("GenerationFailedError", 0.3), ("RateLimitError", 0.1)):
+        assert abs(seen.count(name) / len(seen) - share) < 0.05
+    assert outcomes(face, weighted(), 600) == seen  # the same seed, the same sequence
+    other = Face("async" if face.name == "sync" else "sync")
+    assert outcomes(other, weighted(), 60) == seen[:60]  # whichever face runs it

@@ -144,12 +144,15 @@ def test_an_expired_media_url_fails_as_downloading_an_expired_url_does(face, clo
     assert mocked.value.origin.phase == "media"
 
 
-def test_an_expired_media_url_in_url_mode_is_a_url_that_does_not_open(face, clock):
+def test_an_expired_media_url_in_url_mode_fails_to_download_as_a_real_expired_url(face, clock, simulator):
+    with pytest.raises(HTTPError) as real:
+        load_media(f"{simulator.url}/media/videos/expired.mp4", "video/mp4")  # a media URL gone
     config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig(responses=[MockResponse(fault="media_expired")]))
     response = face.video(config, _request("fal"))
     assert response.video.startswith("file://") and response.origin.injected == "fault:media_expired"
-    with pytest.raises(Exception, match="cannot read"):
+    with pytest.raises(HTTPError, match="expired") as mocked:
         load_media(response.video, "video/mp4")
+    assert mocked.value.status_code == real.value.status_code == 404
 
 
 # -- timelines ------------------------------------------------------------------------------

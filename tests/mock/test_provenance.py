@@ -124,3 +124,20 @@ def test_latency_as_recorded_from_an_empty_cassette_is_a_clear_error(face, clock
     config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig(latency=Latency(recorded=str(path))))
     with pytest.raises(CassetteError):
         face.video(config, REQUEST)
+
+
+def test_a_budget_refusal_and_a_replay_miss_say_where_they_came_from(face, clock, tmp_path, monkeypatch):
+    from tarash.tarash_gateway.exceptions import BudgetExceededError, RecordingNotFoundError
+
+    real = VideoGenerationConfig(provider="openai", model="sora-2", api_key="k", base_url="http://127.0.0.1:9")
+    eight = VideoGenerationRequest(prompt="p", duration_seconds=8)
+    monkeypatch.setenv("TARASH_BUDGET_USD", "0.01")
+    with pytest.raises(BudgetExceededError) as refused:
+        face.video(real, eight)
+    monkeypatch.delenv("TARASH_BUDGET_USD")
+    assert (refused.value.origin.source, refused.value.origin.provider, refused.value.origin.phase) == (
+        "provider", "openai", "submit")
+    path = tmp_path / "empty.db"
+    with use_cassette(path, record_mode="none"), pytest.raises(RecordingNotFoundError) as missed:
+        face.video(real, eight)
+    assert (missed.value.origin.source, missed.value.origin.cassette) == ("replay", str(path))

@@ -32,6 +32,7 @@ from .env import env_value
 from .exceptions import BudgetExceededError, UnsupportedRequestError, ValidationError
 from .flow import Flow
 from .layers import Layer
+from .metadata import Origin
 from .models import AnyConfig
 
 __all__ = ["BudgetLayer", "budget_limit", "reset_spending", "spent_usd"]
@@ -77,7 +78,7 @@ def _charge(usd: float, limit: float, call: Call) -> None:
             _spent += usd
             return
     config = call.config
-    raise BudgetExceededError(
+    raise _refused(BudgetExceededError(
         f"refused a real {call.kind} call to {config.provider}/{config.model}: about ${usd:.2f} would take the "
         f"spending to ${spent + usd:.2f}, past the budget of ${limit:.2f} (TARASH_BUDGET_USD or budget_usd)",
         provider=config.provider,
@@ -85,7 +86,7 @@ def _charge(usd: float, limit: float, call: Call) -> None:
         limit_usd=limit,
         spent_usd=spent,
         estimate_usd=usd,
-    )
+    ))
 
 
 def _refund(usd: float) -> None:
@@ -102,6 +103,12 @@ def _nothing_billed(error: BaseException) -> bool:
     return isinstance(raw, dict) and raw.get("phase") == "submit" and "status_code" in raw
 
 
+def _refused(error: BudgetExceededError) -> BudgetExceededError:
+    """The refusal says where it came from, like every error: the real call it stopped at submit."""
+    error.origin = Origin(source="provider", provider=error.provider, model=error.model, phase="submit")  # type: ignore[attr-defined]
+    return error
+
+
 class BudgetLayer(Layer):
     """Right above the provider: charges each real call its estimate, or refuses it.
 
@@ -116,7 +123,7 @@ class BudgetLayer(Layer):
         config = call.config
         usd = estimate(call.kind, config.provider, config.model, call.request)
         if usd is None:
-            raise BudgetExceededError(
+            raise _refused(BudgetExceededError(
                 f"refused a real {call.kind} call to {config.provider}/{config.model}: a budget of "
                 f"${self.limit:.2f} is in force and the price table has no price for this model "
                 "(add one with TARASH_PRICES or set_price_table)",
@@ -124,7 +131,7 @@ class BudgetLayer(Layer):
                 model=config.model,
                 limit_usd=self.limit,
                 spent_usd=_spent,
-            )
+            ))
         _charge(usd, self.limit, call)
         try:
             return (yield self.call_next(call))

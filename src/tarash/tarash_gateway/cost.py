@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from . import stats
 from .env import env_value
 from .exceptions import ValidationError
 
@@ -235,17 +235,15 @@ def estimate(kind: str, provider: str, model: str, request: Any) -> float | None
 
 # -- what replays and mocks saved (the pytest plugin's summary) -------------------------
 
-# On when the pytest plugin set the package's flag before this module loaded (it starts counting then).
-_tracking = bool(getattr(sys.modules.get(__name__.rpartition(".")[0]), "track_avoided_cost", False))
 _served: Counter[tuple[Any, ...]] = Counter()
 _served_lock = threading.Lock()
 
 
 def track_avoided(on: bool = True) -> None:
     """Start or stop counting the calls replays and mocks serve instead of a provider
-    (the pytest plugin starts it with the session; off otherwise, and then free)."""
-    global _tracking
-    _tracking = on
+    (the pytest plugin starts it with the session; off otherwise, and then free).
+    The switch is `stats.track_avoided_cost`; this is the same call."""
+    stats.track_avoided_cost(on)
 
 
 def reset_avoided() -> None:
@@ -255,7 +253,8 @@ def reset_avoided() -> None:
 
 
 def avoided_tracking() -> bool:
-    return _tracking
+    """Whether the calls served without a provider are being counted."""
+    return stats.avoided_cost_tracked()
 
 
 def note_served(kind: str, config: Any, request: Any, origin: Any) -> None:

@@ -1,8 +1,8 @@
 """`make demo`: the main job of tarash-gateway in one short, readable report.
 
-Runs offline with no keys: stock mocks, a seeded chaos run, a fallback chain (a retry
-honouring Retry-After, a model skipped because it cannot take the request, the fallback
-that serves), then the run committed in `cassettes/demo.db` (recorded through the real
+Runs offline with no keys: stock mocks, a seeded chaos run, a fallback chain (a model
+skipped because it cannot take the request, a fault on a status poll rescued by a retry
+honouring Retry-After), then the run committed in `cassettes/demo.db` (recorded through the real
 provider adapters against the loopback provider simulator) replayed with no provider and
 no network. `TARASH_DEMO_RECORD=1` (`make demo-record`) records that run afresh against
 the simulator first; `TARASH_DEMO_DIR` moves the cassette's folder.
@@ -88,15 +88,21 @@ def chaos(calls: int = 300, seed: int = 42) -> None:
 
 
 def fallback() -> None:
-    section("3. A fallback chain: a retry, a capability skip, then the fallback")
+    section("3. A fallback chain: a capability skip, a poll fault rescued by a retry")
     config = VideoGenerationConfig(
-        provider="fal",
-        model="fal-ai/veo3.1/fast",
-        mock=MockConfig(responses=[MockResponse(error=RateLimitError("fal is saturated", retry_after=30))]),
-        retry=Retry(attempts=2, wait_total_max=60),
+        # a real config: Kling cannot take 8 s, so it is skipped before any network call
+        provider="replicate", model="kwaivgi/kling-v2.1", api_key="r8_demo",
         fallback_configs=[
-            # a real config: Kling cannot take 8 s, so it is skipped before any network call
-            VideoGenerationConfig(provider="replicate", model="kwaivgi/kling-v2.1", api_key="r8_demo"),
+            VideoGenerationConfig(
+                provider="fal",
+                model="fal-ai/veo3.1/fast",
+                # the first job is throttled on its third status poll; the retry goes through
+                mock=MockConfig(order="sequence", responses=[
+                    MockResponse(error=RateLimitError("fal is saturated", retry_after=30), phase="poll", after_polls=2),
+                    MockResponse(),
+                ]),
+                retry=Retry(attempts=2, wait_total_max=60),
+            ),
             VideoGenerationConfig(provider="openai", model="sora-2", mock=MockConfig(enabled=True)),
         ],
     )
@@ -107,10 +113,12 @@ def fallback() -> None:
     assert isinstance(video, str)  # a stock mock serves a URL
     for a in meta.attempts:
         detail = f"{a.error_type}: {a.error_message}" if a.status != "success" else f"served {video.rsplit('/', 1)[-1]}"
+        if a.status == "failed" and a.origin is not None and a.origin.phase:
+            detail += f" (at {a.origin.phase})"
         if a.retry_wait_seconds:
-            detail += f" (retried after {a.retry_wait_seconds:g} s)"
+            detail += f", retried after {a.retry_wait_seconds:g} s"
         target = f"{a.provider}/{a.model}"
-        say(f"  attempt {a.attempt_number}  {target:<26} {a.status:<8} {detail}")
+        say(f"  attempt {a.attempt_number}  {target:<28} {a.status:<8} {detail}")
     say(f"  fallback_triggered={meta.fallback_triggered}  successful_attempt={meta.successful_attempt}  "
         f"waited {clock.slept:g} s (simulated)  cost avoided about ${meta.cost_avoided_usd or 0:.2f}")
 

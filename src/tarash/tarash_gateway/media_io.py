@@ -26,7 +26,17 @@ def to_data_uri(content: bytes, content_type: str) -> str:
 
 
 def load_media(url: str, default_type: str, *, timeout: float = 30.0) -> tuple[bytes, str]:
-    """The bytes and content type behind `url` (`file://`, `data:`, `http(s)://` or base64)."""
+    """The bytes and content type behind `url` (`file://`, `data:`, `http(s)://` or base64).
+
+    A mock output URL past its expiry (`mock.expiry`) fails as a real expired URL does:
+    an `HTTPError` with the status the provider answers.
+    """
+    if "#tarash-expires=" in url:
+        from .mock.expiry import expired_status
+
+        status = expired_status(url)
+        if status is not None:
+            raise HTTPError(f"downloading {url} gave HTTP {status} (the URL has expired)", status_code=status)
     if url.startswith("data:"):
         header, _, payload = url.partition(",")
         try:

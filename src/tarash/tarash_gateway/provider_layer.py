@@ -41,11 +41,14 @@ class ProviderLayer(Layer):
     def handle(self, call: Call) -> Any:
         handler = get_handler(call.config.provider)
         if handler is None:
-            try:
-                return builtin_adapter(call).handle(call)
-            except Exception as error:
-                _stamp_error(error, call)
-                raise
+            from .providers.http import noting_replays
+
+            with noting_replays() as replays:
+                try:
+                    return _replayed(builtin_adapter(call).handle(call), replays)
+                except Exception as error:
+                    _stamp_error(error, call, replays)
+                    raise
         sync, asynchronous = _methods(handler, call)
         try:
             if sync is not None:
@@ -63,11 +66,14 @@ class ProviderLayer(Layer):
     async def ahandle(self, call: Call) -> Any:
         handler = get_handler(call.config.provider)
         if handler is None:
-            try:
-                return await builtin_adapter(call).ahandle(call)
-            except Exception as error:
-                _stamp_error(error, call)
-                raise
+            from .providers.http import noting_replays
+
+            with noting_replays() as replays:
+                try:
+                    return _replayed(await builtin_adapter(call).ahandle(call), replays)
+                except Exception as error:
+                    _stamp_error(error, call, replays)
+                    raise
         sync, asynchronous = _methods(handler, call)
         try:
             if asynchronous is not None:
@@ -168,19 +174,36 @@ def _stamp(response: Any, call: Call) -> Any:
     return response
 
 
-def _stamp_error(error: BaseException, call: Call) -> BaseException:
+def _stamp_error(error: BaseException, call: Call, replays: list[str] | None = None) -> BaseException:
     """A live call's error says where it came from, like its responses (the phase from its raw answer)."""
     if getattr(error, "origin", None) is None and not raised_by_callback(error):
         raw = getattr(error, "raw_response", None)
         phase = raw.get("phase") if isinstance(raw, dict) else None
+        origin = Origin(source="provider", provider=call.config.provider, model=call.config.model,
+                        phase=phase if isinstance(phase, str) else None)
         try:
-            error.origin = Origin(  # type: ignore[attr-defined]
-                source="provider", provider=call.config.provider, model=call.config.model,
-                phase=phase if isinstance(phase, str) else None,
-            )
+            error.origin = _replay_origin(origin, replays) if replays else origin  # type: ignore[attr-defined]
         except AttributeError:  # an exception type with __slots__: it still propagates as is
             pass
     return error
+
+
+def _replayed(response: Any, replays: list[str]) -> Any:
+    """A response parsed from answers vcrpy replayed says so (not `provider`)."""
+    origin = getattr(response, "origin", None)
+    if not replays or origin is None:
+        return response
+    return response.model_copy(update={"origin": _replay_origin(origin, replays)})
+
+
+def _replay_origin(origin: Origin, replays: list[str]) -> Origin:
+    """`origin` as a replay of the recorded HTTP: the cassette, and the first interaction (the submit's)."""
+    from dataclasses import replace
+
+    from .cassettes.persister import replay_mark
+
+    cassette, recording = replay_mark(replays[0])
+    return replace(origin, source="replay", cassette=cassette, recording=recording)
 
 
 def map_foreign_error(error: BaseException, call: Call) -> BaseException:

@@ -81,6 +81,7 @@ __all__ = [
     "SIGNATURE",
     "cassette_file_name",
     "network_guard",
+    "session_counts_avoided_cost",
     "summary_line",
 ]
 
@@ -234,12 +235,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     stats = sys.modules.get(f"{_PACKAGE}.stats")  # nothing was counted if it was never loaded
     if stats is not None:
         stats.reset()
-    # The avoided cost is counted from the first call on; cost.py reads this flag when it loads.
-    sys.modules[_PACKAGE].track_avoided_cost = True  # type: ignore[attr-defined]
+    # The avoided cost is counted from the first call on. The switch is stats' (see
+    # `session_counts_avoided_cost`); the gateway is not imported for it.
+    global _count_avoided
+    _count_avoided = True
+    if stats is not None:
+        stats.track_avoided_cost()
     cost = sys.modules.get(f"{_PACKAGE}.cost")
     if cost is not None:
         cost.reset_avoided()
-        cost.track_avoided()
+
+
+_count_avoided = False
+
+
+def session_counts_avoided_cost() -> bool:
+    """Whether a pytest session started with this plugin counts the generation avoided.
+
+    `stats` asks when it loads after the session started (the plugin imports nothing
+    of the gateway itself), and turns its `track_avoided_cost` switch on.
+    """
+    return _count_avoided
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -25,6 +25,12 @@ files, on purpose:
   no longer matches the live request: match without it (vcrpy's
   `filter_query_parameters` or `match_on`).
 - the `serializer` argument is ignored, and vcrpy's cassette metadata is not kept.
+- every response it hands vcrpy to replay carries a `REPLAY_HEADER`
+  (`x-tarash-replay: <cassette>#<interaction id>`, as Hoverfly's `Hoverfly: Was-Here`
+  and WireMock's `Matched-Stub-Id` say a response was served by them), so whoever reads
+  the response can tell a replay from the provider: the gateway's adapters report such
+  a call with `origin.source == "replay"`, its cassette and recording. It is never
+  saved back.
 """
 
 from __future__ import annotations
@@ -42,7 +48,13 @@ from ..exceptions import CassetteError
 from .scrub import Scrubber
 from .store import BlobSource, CassetteStore
 
-__all__ = ["Persister", "SQLitePersister", "decode_interaction", "encode_interactions", "interaction_identity"]
+__all__ = [
+    "Persister", "REPLAY_HEADER", "SQLitePersister", "decode_interaction", "encode_interactions",
+    "interaction_identity", "replay_mark",
+]
+
+#: The header on every response replayed through `SQLitePersister`: `<cassette path>#<interaction id>`.
+REPLAY_HEADER = "x-tarash-replay"
 
 
 class Persister(Protocol):
@@ -99,19 +111,35 @@ class SQLitePersister:
         if not pairs:
             raise CassetteNotFoundError()
         requests = [Request(r["method"], r["uri"], r["body"], r["headers"]) for r, _ in pairs]
+        for row, (_, response) in zip(rows, pairs, strict=True):
+            response.setdefault("headers", {})[REPLAY_HEADER] = [f"{path}#{row['id']}"]
         return requests, [response for _, response in pairs]
 
     @classmethod
     def save_cassette(cls, cassette_path: str | os.PathLike[str], cassette_dict: dict[str, Any], serializer: Any = None) -> None:
         requests = cassette_dict.get("requests") or []
         responses = cassette_dict.get("responses") or []
-        pairs = [(_request_dict(r), response) for r, response in zip(requests, responses, strict=False)]
+        pairs = [(_request_dict(r), _unmarked(response)) for r, response in zip(requests, responses, strict=False)]
         rows, blobs = encode_interactions(pairs, Scrubber(cls.secret_values, cls.secret_keys))
         store = CassetteStore.open(cassette_path, create=True)
         try:
             store.add_http_interactions(rows, blobs)
         finally:
             store.close()
+
+
+def replay_mark(value: str) -> tuple[str, int | None]:
+    """`(cassette path, interaction id)` of a `REPLAY_HEADER` value."""
+    path, _, number = value.rpartition("#")
+    return (path, int(number)) if path and number.isdigit() else (value, None)
+
+
+def _unmarked(response: dict[str, Any]) -> dict[str, Any]:
+    """A loaded response as recorded: without the replay header added when it was loaded."""
+    headers = response.get("headers") or {}
+    if not any(name.lower() == REPLAY_HEADER for name in headers):
+        return response
+    return {**response, "headers": {k: v for k, v in headers.items() if k.lower() != REPLAY_HEADER}}
 
 
 def _request_dict(request: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import CassetteError, RecordingNotFoundError
+from ..metadata import Origin
 from .codec import MediaSlot
 from .config import CassetteConfig, RecordMode
 from .lifecycle import describe_age, is_expired, unplayed
@@ -246,7 +247,11 @@ class CassetteSession:
             index=match.index,
             exists=store is not None,
         )
-        return RecordingNotFoundError(message, provider=asked["provider"], model=asked["model"])
+        error = RecordingNotFoundError(message, provider=asked["provider"], model=asked["model"])
+        # where it came from, like every error: this cassette, which holds no recording for the call
+        error.origin = Origin(source="replay", provider=asked["provider"], model=asked["model"],  # type: ignore[attr-defined]
+                              cassette=self.path)
+        return error
 
     # -- recording ---------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from ..exceptions import ValidationError
-from ..simulator import NAMED, ProviderSimulator, SimulatorTLS, sdk_environment
+from ..simulator import NAMED, Capacity, ProviderSimulator, SimulatorTLS, sdk_environment
+from ..simulator.providers import all_providers
 from ..simulator.sdk_env import SDKS
 from .params import FiniteRange
 
@@ -31,14 +32,19 @@ _LONGEST = 365 * 86400.0  # a year; far longer waits overflow the platform's tim
 @click.option(
     "--max-lifetime", type=FiniteRange(0, _LONGEST, min_open=True), default=3600.0, show_default=True, help="Stop by itself after this many seconds."
 )
+@click.option("--max-concurrency", type=click.IntRange(1), default=None,
+              help="Jobs in flight per provider at most: past it fal, Replicate and Runway queue, the others answer 429.")
+@click.option("--rate-limit", "rate_limit", type=click.IntRange(1), default=None,
+              help="Submits per provider per minute at most: past it a 429 with Retry-After.")
 @click.option("--tls", is_flag=True, help="Also listen with TLS, with a certificate from a generated test CA.")
 @click.option("--tls-port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port of the TLS listener.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM certificate for the TLS listener (instead of a generated one; needs --tls-key).")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="PEM private key of --tls-cert.")
-def simulate_command(port: int, scenario: str, latency: float, max_lifetime: float, tls: bool, tls_port: int,
-                     tls_cert: Path | None, tls_key: Path | None) -> None:
+def simulate_command(port: int, scenario: str, latency: float, max_lifetime: float, max_concurrency: int | None,
+                     rate_limit: int | None, tls: bool, tls_port: int, tls_cert: Path | None,
+                     tls_key: Path | None) -> None:
     """Serve fal, Replicate, OpenAI, Google, Runway, Stability and xAI protocols on loopback.
 
     Point a config's base_url at the printed address of its provider; any api_key works.
@@ -52,10 +58,15 @@ def simulate_command(port: int, scenario: str, latency: float, max_lifetime: flo
         #     api_key="any", base_url="http://127.0.0.1:8787/fal")
         tarash simulate --tls
         # export SSL_CERT_FILE=<the printed CA bundle>, then the printed SDK variables
+        tarash simulate --max-concurrency 4 --rate-limit 60
     """
     default = NAMED[scenario].but(latency=latency) if latency else NAMED[scenario]
+    capacity = None
+    if max_concurrency is not None or rate_limit is not None:
+        limits = Capacity(max_concurrency=max_concurrency, rate_limit_per_minute=rate_limit)
+        capacity = {name: limits for name in sorted(cls.name for cls in all_providers())}
     sim = ProviderSimulator(default, max_lifetime=max_lifetime, port=port, tls=_tls_option(tls, tls_cert, tls_key),
-                            tls_port=tls_port)
+                            tls_port=tls_port, capacity=capacity)
     try:
         sim.start()
     except OSError as error:

@@ -184,7 +184,10 @@ class MockResponse(BaseModel):
     completed, fetching its output fails) or `media` (the output's media cannot be
     fetched). Without `phase`, an error lands at submit, or at the end of a
     configured `polling` timeline, as before. `stall_polls` keeps the job queued
-    for that many more polls; `progress_backwards` makes its progress drop once.
+    for that many more polls; `progress_backwards` makes its progress drop once;
+    `media_expires_after=T` hands out output URLs that `load_media` (and so the
+    gateway) fails to fetch from `T` seconds after the call, with the provider's
+    status for an expired URL (see `mock.expiry`).
 
     Examples:
         >>> MockResponse(error=RateLimitError("slow down", retry_after=2), phase="poll", after_polls=2)  # doctest: +SKIP
@@ -224,6 +227,8 @@ class MockResponse(BaseModel):
     """Polls the job stays queued before it runs."""
     progress_backwards: bool = False
     """Progress drops once before the job completes."""
+    media_expires_after: float | None = Field(default=None, ge=0)
+    """Seconds (on the clock) after the call returns until its output URLs stop working, as real ones do."""
 
     @property
     def output_video_type(self) -> str:
@@ -243,6 +248,11 @@ class MockResponse(BaseModel):
             raise ValueError("phase= says where an error= or fault= lands; this MockResponse has neither")
         if self.after_polls and self.fault_phase != "poll":
             raise ValueError("after_polls= counts the good polls before a fault at phase='poll'")
+        if self.media_expires_after is not None and (self.output_type == "content" or self.error or self.fault):
+            raise ValueError(
+                "media_expires_after= makes the output URLs of a successful call expire; this MockResponse "
+                "returns no URL (output_type='content', an error or a fault)"
+            )
         if self.error is not None and self.phase == "media" and self.output_type != "content":
             raise ValueError(
                 "an error at phase='media' is raised when the gateway fetches the media, which it does in "

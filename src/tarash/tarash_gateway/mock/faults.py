@@ -16,11 +16,25 @@ from typing import Any
 from .. import exceptions as exc
 from ..call import Call
 
-__all__ = ["QUEUEING_PROVIDERS", "capacity_refusal", "fault_error", "http_answer_error"]
+__all__ = [
+    "MEDIA_EXPIRED_STATUS", "QUEUEING_PROVIDERS", "capacity_refusal", "expired_media_error", "fault_error", "http_answer_error",
+    "media_expired_status",
+]
 
 #: Providers that queue a job past their concurrency (fal's queue, Replicate's
 #: "starting" predictions, Runway's THROTTLED tasks) rather than refuse it with a 429.
 QUEUEING_PROVIDERS = frozenset({"fal", "replicate", "runway"})
+
+#: What an output URL answers once it has expired, where it is not a 404: signed URLs
+#: (Google's storage, Runway's CDN) answer 403 when their signature has run out; a file
+#: gone from a CDN (fal, Replicate, xAI) or an API's content route answers 404. The
+#: simulator answers the same.
+MEDIA_EXPIRED_STATUS = {"google": 403, "runway": 403}
+
+
+def media_expired_status(provider: str) -> int:
+    """The HTTP status of `provider`'s output URL once it has expired."""
+    return MEDIA_EXPIRED_STATUS.get(provider, 404)
 
 
 def http_answer_error(
@@ -63,14 +77,19 @@ def fault_error(call: Call, fault: str, request_id: str, phase: str) -> exc.Tara
             **where,
         )
     if fault == "media_expired":
-        # What media_io.load_media raises for an output URL that has expired.
-        return exc.HTTPError(
-            f"downloading the output of {request_id} gave HTTP 404 (the URL has expired)",
-            status_code=404,
-            raw_response={"phase": "media", "status_code": 404},
-            **where,
-        )
+        return expired_media_error(config.provider, request_id, where)
     raise exc.ValidationError(f"unknown mock fault {fault!r}")  # pragma: no cover - the config's Literal refuses it
+
+
+def expired_media_error(provider: str, what: str, where: exc.ErrorSource | None = None) -> exc.HTTPError:
+    """What `media_io.load_media` raises for an output URL of `provider` that has expired."""
+    status = media_expired_status(provider)
+    return exc.HTTPError(
+        f"downloading the output of {what} gave HTTP {status} (the URL has expired)",
+        status_code=status,
+        raw_response={"phase": "media", "status_code": status},
+        **(where or {"provider": provider}),
+    )
 
 
 def capacity_refusal(call: Call, retry_after: float, limit: str, reason: str) -> exc.TarashException:

@@ -104,7 +104,12 @@ class MockLayer(Layer):
         if limited:
             yield from _admitted(call, mock, lane, request_id, origin)
         try:
-            return (yield from _serve(call, chosen, mock, request_id, origin, latency))
+            result = yield from _serve(call, chosen, mock, request_id, origin, latency)
+            if chosen.media_expires_after is not None or chosen.fault == "media_expired":
+                from .expiry import expire_media
+
+                result = expire_media(result, config.provider, chosen.media_expires_after or 0.0)
+            return result
         except TarashException as error:
             if getattr(error, "origin", None) is None:  # the deadline passed during the mock's waits
                 error.origin = origin  # type: ignore[attr-defined]
@@ -122,7 +127,7 @@ def _admitted(call: Call, mock: MockConfig, lane: Lane, request_id: str, origin:
             # a 429 past the capacity (an injected fault), or the deadline passing while queued
             limit = (error.raw_response or {}).get("capacity") if isinstance(error, RateLimitError) else None
             injected = f"capacity:{limit}" if limit else "capacity:queued"
-            error.origin = dataclasses.replace(origin, injected=injected, phase="submit")  # type: ignore[attr-defined]
+            error.origin = dataclasses.replace(origin, source="mock", injected=injected, phase="submit")  # type: ignore[attr-defined]
             if limit:
                 stats.count("faults")
         raise
@@ -162,7 +167,8 @@ def _origin(
 ) -> Origin:
     """Where this call's result or error comes from (the stock file is added once known)."""
     kind = chosen.outcome_kind
-    if kind == "stock" and latency <= 0 and not (chosen.stall_polls or chosen.progress_backwards):
+    if kind == "stock" and latency <= 0 and not (chosen.stall_polls or chosen.progress_backwards
+                                                 or chosen.media_expires_after is not None):
         injected = None  # the common case, kept short: nothing injected
     else:
         injected = _injected(chosen, latency)
@@ -200,6 +206,8 @@ def _injected(chosen: MockResponse, latency: float) -> str | None:
         parts.append(f"stall:{chosen.stall_polls}")
     if chosen.progress_backwards:
         parts.append("progress_backwards")
+    if chosen.media_expires_after is not None:
+        parts.append(f"media_expires_after:{chosen.media_expires_after:g}s")
     if latency > 0:
         parts.append(f"latency:{latency:.3f}s")
     return ",".join(parts) or None

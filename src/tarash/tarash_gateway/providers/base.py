@@ -251,6 +251,8 @@ def _send(protocol: ProviderProtocol, call: Call, request: httpx.Request, phase:
     except (exc.TimeoutError, exc.HTTPConnectionError) as error:
         if phase == "submit" and not isinstance(error.__cause__, _NEVER_SENT):
             exc.mark_submit_unknown(error)
+        if error.raw_response is None:  # the phase it failed at, for its origin (as HTTP answers have)
+            error.raw_response = {"phase": phase}
         raise
     if response.status_code >= 400:
         raise protocol.error(call, response, phase)

@@ -15,6 +15,10 @@ request carries its own timeout, cut to the call's deadline, and the
 `Accept`, `Accept-Encoding`): requests are built as `httpx.Request` objects, which
 skip a client's own defaults, and some API fronts refuse a request without a user agent.
 Transport failures are mapped to the gateway's exceptions here, at one boundary.
+
+An answer replayed by vcrpy through our `SQLitePersister` carries its mark
+(`cassettes.persister.REPLAY_HEADER`): `Send` takes it off (the provider never sent
+it) and notes it for `noting_replays`, so the call reports a replay.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import contextlib
 import functools
 import ssl
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -37,12 +41,36 @@ from ..cassettes.http.hook import own_client
 from ..exceptions import HTTPConnectionError, TimeoutError
 from ..flow import Effect
 
-__all__ = ["Send", "async_call_client", "default_headers", "sync_client"]
+__all__ = ["Send", "async_call_client", "default_headers", "noting_replays", "sync_client"]
 
 _sync: httpx.Client | None = None
 _lock = threading.Lock()
 _LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16)
 _call_client: ContextVar[httpx.AsyncClient | None] = ContextVar("tarash_call_client", default=None)
+_replays: ContextVar[list[str] | None] = ContextVar("tarash_http_replays", default=None)
+#: `cassettes.persister.REPLAY_HEADER` (spelled out: that module loads the cassette store)
+_REPLAY_HEADER = "x-tarash-replay"
+
+
+@contextlib.contextmanager
+def noting_replays() -> Iterator[list[str]]:
+    """Collect, in order, the replay marks of the answers `Send` gets inside the block."""
+    marks: list[str] = []
+    token = _replays.set(marks)
+    try:
+        yield marks
+    finally:
+        _replays.reset(token)
+
+
+def _noted(response: httpx.Response) -> httpx.Response:
+    mark = response.headers.get(_REPLAY_HEADER)
+    if mark is not None:
+        del response.headers[_REPLAY_HEADER]
+        marks = _replays.get()
+        if marks is not None:
+            marks.append(mark)
+    return response
 
 
 @functools.cache
@@ -113,7 +141,7 @@ class Send(Effect):
         try:
             response = sync_client().send(self.request)
             response.read()
-            return response
+            return _noted(response)
         except httpx.HTTPError as error:
             raise self._mapped(error) from error
 
@@ -125,7 +153,7 @@ class Send(Effect):
         try:
             response = await client.send(self.request)
             await response.aread()
-            return response
+            return _noted(response)
         except httpx.HTTPError as error:
             raise self._mapped(error) from error
 

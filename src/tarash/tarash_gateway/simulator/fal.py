@@ -16,6 +16,10 @@ Routes, below the prefix:
   fal-client's `run` calls): the job runs to its end at once and the answer is its
   output, as `GET .../requests/{id}` would give it.
 
+Phase faults: a 429 or 503 on a status poll or on the result fetch (`phase="result"`),
+a dropped connection, a forgotten job (404 `Request not found`), `COMPLETED` with an
+`error` (`completed_with_error`); an expired media URL answers 404.
+
 Scenarios (`Scenario.submit_error`) answer the submit with: validation 422 `detail[]`,
 moderation 422 `content_policy_violation`, auth 401, rate_limit 429 (+ `Retry-After`
 when the scenario has one; fal documents none), server_error 503
@@ -90,13 +94,13 @@ class FalSimulator(SimulatedProvider):
         return SimResponse(404, {"detail": f"no route for {request.method} {request.path}"})
 
     # -- routes --------------------------------------------------------------------------
-    def _submit(self, model: str, request: SimRequest) -> SimResponse:
+    def _submit(self, model: str, request: SimRequest, *, synchronous: bool = False) -> SimResponse:
         try:
             payload = request.json()
         except ValueError:
             return SimResponse(422, {"detail": [{"loc": ["body"], "msg": "invalid JSON", "type": "json_invalid"}]})
         payload = payload if isinstance(payload, dict) else {}
-        job = self.new_job(_kind(model), payload.get("prompt"), payload)
+        job = self.new_job(_kind(model), payload.get("prompt"), payload, synchronous=synchronous)
         failure = self._submit_failure(job)
         if failure is not None:
             return failure
@@ -114,11 +118,12 @@ class FalSimulator(SimulatedProvider):
         return SimResponse(200, body, self._latency(job))
 
     def _run(self, model: str, request: SimRequest) -> SimResponse:
-        submitted = self._submit(model, request)
+        submitted = self._submit(model, request, synchronous=True)
         if submitted.status != 200:
             return submitted
         job = self.sim.job(submitted.body["request_id"])
-        assert job is not None  # just made
+        if job is None:  # lost at once (`job_lost` with no good poll)
+            return SimResponse(404, {"detail": "Request not found"})
         while not job.finished and not job.scenario.stuck:
             job.advance()
         return self._result(job)
@@ -135,14 +140,19 @@ class FalSimulator(SimulatedProvider):
             return SimResponse(422, {"detail": [{**_MODERATION_DETAIL, "input": "…"}]}, headers)
         if kind == "auth":
             return SimResponse(401, {"detail": "Invalid API key"}, headers)
-        if kind == "rate_limit":
-            if job.scenario.retry_after is not None:
-                headers["retry-after"] = f"{job.scenario.retry_after:g}"
-            return SimResponse(429, {"detail": "Concurrent request limit reached"}, headers)
+        answer = self.rate_limited(job.scenario.retry_after) if kind == "rate_limit" else self.server_error()
+        answer.headers.update(headers)
+        return answer
+
+    def rate_limited(self, retry_after: float | None) -> SimResponse:
+        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
+        return SimResponse(429, {"detail": "Concurrent request limit reached"}, headers)
+
+    def server_error(self) -> SimResponse:
         return SimResponse(
             503,
             {"detail": "Runner scheduling failure", "error_type": "runner_scheduling_failure"},
-            {**headers, "x-fal-error-type": "runner_scheduling_failure"},
+            {"x-fal-error-type": "runner_scheduling_failure"},
         )
 
     def _status(self, job: Job, request: SimRequest) -> SimResponse:
@@ -170,6 +180,7 @@ class FalSimulator(SimulatedProvider):
 
     def _result(self, job: Job) -> SimResponse:
         headers = self._latency(job)
+        job.fault_at("result", before=job.state == "completed")
         state = job.state
         if state == "failed" and job.scenario.job_error == "moderation":
             return SimResponse(422, {"detail": [{**_MODERATION_DETAIL, "input": "…"}]}, headers)
@@ -183,12 +194,12 @@ class FalSimulator(SimulatedProvider):
         if job.kind == "video":
             seconds = "".join(ch for ch in str(payload.get("duration") or "") if ch.isdigit() or ch == ".")
             item = match_video(payload.get("aspect_ratio"), payload.get("resolution"), float(seconds or 0) or None)
-            url = self.stock_url(item.file)
+            url = self.stock_url(item.file, job)
             video = {"url": url, "content_type": "video/mp4", "file_name": url.rsplit("/", 1)[-1]}
             return SimResponse(200, {"video": video, "seed": payload.get("seed", 1)}, headers)
         width, height = self._image_size(payload)
         stock = match_image(f"{width}x{height}", None)
-        url = self.stock_url(stock.file)
+        url = self.stock_url(stock.file, job)
         count = int(payload.get("num_images") or 1)
         image = {"url": url, "width": stock.width, "height": stock.height, "content_type": stock.content_type}
         body = {"images": [image] * count, "seed": payload.get("seed", 1), "has_nsfw_concepts": [False] * count,
@@ -212,7 +223,7 @@ class FalSimulator(SimulatedProvider):
     @staticmethod
     def _logs(job: Job) -> list[dict[str, Any]]:
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-        steps = max(job.polls - job.scenario.queue_polls + 1, 0)
+        steps = max(job.polls - job.scenario.queue_polls - job.scenario.stall_polls + 1, 0)
         return [{"message": f"step {i}", "level": "INFO", "source": "user", "timestamp": now}
                 for i in range(1, steps + 1)]
 

@@ -27,6 +27,10 @@ and its default `api_version`:
   `raiFilteredReason` entries; Gemini answers `promptFeedback.blockReason` (at
   submit) or `finishReason: IMAGE_SAFETY` (`fail_after_polls` + `moderation`).
 
+Phase faults: a 429 (`RetryInfo`) or 500 on an operation poll or on the file download
+(`phase="result"`), a dropped connection, a forgotten operation (404); an expired
+media URL answers 403 (signed storage URLs).
+
 Auth: the Gemini API needs `x-goog-api-key` (or `?key=`): missing -> 403
 `PERMISSION_DENIED`; the key `invalid` -> 400 `API_KEY_INVALID`. Vertex needs
 `Authorization: Bearer` (missing -> 401 `UNAUTHENTICATED`). Scenario errors use
@@ -210,8 +214,9 @@ class GoogleSimulator(SimulatedProvider):
         job = self._job(job_id)
         if job is None or job.state != "completed":
             return _error(404, f"File {job_id} not found")
+        job.fault_at("result")
         stock = self._stock(job)
-        return SimResponse(302, None, {"location": self.stock_url(stock.file), **self._latency(job)})
+        return SimResponse(302, None, {"location": self.stock_url(stock.file, job), **self._latency(job)})
 
     @staticmethod
     def _stock(job: Job) -> Any:
@@ -232,7 +237,7 @@ class GoogleSimulator(SimulatedProvider):
             image_config = (body.get("generationConfig") or {}).get("imageConfig") or {}
             aspect, count = image_config.get("aspectRatio"), 1
         payload = {"model": route.group("model"), "vertex": vertex, "verb": verb, "aspect_ratio": aspect, "body": body}
-        job = self.new_job("image", prompt, payload)
+        job = self.new_job("image", prompt, payload, synchronous=True)
         scenario = job.scenario
         moderated = scenario.submit_error == "moderation" or (
             scenario.fail_after_polls is not None and scenario.job_error == "moderation"
@@ -299,12 +304,17 @@ class GoogleSimulator(SimulatedProvider):
                 else _error(403, "The caller does not have permission.")
             )
         elif failure == "rate_limit":
-            details = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                        "violations": [{"quotaId": "GenerateRequestsPerMinutePerProjectPerModel"}]}]
-            if job.scenario.retry_after is not None:
-                details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                                "retryDelay": f"{job.scenario.retry_after:g}s"})
-            response = _error(429, "Resource has been exhausted (e.g. check quota).", details)
+            response = self.rate_limited(job.scenario.retry_after)
         else:
-            response = _error(500, "Internal error encountered.")
+            response = self.server_error()
         return self._with_latency(job, response)
+
+    def rate_limited(self, retry_after: float | None) -> SimResponse:
+        details = [{"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [{"quotaId": "GenerateRequestsPerMinutePerProjectPerModel"}]}]
+        if retry_after is not None:
+            details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_after:g}s"})
+        return _error(429, "Resource has been exhausted (e.g. check quota).", details)
+
+    def server_error(self) -> SimResponse:
+        return _error(500, "Internal error encountered.")

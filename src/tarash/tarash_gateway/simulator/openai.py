@@ -28,6 +28,11 @@ Routes (below the mount):
   (advances the job; sends `openai-poll-after-ms`), `GET /videos/{id}/content`
   (the stock MP4 matching the size), `DELETE /videos/{id}` (marks the job cancelled).
 
+Phase faults: a 429 or 500 on a video poll or on `/content` (`phase="result"`), a
+dropped connection, a forgotten video (404 `No video found`); past
+`media_expires_after` (counted from the status that first said `completed`),
+`/content` and media URLs answer 404.
+
 Scenarios: `submit_error` answers the submit with OpenAI's error envelope (400
 `invalid_value`, 400 `moderation_blocked`, 401 `invalid_api_key`, 429
 `rate_limit_exceeded` with `retry-after` when `retry_after` is set, 500). A
@@ -173,7 +178,7 @@ class OpenAISimulator(SimulatedProvider):
             "fields": sorted(fields),
             **auth,
         }
-        job = self.new_job("image", prompt, summary)
+        job = self.new_job("image", prompt, summary, synchronous=True)
         early = self._submit_error(job)
         if early is not None:
             return early
@@ -265,10 +270,16 @@ class OpenAISimulator(SimulatedProvider):
 
     def _status(self, job: Job) -> SimResponse:
         job.advance()
+        if job.state == "completed" and job.media_issued is None:
+            job.media_issued = time.monotonic()  # the content "URL" is handed out now
         headers = {"openai-poll-after-ms": str(self.poll_after_ms), **self._latency(job)}
         return SimResponse(200, self._video(job), headers)
 
     def _content(self, job: Job) -> SimResponse:
+        job.fault_at("result", before=job.state == "completed")
+        expires = job.scenario.media_expires_after
+        if expires is not None and time.monotonic() - (job.media_issued or time.monotonic()) >= expires:
+            return _error(404, f"The content of video {job.id} has expired.", "invalid_request_error", None)
         if job.state != "completed":
             return _error(404, f"Video {job.id} is not ready (status {job.state}).", "invalid_request_error", None)
         payload = job.payload or {}
@@ -336,10 +347,17 @@ class OpenAISimulator(SimulatedProvider):
         elif failure == "auth":
             response = _error(401, "Incorrect API key provided: sk-****.", "invalid_request_error", "invalid_api_key")
         elif failure == "rate_limit":
-            response = _error(429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded")
-            if job.scenario.retry_after is not None:
-                response.headers["retry-after"] = f"{job.scenario.retry_after:g}"
+            response = self.rate_limited(job.scenario.retry_after)
         else:
-            response = _error(500, "The server had an error while processing your request.", "server_error", None)
+            response = self.server_error()
         response.headers.update(self._latency(job))
         return response
+
+    def rate_limited(self, retry_after: float | None) -> SimResponse:
+        response = _error(429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded")
+        if retry_after is not None:
+            response.headers["retry-after"] = f"{retry_after:g}"
+        return response
+
+    def server_error(self) -> SimResponse:
+        return _error(500, "The server had an error while processing your request.", "server_error", None)

@@ -27,6 +27,10 @@ it then is: `succeeded` with its output, or still `starting`/`processing` (a
 Output URLs are on the listener the request came through: over the TLS listener they
 are `https://`, which the replicate SDK turns into `FileOutput` objects.
 
+Phase faults: a 429 or 500 on a prediction poll, a dropped connection, a forgotten
+prediction (404); Replicate has no result fetch (the output is on the prediction). An
+expired output URL answers 404.
+
 Scenarios answer the submit with: validation 422 (problem details + `invalid_fields`),
 auth 401 (`Unauthenticated`, as recorded from the real API), rate_limit 429 (+
 `Retry-After` when the scenario has one), server_error 500. `moderation` at submit is
@@ -128,13 +132,10 @@ class ReplicateSimulator(SimulatedProvider):
                                  invalid_fields=[{"type": "enum", "field": "input.duration", "description": detail}])
         if failure == "auth":
             return self._problem(401, "Unauthenticated", "You did not pass a valid authentication token", headers)
-        if failure == "rate_limit":
-            if job.scenario.retry_after is not None:
-                headers["retry-after"] = f"{job.scenario.retry_after:g}"
-            return self._problem(429, "Too Many Requests",
-                                 "Request was throttled. Your rate limit resets in ~30s.", headers)
-        if failure == "server_error":
-            return self._problem(500, "Internal Server Error", "Something went wrong on our side.", headers)
+        if failure in ("rate_limit", "server_error"):
+            answer = self.rate_limited(job.scenario.retry_after) if failure == "rate_limit" else self.server_error()
+            answer.headers.update(headers)
+            return answer
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         self._meta[job.id] = {"model": model or "unknown/pinned", "version": version or "hidden", "created_at": now}
         if failure != "moderation":
@@ -143,6 +144,13 @@ class ReplicateSimulator(SimulatedProvider):
         if failure == "moderation":
             prediction.update(status="failed", error=_E005)
         return SimResponse(201, prediction, {**headers, "ratelimit-remaining": "599", "ratelimit-reset": "1"})
+
+    def rate_limited(self, retry_after: float | None) -> SimResponse:
+        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
+        return self._problem(429, "Too Many Requests", "Request was throttled. Your rate limit resets in ~30s.", headers)
+
+    def server_error(self) -> SimResponse:
+        return self._problem(500, "Internal Server Error", "Something went wrong on our side.")
 
     def _wait(self, job: Job, request: SimRequest) -> None:
         """Block a `Prefer: wait` submit until the job finishes or the wait runs out."""
@@ -210,11 +218,11 @@ class ReplicateSimulator(SimulatedProvider):
         if job.kind == "video":
             seconds = payload.get("duration") or (payload.get("num_frames") or 0) / 24 or None
             item = match_video(payload.get("aspect_ratio"), payload.get("resolution"), seconds)
-            return self.stock_url(item.file)
+            return self.stock_url(item.file, job)
         size = f"{payload['width']}x{payload['height']}" if payload.get("width") and payload.get("height") else None
         aspect = payload.get("aspect_ratio") if ":" in str(payload.get("aspect_ratio", "")) else None
         stock = match_image(size, aspect)
-        return [self.stock_url(stock.file)] * int(payload.get("num_outputs") or 1)
+        return [self.stock_url(stock.file, job)] * int(payload.get("num_outputs") or 1)
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod

@@ -5,6 +5,9 @@ Routes: `POST /v1/{text_to_video,image_to_video,video_to_video,text_to_image}` -
 `GET /v1/tasks/{id}` -> the task (advances the job one step); `DELETE
 /v1/tasks/{id}` -> 204 (the task then reads `CANCELLED`).
 
+Phase faults: a 429 or 500 on a task poll, a dropped connection, a forgotten task
+(404); an expired output URL answers 403 (Runway's URLs are signed and expire).
+
 Like Runway, a request without `X-Runway-Version` or with snake_case body keys is a
 400 with zod-style `issues`, and one without a bearer token is a 401. Scenarios:
 
@@ -87,13 +90,18 @@ class RunwaySimulator(SimulatedProvider):
             return SimResponse(400, body_out, headers)
         if failure == "auth":
             return SimResponse(401, {"error": "Invalid API key"}, headers)
-        if failure == "rate_limit":
-            if job.scenario.retry_after is not None:
-                headers["retry-after"] = f"{job.scenario.retry_after:g}"
-            return SimResponse(429, {"error": "You have exceeded the rate limit"}, headers)
-        if failure == "server_error":
-            return SimResponse(500, {"error": "Internal server error"}, headers)
+        if failure in ("rate_limit", "server_error"):
+            answer = self.rate_limited(job.scenario.retry_after) if failure == "rate_limit" else self.server_error()
+            answer.headers.update(headers)
+            return answer
         return SimResponse(200, {"id": job.id}, headers)
+
+    def rate_limited(self, retry_after: float | None) -> SimResponse:
+        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
+        return SimResponse(429, {"error": "You have exceeded the rate limit"}, headers)
+
+    def server_error(self) -> SimResponse:
+        return SimResponse(500, {"error": "Internal server error"})
 
     def _task(self, job: Job) -> SimResponse:
         job.advance()

@@ -11,6 +11,9 @@ its routes live in a `SimulatedProvider` of its own module. Bound to
 127.0.0.1 only, on a free port; stops on `stop()`/exit, and by itself after
 `max_lifetime` seconds so a forgotten simulator never outlives a test run for long.
 
+Scenarios script each job (`scenario`); `capacity=` gives providers a concurrency
+and a rate limit, answered each provider's own way (`capacity`).
+
 With `tls=` a second listener serves the same providers over HTTPS
 (`sim.base_url("fal", tls=True)`), for the vendor SDKs that insist on `https://`;
 answers name URLs on the listener the request came through.
@@ -22,6 +25,7 @@ import itertools
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections import deque
 from contextvars import ContextVar
@@ -29,14 +33,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..mock.faults import QUEUEING_PROVIDERS
 from ..mock.stock import STOCK_DIR
-from .base import Job, SimRequest, SimResponse, SimulatedProvider
+from .base import Job, SimFault, SimRequest, SimResponse, SimulatedProvider
+from .capacity import Capacity, RateWindow
 from .providers import all_providers
 from .scenario import NAMED, Scenario, scenario_from_prompt
 from .tls import SimulatorTLS
 from .wire import Listener
 
-__all__ = ["Job", "ProviderSimulator", "SimRequest", "SimResponse", "SimulatedProvider"]
+__all__ = ["Capacity", "Job", "ProviderSimulator", "SimFault", "SimRequest", "SimResponse", "SimulatedProvider"]
 
 _origin: ContextVar[str | None] = ContextVar("tarash_simulator_origin", default=None)
 
@@ -53,6 +59,7 @@ class ProviderSimulator:
             on stop). `ca_file` names the bundle clients trust via `SSL_CERT_FILE`.
         tls_port: port of the TLS listener (0 picks a free one).
         keep_received: how many received requests `received` keeps.
+        capacity: per provider name, its `Capacity` (concurrency and rate limit).
 
     Example:
         ```python
@@ -63,7 +70,8 @@ class ProviderSimulator:
     """
 
     def __init__(self, default: Scenario | None = None, *, max_lifetime: float = 900.0, port: int = 0,
-                 tls: SimulatorTLS | bool = False, tls_port: int = 0, keep_received: int = 1000) -> None:
+                 tls: SimulatorTLS | bool = False, tls_port: int = 0, keep_received: int = 1000,
+                 capacity: dict[str, Capacity] | None = None) -> None:
         self.default = default or Scenario()
         self.max_lifetime = max_lifetime
         self._port = port
@@ -81,6 +89,10 @@ class ProviderSimulator:
         #: the latest requests as received, headers and body included (for wire checks).
         self.received: deque[tuple[str, SimRequest]] = deque(maxlen=keep_received)
         self._counter = itertools.count(1)
+        self._capacity: dict[str, Capacity] = {}
+        self._windows: dict[str, RateWindow] = {}
+        for provider, limits in (capacity or {}).items():
+            self.set_capacity(provider, limits)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> ProviderSimulator:
@@ -167,15 +179,65 @@ class ProviderSimulator:
         with self._lock:
             return self._queue.popleft() if self._queue else self.default
 
-    def new_job(self, provider: str, kind: str, prompt: str | None, payload: Any = None) -> Job:
-        job = Job(id=f"sim{next(self._counter):05d}{uuid.uuid4().hex[:12]}", provider=provider, kind=kind,
-                  scenario=self.next_scenario(prompt), payload=payload)
+    def set_capacity(self, provider: str, capacity: Capacity | None) -> None:
+        """Give `provider` a capacity (`None` removes it); applies to the next submits."""
+        known = sorted(cls.name for cls in all_providers())
+        if provider not in known:
+            raise KeyError(f"the simulator does not speak {provider!r}; it speaks {', '.join(known)}")
+        if capacity is not None and not isinstance(capacity, Capacity):
+            raise TypeError(f"capacity for {provider!r} is a Capacity(...) or None, got {type(capacity).__name__}")
         with self._lock:
+            if capacity is None:
+                self._capacity.pop(provider, None)
+                self._windows.pop(provider, None)
+                return
+            self._capacity[provider] = capacity
+            if capacity.rate_limit_per_minute is not None:
+                self._windows[provider] = RateWindow(capacity.rate_limit_per_minute)
+            else:
+                self._windows.pop(provider, None)
+
+    def new_job(self, provider: str, kind: str, prompt: str | None, payload: Any = None, *,
+                synchronous: bool = False) -> Job:
+        """A new job; raises `SimFault` (a 429) when the provider's capacity refuses it."""
+        job = Job(id=f"sim{next(self._counter):05d}{uuid.uuid4().hex[:12]}", provider=provider, kind=kind,
+                  scenario=self.next_scenario(prompt), payload=payload, synchronous=synchronous)
+        limits = self._capacity.get(provider)
+        window = self._windows.get(provider)
+        if window is not None:
+            wait = window.take()
+            if wait is not None:
+                raise SimFault("rate_limit", None, wait)
+        with self._lock:
+            if limits is not None and limits.max_concurrency is not None and not synchronous:
+                running = sum(1 for j in self._jobs.values() if self._occupies(j, provider))
+                if running >= limits.max_concurrency:
+                    if provider not in QUEUEING_PROVIDERS:
+                        raise SimFault("rate_limit", None, limits.retry_after)
+                    job.held, job.admit = True, self._may_run
+                    job.held_ahead = sum(1 for j in self._jobs.values() if j.provider == provider and j.held)
             self._jobs[job.id] = job
         return job
 
+    @staticmethod
+    def _occupies(job: Job, provider: str) -> bool:
+        return job.provider == provider and not job.synchronous and not job.held and not job.finished
+
+    def _may_run(self, job: Job) -> bool:
+        """Whether a held job gets its slot now: a slot is free and no older job waits."""
+        limits = self._capacity.get(job.provider)
+        with self._lock:
+            held = [j for j in self._jobs.values() if j.provider == job.provider and j.held]
+            job.held_ahead = held.index(job) if job in held else 0
+            if limits is None or limits.max_concurrency is None:
+                return True
+            running = sum(1 for j in self._jobs.values() if self._occupies(j, job.provider))
+            return job.held_ahead == 0 and running < limits.max_concurrency
+
     def job(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+        """The job of that id; `None` when there is none, or the provider lost it (`job_lost`)."""
+        job = self._jobs.get(job_id)
+        return None if job is None or job.lost else job
 
     @property
     def jobs(self) -> list[Job]:
@@ -201,7 +263,7 @@ class ProviderSimulator:
         segments = parts.path.lstrip("/").split("/", 1)
         prefix, rest = segments[0], "/" + (segments[1] if len(segments) > 1 else "")
         if prefix == "media" and method == "GET":
-            return _serve_media(rest)
+            return self._media(rest, parse_qs(parts.query))
         provider = self._providers.get(prefix)
         if provider is None:
             return SimResponse(404, {"detail": f"no simulated provider at /{prefix}"})
@@ -209,7 +271,25 @@ class ProviderSimulator:
         with self._lock:
             self.requests.append((prefix, method, rest))
             self.received.append((prefix, request))
-        return provider.handle(request)
+        try:
+            return provider.handle(request)
+        except SimFault as fault:
+            return provider.fault_answer(fault)
+
+    def _media(self, rest: str, query: dict[str, list[str]]) -> SimResponse:
+        """A stock file; for a job's media URL (`?job=`), its media fault or expiry first."""
+        job = self._jobs.get((query.get("job") or [""])[0])
+        if job is not None:
+            provider = self._providers.get(job.provider) or SimulatedProvider(self)
+            expires = job.scenario.media_expires_after
+            if expires is not None and time.monotonic() - (job.media_issued or time.monotonic()) >= expires:
+                status = provider.media_expired_status
+                return SimResponse(status, {"detail": f"the media of {job.id} has expired"})
+            try:
+                job.fault_at("media")
+            except SimFault as fault:
+                return provider.fault_answer(fault)
+        return _serve_media(rest)
 
 
 def _serve_media(rest: str) -> SimResponse:

@@ -79,8 +79,15 @@ class StabilitySimulator(SimulatedProvider):
         fields, files = parsed
         payload: dict[str, Any] = {"endpoint": route.group(1), **fields}
         payload.update({name: f"<{len(data)} bytes>" for name, data in files.items()})
-        job = self.new_job("image", fields.get("prompt"), payload)
+        job = self.new_job("image", fields.get("prompt"), payload, synchronous=True)
         return self._answer(job, fields, request.headers.get("accept", ""))
+
+    def rate_limited(self, retry_after: float | None) -> SimResponse:
+        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
+        return _error(429, "rate_limit_exceeded", "You have exceeded the rate limit of 150 requests in 10 s", "", headers)
+
+    def server_error(self) -> SimResponse:
+        return _error(500, "internal_error", "An unexpected server error occurred.", "", {})
 
     def _answer(self, job: Job, fields: dict[str, str], accept: str) -> SimResponse:
         scenario = job.scenario

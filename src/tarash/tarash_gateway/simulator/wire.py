@@ -103,6 +103,9 @@ def _handler_for(dispatch: Dispatch, listener: Listener) -> type[BaseHTTPRequest
                 response = dispatch(self.command, self.path, headers, body, listener.url)
             except Exception as error:  # a simulator bug answers 500 rather than hanging the client
                 response = SimResponse(500, {"detail": f"simulator error: {error!r}"})
+            if response.drop:  # a connection dropped mid-request: close it without a word
+                self.close_connection = True
+                return
             delay = float(response.headers.pop("x-sim-latency", 0) or 0)
             if delay > 0:
                 time.sleep(delay)

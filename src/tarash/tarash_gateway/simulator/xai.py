@@ -13,6 +13,9 @@ Routes:
 There is no cancel route (xAI has none): `DELETE` answers 405. A request without a
 bearer token gets xAI's answer to a bad key: 400 "Incorrect API key provided".
 
+Phase faults: a 429 or 500 on a video poll, a dropped connection, a forgotten request
+(404); an expired video URL answers 404.
+
 Scenarios: `submit_error` validation -> 422; moderation -> 400 whose error says the
 content was rejected by moderation; auth -> 401; rate_limit -> 429 with gRPC's
 "Some resource has been exhausted" code (`Retry-After` when the scenario has one);
@@ -71,7 +74,8 @@ class XAISimulator(SimulatedProvider):
             return _error(400, "Client specified an invalid argument", "Body is not valid JSON", {})
         if not isinstance(body, dict):
             return _error(422, "Unprocessable entity", "Body must be a JSON object", {})
-        job = self.new_job("image" if kind == "images" else "video", body.get("prompt"), {"action": action, **body})
+        job = self.new_job("image" if kind == "images" else "video", body.get("prompt"), {"action": action, **body},
+                           synchronous=kind == "images")
         scenario = job.scenario
         headers = {"x-request-id": job.id, "x-sim-latency": str(scenario.latency)}
         failure = scenario.submit_error
@@ -82,15 +86,20 @@ class XAISimulator(SimulatedProvider):
                           "Generated content was rejected by content moderation.", headers)
         if failure == "auth":
             return _error(401, "Unauthenticated", "The API key is not valid", headers)
-        if failure == "rate_limit":
-            if scenario.retry_after is not None:
-                headers["retry-after"] = f"{scenario.retry_after:g}"
-            return _error(429, "Some resource has been exhausted", "Too many requests: rate limit reached", headers)
-        if failure == "server_error":
-            return _error(500, "Internal error", "The service failed; try again later", headers)
+        if failure in ("rate_limit", "server_error"):
+            answer = self.rate_limited(scenario.retry_after) if failure == "rate_limit" else self.server_error()
+            answer.headers.update(headers)
+            return answer
         if kind == "videos":
             return SimResponse(200, {"request_id": job.id}, headers)
         return self._images(job, body, headers)
+
+    def rate_limited(self, retry_after: float | None) -> SimResponse:
+        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
+        return _error(429, "Some resource has been exhausted", "Too many requests: rate limit reached", headers)
+
+    def server_error(self) -> SimResponse:
+        return _error(500, "Internal error", "The service failed; try again later", {})
 
     def _images(self, job: Job, body: dict[str, Any], headers: dict[str, str]) -> SimResponse:
         scenario = job.scenario
@@ -106,7 +115,7 @@ class XAISimulator(SimulatedProvider):
             if body.get("response_format") == "b64_json":
                 item["b64_json"] = base64.b64encode((STOCK_DIR / stock.file).read_bytes()).decode("ascii")
             else:
-                item["url"] = self.stock_url(stock.file)
+                item["url"] = self.stock_url(stock.file, job)
             items.append(item)
         return SimResponse(200, {"data": items, "usage": {"cost_in_usd_ticks": 200000000}}, headers)
 
