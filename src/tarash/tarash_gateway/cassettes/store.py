@@ -771,3 +771,17 @@ class CassetteStore:
                 self._put_blob(db, blob)
             exchange_id = db.table("http_exchanges").insert({**row, "seq": seq}).last_pk
         return int(exchange_id), int(seq)  # type: ignore[arg-type]
+
+    def exchanges(self) -> list[dict[str, Any]]:
+        """Every exchange, in recorded order (none in an older schema)."""
+        return self.query("SELECT * FROM http_exchanges ORDER BY id") if self.holds_exchanges else []
+
+    def delete_exchanges(self, ids: list[int]) -> int:
+        with self.transaction("deleting HTTP exchanges") as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                db.execute(f"DELETE FROM http_exchanges WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        return len(ids)
+
+    def recorded_durations(self) -> list[dict[str, Any]]:
+        return self.query("SELECT provider, model, duration FROM recordings WHERE duration > 0")
