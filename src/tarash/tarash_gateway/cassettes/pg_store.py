@@ -270,14 +270,29 @@ class PgCassetteStore(PgExchanges):
     def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
 
-        with self._guard("reading"), self._conn().cursor(row_factory=dict_row) as cur:
-            cur.execute(sql, params)
-            return list(cur.fetchall())
+        def fetch(conn: Any) -> list[dict[str, Any]]:
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(sql, params)
+                return list(cur.fetchall())
+
+        with self._guard("reading"):
+            return self._read(fetch)  # type: ignore[no-any-return]
 
     def _one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
         with self._guard("reading"):
-            row = self._conn().execute(sql, params).fetchone()
+            row = self._read(lambda conn: conn.execute(sql, params).fetchone())
         return None if row is None else row[0]
+
+    def _read(self, query: Any) -> Any:
+        """Run a read; once more on a new connection when the one it used was lost (the
+        server restarted, or dropped an idle connection): a read changes nothing."""
+        conn = self._conn()
+        try:
+            return query(conn)
+        except _driver().OperationalError:
+            if not conn.broken:
+                raise
+        return query(self._conn())
 
     @contextlib.contextmanager
     def _transaction(self, doing: str) -> Iterator[Any]:
