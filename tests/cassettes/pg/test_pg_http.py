@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from tarash.tarash_gateway import generate_video, use_cassette
-from tarash.tarash_gateway.cassettes import AsyncCassetteTransport, CassetteTransport
+from tarash.tarash_gateway.cassettes import AsyncCassetteTransport, CassetteStore, CassetteTransport
 from tarash.tarash_gateway.cassettes.pg_store import PgCassetteStore
 from tarash.tarash_gateway.cassettes.store import BlobSource
+from tarash.tarash_gateway.cli import main
 from tarash.tarash_gateway.exceptions import RecordingNotFoundError
 
 from ..conftest import config, request
@@ -203,3 +206,36 @@ def test_a_database_of_the_older_schema_replays_as_it_is_and_is_upgraded_at_the_
         store.close()
     with pg_server.admin("tarash") as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchone()[0] == 2
+
+
+def test_push_and_pull_carry_http_exchanges_and_their_blobs_and_a_second_push_adds_nothing(pg_url, tmp_path):
+    run, back = tmp_path / "run.db", tmp_path / "back.db"
+    with ProviderServer() as provider, use_cassette(run, **LOCAL):
+        recorded = AppFace("sync", "httpx").run(provider.base)
+        base = provider.base
+    held = CassetteStore.open(run, create=False)
+    count = held.count_exchanges()
+    held.close()
+    runner = CliRunner()
+    first = runner.invoke(main, ["cassette", "push", str(run), pg_url])
+    second = runner.invoke(main, ["cassette", "push", str(run), pg_url])
+    assert first.exit_code == 0 and f"; {count} HTTP exchange(s) (0 already there)" in first.output, first.output
+    assert second.exit_code == 0 and f"; 0 HTTP exchange(s) ({count} already there)" in second.output
+    pulled = runner.invoke(main, ["cassette", "pull", pg_url, str(back)])
+    assert pulled.exit_code == 0 and f"; {count} HTTP exchange(s)" in pulled.output, pulled.output
+    with use_cassette(back, record_mode="none"):  # the provider is gone: media and all from the pulled file
+        replayed = AppFace("sync", "httpx").run(base)
+    assert replayed == _scrubbed(recorded) and bytes.fromhex(replayed["media"]) == MEDIA
+
+
+def test_pushing_a_file_with_a_damaged_exchange_is_a_one_line_error(pg_url, tmp_path):
+    run = tmp_path / "run.db"
+    with ProviderServer() as provider, use_cassette(run, **LOCAL):
+        AppFace("sync", "httpx").run(provider.base, fetch_media=False)
+    with sqlite3.connect(run) as conn:
+        conn.execute("UPDATE http_exchanges SET response_body = '../../etc/passwd' WHERE id = 1")
+    conn.close()
+    result = CliRunner().invoke(main, ["cassette", "push", str(run), pg_url])
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert result.exit_code == 1 and "Traceback" not in result.output and len(errors) == 1
+    assert "HTTP exchange #1" in errors[0] and "is not a sha256 digest" in errors[0]
