@@ -37,8 +37,9 @@ def _checked(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     for name in _TEXT:
         if not isinstance(row.get(name), str) or not row[name]:
             raise CassetteError(f"{where}: its {name} is missing or not text (damaged; run tarash cassette verify)")
-    if isinstance(row.get("status"), bool) or not isinstance(row.get("status"), int):
-        raise CassetteError(f"{where}: its status {row.get('status')!r} is not a number (damaged)")
+    for name in ("status", "seq"):
+        if isinstance(row.get(name), bool) or not isinstance(row.get(name), int):
+            raise CassetteError(f"{where}: its {name} {row.get(name)!r} is not a number (damaged)")
     try:
         headers = json.loads(row["headers"])
         json.loads(row["request"])
@@ -59,8 +60,11 @@ def exchange_rows(store: Store) -> list[dict[str, Any]]:
 
 
 def exchange_identity(row: dict[str, Any]) -> str:
-    """What makes two exchanges the same (as values: header spacing does not matter)."""
-    values = [row["key"], row["method"], row["url"], row["status"], json.loads(row["headers"]),
+    """What makes two exchanges the same (as values: header spacing does not matter); of a
+    stored row (headers as JSON text) or an export line (headers as a list)."""
+    headers = row["headers"]
+    values = [row["key"], row["method"], row["url"], row["status"],
+              json.loads(headers) if isinstance(headers, str) else headers,
               row.get("request_body"), row.get("response_body"), row["role"], bool(row.get("terminal"))]
     return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
