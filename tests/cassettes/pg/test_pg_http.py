@@ -239,3 +239,20 @@ def test_pushing_a_file_with_a_damaged_exchange_is_a_one_line_error(pg_url, tmp_
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert result.exit_code == 1 and "Traceback" not in result.output and len(errors) == 1
     assert "HTTP exchange #1" in errors[0] and "is not a sha256 digest" in errors[0]
+
+
+def test_verify_of_a_url_rehashes_the_bodies_of_http_exchanges(server, pg_server, pg_url):
+    with use_cassette(pg_url, **LOCAL):
+        AppFace("sync", "httpx").run(server.base, fetch_media=False)
+    ok = CliRunner().invoke(main, ["cassette", "verify", pg_url])
+    assert ok.exit_code == 0 and "http_exchanges" in ok.output, ok.output
+    # the result's body names this test's server port: no other cassette of the database shares it
+    chosen = "(SELECT response_body FROM http_exchanges WHERE role = 'result' ORDER BY id DESC LIMIT 1)"
+    with pg_server.admin("tarash") as conn:
+        kept = conn.execute(f"SELECT data FROM blob_chunks WHERE n = 0 AND hash = {chosen}").fetchone()[0]
+        conn.execute(f"UPDATE blob_chunks SET data = 'x' WHERE n = 0 AND hash = {chosen}")
+        try:
+            damaged = CliRunner().invoke(main, ["cassette", "verify", pg_url])
+        finally:
+            conn.execute(f"UPDATE blob_chunks SET data = %s WHERE n = 0 AND hash = {chosen}", (kept,))
+    assert damaged.exit_code == 1 and "does not hold the bytes its hash says" in damaged.output

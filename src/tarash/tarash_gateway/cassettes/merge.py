@@ -338,7 +338,7 @@ def _prompt(request: Any) -> str:
 
 
 def textconv_lines(store: CassetteStore) -> Iterator[str]:
-    """One stable line per recording (and per HTTP interaction), media by hash and size:
+    """One stable line per recording (and per HTTP interaction and exchange), media by hash and size:
     what `git diff` shows of a `.db` file."""
     sizes = {b["hash"]: b["size"] for b in store.blobs()}
     for r in sorted(store.recordings(), key=lambda r: (r["kind"], r["provider"], r["model"], r["key"], r["seq"])):
@@ -353,6 +353,9 @@ def textconv_lines(store: CassetteStore) -> Iterator[str]:
             yield f"  media {slot} sha256={m['hash'][:16]} size={sizes.get(m['hash'], '?')} {m['content_type']}"
     for h in sorted(store.http_interactions(), key=lambda h: (h["uri"], h["method"], h["fingerprint"])):
         yield f"http {h['method']} {h['uri']} recorded={h['recorded_at']}"
+    for x in sorted(exchange_rows(store), key=lambda x: (x["host"], x["path"] or "", x["method"], x["key"], x["seq"])):
+        yield (f"exchange {x['method']} {x['url']} {x['status']} {x['role']} seq={x['seq']} "
+               f"body={str(x['response_body'])[:16]} recorded={x['recorded_at']}")
 
 
 def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:

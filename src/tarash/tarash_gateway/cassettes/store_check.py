@@ -3,8 +3,8 @@ that are not a SQLite file (`tarash cassette show URL`, `verify URL`).
 
 The file has its own, deeper checks in `maintenance` (SQLite's page check among them);
 these ask only what every store answers: each recording readable, each key's `seq`
-dense, each blob a recording refers to present and holding the bytes of its hash
-(re-hashed as it streams).
+dense, each blob a recording or an HTTP exchange refers to present and holding the bytes
+of its hash (re-hashed as it streams).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from ..exceptions import CassetteError
+from .exchanges import exchange_rows
 from .maintenance import VerifyReport
 from .merge import _refs
 from .protocol import Store
@@ -51,6 +52,15 @@ def verify_store(store: Store) -> VerifyReport:
                 blobs.setdefault(digest, f"recording #{row['id']}")
         except (ValueError, CassetteError) as error:
             report.problems.append(f"recording #{row['id']}: not valid JSON ({error})")
+    try:
+        exchanges = exchange_rows(store)
+    except CassetteError as error:
+        report.problems.append(str(error))
+        exchanges = []
+    for x in exchanges:
+        for name in ("request_body", "response_body"):
+            if x[name] is not None:
+                blobs.setdefault(x[name], f"HTTP exchange #{x['id']}")
     for key, numbers in seqs.items():
         if sorted(numbers) != list(range(1, len(numbers) + 1)):
             report.notes.append(f"key {key[:12]}... has seqs {sorted(numbers)} (a recording was deleted)")
@@ -61,4 +71,6 @@ def verify_store(store: Store) -> VerifyReport:
         except CassetteError as error:
             report.problems.append(str(error))
     report.counts = {"recordings": len(rows), "blobs": len(blobs)}
+    if exchanges:
+        report.counts["http_exchanges"] = len(exchanges)
     return report
