@@ -256,3 +256,19 @@ def test_verify_of_a_url_rehashes_the_bodies_of_http_exchanges(server, pg_server
         finally:
             conn.execute(f"UPDATE blob_chunks SET data = %s WHERE n = 0 AND hash = {chosen}", (kept,))
     assert damaged.exit_code == 1 and "does not hold the bytes its hash says" in damaged.output
+
+
+def test_latency_as_recorded_reads_the_durations_of_a_postgresql_cassette(acme, pg_url):
+    from tarash.tarash_gateway.flow import run_sync
+    from tarash.tarash_gateway.mock.recorded import recorded_durations
+
+    with use_cassette(pg_url):
+        for prompt in ("one", "two", "three"):
+            generate_video(config(), request(prompt))
+    store = _store(pg_url)
+    try:
+        durations = sorted(r["duration"] for r in store.recordings())
+    finally:
+        store.close()
+    assert all(d > 0 for d in durations)
+    assert run_sync(recorded_durations(pg_url, config().provider, config().model)) == tuple(durations)
