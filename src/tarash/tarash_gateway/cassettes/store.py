@@ -421,7 +421,16 @@ class CassetteStore:
             app_id, version = self._header(db)
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
                 return  # the common case: both are set by one transaction, so both are current
-            self._refuse_foreign(db, app_id, version)  # before anything (WAL mode) is written to a file not ours
+            # Header and tables read in one snapshot: a writer creating the schema meanwhile
+            # must not make a half-seen file (no header yet, tables already) look foreign.
+            db.conn.execute("BEGIN")
+            try:
+                app_id, version = self._header(db)
+                self._refuse_foreign(db, app_id, version)  # before anything (WAL mode) is written to a file not ours
+            finally:
+                db.conn.execute("COMMIT")
+            if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
+                return
             if self.readonly:
                 create = False  # a read-only file is read as it is, or refused below
             if create:
