@@ -90,7 +90,7 @@ class PgExchanges:
             return []
         return self._rows(
             "SELECT id, method, url, request, recorded_at FROM http_exchanges WHERE cassette_id = %s AND host = %s "
-            "ORDER BY (path = %s) DESC, id DESC LIMIT %s", (self.cassette_id, host, path, limit))
+            "ORDER BY (path = %s) DESC NULLS LAST, id DESC LIMIT %s", (self.cassette_id, host, path, limit))
 
     def exchanges(self) -> list[dict[str, Any]]:
         if not self.holds_exchanges:
@@ -115,14 +115,14 @@ class PgExchanges:
             if replace_before is not None:
                 conn.execute("DELETE FROM http_exchanges WHERE cassette_id = %s AND key = %s AND recorded_ts < %s",
                              (cid, key, replace_before))
-            seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM http_exchanges WHERE cassette_id = %s "
-                               "AND key = %s", (cid, key)).fetchone()[0]
             for blob in in_hash_order(blobs):
                 self._put_blob(conn, blob)
-            exchange_id = conn.execute(
+            # the key's next seq, read by the insert itself (after the lock: no writer can take it meanwhile)
+            exchange_id, seq = conn.execute(
                 f"INSERT INTO http_exchanges (cassette_id, seq, {', '.join(columns)}) "
-                f"VALUES (%s, %s, {', '.join(['%s'] * len(columns))}) RETURNING id",
-                (cid, seq, *(_value(row, c) for c in columns))).fetchone()[0]
+                f"SELECT %s, coalesce(max(seq), 0) + 1, {', '.join(['%s'] * len(columns))} FROM http_exchanges "
+                "WHERE cassette_id = %s AND key = %s RETURNING id, seq",
+                (cid, *(_value(row, c) for c in columns), cid, key)).fetchone()
         return int(exchange_id), int(seq)
 
     def delete_exchanges(self, ids: list[int]) -> int:
