@@ -200,3 +200,25 @@ def test_connections_of_finished_worker_threads_are_closed(db, acme):
 
     store = shared_session(str(db)).store
     assert store is not None and len(store._conns) <= 3  # not one per thread ever used
+
+
+def test_a_cassette_another_writer_creates_while_it_is_checked_is_not_taken_for_a_foreign_file(tmp_path, monkeypatch):
+    # The race, made certain: this store reads the new file's header (empty), then another
+    # writer creates the schema and commits, then this store looks at the tables.
+    file = tmp_path / "new.db"
+    real = CassetteStore._header
+    raced: list[bool] = []
+
+    def header_then_another_writer(self, db):
+        found = real(self, db)
+        if not raced:
+            raced.append(True)
+            CassetteStore.open(file, create=True).close()
+        return found
+
+    monkeypatch.setattr(CassetteStore, "_header", header_then_another_writer)
+    store = CassetteStore.open(file, create=True)
+    try:
+        assert raced and store.version == SCHEMA_VERSION
+    finally:
+        store.close()

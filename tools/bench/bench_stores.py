@@ -18,6 +18,10 @@ provider that answers at once, so the figures are the store's cost plus the stac
 3. Haystack (`--haystack` M): 100 real recordings among M in one cassette (the rest
    bulk-inserted), replayed in a fresh session; median per replayed call. Goal < 2 ms
    at 100,000.
+4. HTTP level (`--requests` N): N distinct GETs of a plain `httpx.Client` to a loopback
+   `http.server`, sent live without a cassette, then recorded into a new cassette of
+   each store, the server stopped, and replayed in shuffled order; median per request
+   (the client's own cost included).
 """
 
 from __future__ import annotations
@@ -179,12 +183,71 @@ def haystack(cassette: str, m: int, *, pg: bool) -> dict[str, float]:
     return {"replay_ms": statistics.median(timings) * 1e3, "p95_ms": sorted(timings)[94] * 1e3}
 
 
+def _http_server():  # noqa: ANN202
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out at once: no delayed-ACK stall per request
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps({"status": "COMPLETED", "path": self.path, "logs": None}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def per_request(cassettes: dict[str, str], n: int) -> dict[str, dict[str, float]]:
+    import httpx
+
+    from tarash.tarash_gateway import use_cassette
+
+    server = _http_server()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    paths = [f"/v1/jobs/job-{i}/status" for i in range(n)]
+
+    def timed(client: httpx.Client, order: list[str]) -> float:
+        took = []
+        for path in order:
+            started = time.perf_counter()
+            client.get(base + path).raise_for_status()
+            took.append(time.perf_counter() - started)
+        return statistics.median(took) * 1e3
+
+    with httpx.Client() as client:
+        live = timed(client, paths)
+    results = {}
+    for label, cassette in cassettes.items():
+        with use_cassette(cassette, http_hosts=("127.0.0.1",), capture_media=False), httpx.Client() as client:
+            results[label] = {"live_ms": live, "record_ms": timed(client, paths)}
+    server.shutdown()
+    server.server_close()
+    shuffled = random.Random(7).sample(paths, len(paths))
+    for label, cassette in cassettes.items():
+        with use_cassette(cassette, record_mode="none") as session, httpx.Client() as client:
+            results[label]["replay_ms"] = timed(client, shuffled)
+        assert session is not None
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a PostgreSQL server of yours (postgresql://user:pw@host:port/db)")
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--fleet", default="8x500", help="PROCESSESxCALLS")
     parser.add_argument("--haystack", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=1000, help="HTTP-level requests per store")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -225,6 +288,11 @@ def main() -> None:
                                     ("postgresql", url("haystack"), True)):
             result = haystack(cassette, args.haystack, pg=pg)
             print(f"  {label:<11} {result['replay_ms']:.3f} / {result['p95_ms']:.3f}")
+        print(f"HTTP level, {args.requests} distinct GETs of an httpx client (median ms per request):")
+        rows = per_request({"sqlite": str(workdir / "http.db"), "postgresql": url("http")}, args.requests)
+        for label, result in rows.items():
+            print(f"  {label:<11} live {result['live_ms']:.3f}  record {result['record_ms']:.3f}  "
+                  f"replay {result['replay_ms']:.3f}")
     finally:
         from tarash.tarash_gateway.cassettes import close_cassettes
 

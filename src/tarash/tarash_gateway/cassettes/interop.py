@@ -5,8 +5,9 @@
   the way in.
 - `export_jsonl` writes one JSON object per line, sorted, so the same cassette
   always gives the same text (reviewable, diffable, mergeable): a header line, then
-  `blob` lines by hash, `recording` lines by (kind, provider, model, key, seq) and
-  `http` lines by (uri, method, body, n). Blob bytes are not in the text unless asked:
+  `blob` lines by hash, `recording` lines by (kind, provider, model, key, seq),
+  `http` lines by (uri, method, body, n) and the HTTP level's `exchange` lines by
+  (host, path, method, key, seq). Blob bytes are not in the text unless asked:
   small UTF-8 bodies inline as `text`, `embed_blobs` adds the rest as base64, and
   `blobs_dir` writes each blob as a file named by its hash (checked to be a digest,
   the path checked to stay inside the directory). `write_export` writes it to a
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import CassetteError
+from .exchanges import exchange_rows
 from .jsonl import FORMAT, import_jsonl
 from .maintenance import blob_refs, decode_field
 from .persister import encode_interactions
@@ -129,7 +131,7 @@ def export_lines(store: CassetteStore, *, blobs_dir: Path | None = None, embed_b
     try:
         held = {b["hash"] for b in store.blobs()}
         for lines in (_blob_lines(store, blobs_dir, embed_blobs), _recording_lines(store, held),
-                      _http_lines(store, held)):
+                      _http_lines(store, held), _exchange_lines(store, held)):
             for line in lines:
                 yield line
                 if progress:
@@ -215,6 +217,22 @@ def _http_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, Any]
         }
 
 
+def _exchange_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, Any]]:
+    rows = exchange_rows(store)  # checked: text where text belongs, JSON headers, digests
+    for x in sorted(rows, key=lambda r: (r["host"], r["path"] or "", r["method"], r["key"], r["seq"])):
+        where = f"HTTP exchange #{x['id']}"
+        for name in ("request_body", "response_body"):
+            if x[name] is not None:
+                _held(store, held, x[name], f"{where}, {name}")
+        yield {
+            "type": "exchange", "key": x["key"], "seq": x["seq"], "method": x["method"], "url": x["url"],
+            "host": x["host"], "path": x["path"], "request": _json(store, x["request"], f"{where}, request"),
+            "status": x["status"], "headers": _json(store, x["headers"], f"{where}, headers"),
+            "request_body": x["request_body"], "response_body": x["response_body"], "provider": x["provider"],
+            "role": x["role"], "job": x["job"], "terminal": bool(x["terminal"]), "recorded_at": x["recorded_at"],
+        }
+
+
 def _json(store: CassetteStore, text: Any, where: str) -> Any:
     try:
         return json.loads(text)
@@ -241,7 +259,7 @@ def export_size(store: CassetteStore) -> int:
         "SELECT (SELECT count(*) FROM blobs) + (SELECT count(*) FROM recordings) "
         "+ (SELECT count(*) FROM http_interactions) AS n"
     )
-    return counts[0]["n"]
+    return counts[0]["n"] + store.count_exchanges()
 
 
 def export_jsonl(store: CassetteStore, out: SupportsWrite[str], **options: Any) -> int:

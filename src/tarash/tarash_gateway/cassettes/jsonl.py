@@ -9,6 +9,13 @@ path stays inside it; every blob a recording or an interaction refers to is in t
 export or already in the cassette. Bodies and lines are held to the body cap of
 `limits` before they are decoded.
 
+The HTTP level's `exchange` lines are scrubbed on the way in, as a vcrpy or HAR import
+is (an export may come from anywhere, and may hold secrets): the URL, the response's
+headers, the canonical request (its key recomputed from the scrubbed request, so it
+matches what a live request asks) and bodies up to 8 MiB (a body that changes is stored
+under its new hash, and the unscrubbed one is not kept). Their body blobs must come
+before them, as an export writes them.
+
 A bad line is a `CassetteError` naming `file:line`. Run inside
 `atomic` (as `importing` does), a failed
 import stores nothing.
@@ -28,11 +35,14 @@ from typing import IO, Any
 
 from ..exceptions import CassetteError
 from . import limits
+from .exchanges import exchange_identity
+from .http.keys import canonical_url, content_type_of, request_key
 from .lifecycle import recorded_time
 from .limits import check_size
-from .maintenance import blob_refs
+from .maintenance import blob_refs, referenced_blobs
 from .merge import recording_identity
 from .persister import interaction_identity
+from .scrub import Scrubber
 from .store import CHUNK, BlobSource, CassetteStore, check_digest, path_inside
 
 __all__ = ["FORMAT", "import_jsonl"]
@@ -40,6 +50,7 @@ __all__ = ["FORMAT", "import_jsonl"]
 FORMAT = "tarash-cassette-jsonl/1"
 Progress = Callable[[int], None] | None
 _OUTCOMES = ("response", "error")
+_SCRUBBED_BODY = 8 << 20  # exchange bodies up to this size are scrubbed on import
 
 
 class _Bad(Exception):
@@ -52,7 +63,8 @@ class _Field(_Bad):
 
 def import_jsonl(source: Path, store: CassetteStore, *, blobs_dir: Path | None = None,
                  progress: Progress = None, max_body_size: int | None = None) -> tuple[int, int]:
-    """Load an export into `store`; returns `(recordings, http interactions)` added.
+    """Load an export into `store`; returns `(recordings, HTTP items)` added (HTTP items:
+    vcrpy interactions and HTTP-level exchanges).
 
     Args:
         source: the `.jsonl` export.
@@ -82,6 +94,8 @@ class _Reader:
         self.line_cap = limit * 4 // 3 + (1 << 20)  # a blob at the cap, base64, and its fields
         self.recordings = self.https = 0
         self.occurrences: Counter[str] = Counter()
+        self.scrubber = Scrubber()
+        self.unscrubbed: set[str] = set()  # body blobs an exchange now refers to the scrubbed copy of
         self.wanted: dict[str, str] = {}  # blob hash -> the first line referring to it
 
     def read(self, handle: IO[bytes], progress: Progress) -> None:
@@ -111,6 +125,7 @@ class _Reader:
         for digest, where in self.wanted.items():
             if self.store.blob_info(digest) is None:
                 raise CassetteError(f"{where}: blob {digest[:12]}... is neither in the export nor in the cassette")
+        self.drop_unscrubbed()
 
     def line(self, text: str, where: str, *, first: bool) -> None:
         try:
@@ -127,6 +142,8 @@ class _Reader:
                 self.recordings += self.recording(line, where)
             elif kind == "http":
                 self.https += self.http(line, where)
+            elif kind == "exchange":
+                self.https += self.exchange(line, where)
             else:
                 raise _Bad(f"not a cassette export line (type {kind!r})")
         except _Field as problem:
@@ -241,12 +258,90 @@ class _Reader:
         return self.store.add_http_interactions([row], [])
 
 
+    # -- HTTP exchanges ----------------------------------------------------------------
+
+    def exchange(self, line: dict[str, Any], where: str) -> int:
+        scrub = self.scrubber
+        headers = _typed(line, "headers", list)
+        if not all(isinstance(h, list) and len(h) == 2 and all(isinstance(v, str) for v in h) for h in headers):
+            raise _Field("'headers' is not a list of [name, value] text pairs")
+        headers = [[k, scrub.headers({k: v})[k]] for k, v in headers]
+        request = _scrubbed_request(_typed(line, "request", dict), scrub)
+        key, canonical = request_key(request["method"], request["url"], request.get("body"))
+        status = _typed(line, "status", int)
+        if not 100 <= status <= 599:
+            raise _Bad(f"status {status} is not an HTTP status")
+        row = {
+            "key": key, "method": _text(line, "method").upper(), "url": scrub.text(_text(line, "url")),
+            "host": _text(line, "host").lower(), "path": _optional(line, "path", str), "request": canonical,
+            "status": status, "headers": json.dumps(headers, separators=(",", ":")),
+            "request_body": self.exchange_body(line, "request_body", "", where),
+            "response_body": self.exchange_body(line, "response_body", content_type_of(headers), where),
+            "provider": _optional(line, "provider", str), "role": _text(line, "role"),
+            "job": _optional(line, "job", str), "terminal": _flag(line, "terminal"),
+            "recorded_at": _optional(line, "recorded_at", str), "recorded_ts": recorded_time(line) or 0.0,
+        }
+        identity = exchange_identity(row)
+        self.occurrences[identity] += 1
+        held = self.store.query("SELECT * FROM http_exchanges WHERE key = ?", (key,))
+        if sum(exchange_identity(x) == identity for x in held) >= self.occurrences[identity]:
+            return 0  # importing the same exchanges twice adds nothing
+        self.store.add_exchange(row, [])
+        return 1
+
+    def exchange_body(self, line: dict[str, Any], name: str, content_type: str, where: str) -> str | None:
+        """An exchange's body hash, scrubbed: a body that held a secret is stored anew."""
+        digest = line.get(name)
+        if digest is None:
+            return None
+        digest = check_digest(digest, where)
+        info = self.store.blob_info(digest)
+        if info is None:
+            raise _Bad(f"blob {digest[:12]}... of this exchange is neither in the lines before it nor in the cassette")
+        if info["size"] > _SCRUBBED_BODY:
+            return digest  # media: the secrets a scrub finds are in text, never in video bytes
+        data = self.store.read_blob(digest, owner=where)
+        clean = self.scrubber.body(data, content_type) or b""
+        if clean == data:
+            return digest
+        blob = BlobSource.of(clean, info["content_type"])
+        self.store.put_blobs([blob])
+        self.unscrubbed.add(digest)
+        return blob.hash
+
+    def drop_unscrubbed(self) -> None:
+        """Delete the unscrubbed bodies nothing refers to any more (never keep a secret)."""
+        if not self.unscrubbed:
+            return
+        refs = referenced_blobs(self.store)
+        with self.store.transaction("dropping unscrubbed bodies") as db:
+            for digest in self.unscrubbed - refs:
+                db.execute("DELETE FROM blobs WHERE hash = ?", (digest,))
+
+
+def _scrubbed_request(request: dict[str, Any], scrub: Scrubber) -> dict[str, Any]:
+    """A canonical request with its secrets scrubbed, its URL canonical again (so a
+    secret query parameter is left out, as it is of a live request)."""
+    method, url = request.get("method"), request.get("url")
+    if not isinstance(method, str) or not method or not isinstance(url, str) or not url:
+        raise _Field("'request' lacks its method or URL")
+    clean = scrub.value(request)
+    return {"method": method.upper(), "url": canonical_url(scrub.url(url), scrub), "body": clean.get("body")}
+
+
 def _identity(row: dict[str, Any]) -> str | None:
     """A held recording's identity; a damaged one (not JSON) equals nothing."""
     try:
         return recording_identity(row)
     except (ValueError, TypeError, RecursionError):
         return None
+
+
+def _flag(line: dict[str, Any], name: str) -> int:
+    value = line.get(name, False)
+    if not isinstance(value, bool):
+        raise _Field(f"{name!r} is not true or false (got {type(value).__name__})")
+    return int(value)
 
 
 def _check_blob_size(line: dict[str, Any], size: int, digest: str) -> None:

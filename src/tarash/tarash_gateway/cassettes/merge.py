@@ -13,10 +13,12 @@ otherwise        ->  max(ours, theirs)   (both added: kept once per copy)
 
 so a recording added on either side is kept, one deleted on one side and untouched on
 the other stays deleted, and two different answers to the same request are both kept, in
-order (ours first), with a warning. `merge_cassettes` applies the plan to `.db`
-files (blobs streamed and unioned) and `merge_exports` to JSONL exports; both write
-the result beside the target and rename it into place, so a failure never leaves half a
-result.
+order (ours first), with a warning. The HTTP level's exchanges are merged by the same
+plan, identified by `exchanges.exchange_identity` (key, method, URL, status, headers,
+bodies). `merge_cassettes` applies the plans to `.db` files (blobs streamed, verified
+and unioned) and `merge_exports` to JSONL exports; both write the result beside the
+target and rename it into place, so a failure never leaves half a result. With an empty
+base (a file both sides added) the merge is the union of both sides.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import CassetteError
+from .exchanges import add_exchange_from, exchange_identity, exchange_rows
 from .protocol import Store
 from .store import BlobSource, CassetteStore, check_digest
 
@@ -109,6 +112,8 @@ class MergeReport:
     dropped: int
     added: int
     conflicts: list[str]
+    exchanges_added: int = 0
+    exchanges_dropped: int = 0
 
 
 # -- .db files ------------------------------------------------------------------------------
@@ -159,6 +164,7 @@ def merge_cassettes(base: Path, ours: Path, theirs: Path, out: Path | None = Non
                     _add_from(t, theirs_rows[i], result)
                 if t is not None:
                     _union_http(t, result)
+                exchanges = _merge_exchanges(b, o, t, result)
                 result.query("SELECT 1")  # still readable before it replaces anything
             os.replace(tmp, out)
         except BaseException:
@@ -166,7 +172,20 @@ def merge_cassettes(base: Path, ours: Path, theirs: Path, out: Path | None = Non
                 with contextlib.suppress(OSError):
                     leftover.unlink()
             raise
-    return MergeReport(len(ours_rows) - len(decided.drop), len(decided.drop), len(decided.add), decided.conflicts)
+    return MergeReport(len(ours_rows) - len(decided.drop), len(decided.drop), len(decided.add), decided.conflicts,
+                       len(exchanges.add), len(exchanges.drop))
+
+
+def _merge_exchanges(base: CassetteStore | None, ours: CassetteStore, theirs: CassetteStore | None,
+                     result: CassetteStore) -> MergePlan:
+    """The three-way merge of the HTTP exchanges, applied to `result` (a copy of `ours`)."""
+    sides = [exchange_rows(s) if s is not None else [] for s in (base, ours, theirs)]
+    decided = plan(*([(r["key"], exchange_identity(r)) for r in rows] for rows in sides))
+    result.delete_exchanges([sides[1][i]["id"] for i in decided.drop])
+    for i in decided.add:
+        assert theirs is not None
+        add_exchange_from(theirs, sides[2][i], result)
+    return decided
 
 
 def _copy(store: CassetteStore, target: Path) -> None:
@@ -275,9 +294,10 @@ def merge_exports(base: Path, ours: Path, theirs: Path, out: Path | None = None)
     header = next((line for side in sides[1:] for line in side if line["type"] == "cassette"), None)
     blobs = {line["sha256"]: line for side in sides[1:] for line in side if line["type"] == "blob"}
     https = {json.dumps(line, sort_keys=True): line for side in sides[1:] for line in side if line["type"] == "http"}
+    exchanges = _merge_exchange_lines(sides)
     ordered = [*([header] if header else []), *(blobs[k] for k in sorted(blobs)),
                *sorted(merged, key=lambda r: (r["kind"], r["provider"], r["model"], r["key"], r["seq"])),
-               *(https[k] for k in sorted(https))]
+               *(https[k] for k in sorted(https)), *exchanges]
     fd, name = tempfile.mkstemp(prefix=f".{out.name}.merge-", dir=out.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -291,6 +311,22 @@ def merge_exports(base: Path, ours: Path, theirs: Path, out: Path | None = None)
     return MergeReport(len(recs[1]) - len(dropped), len(dropped), len(decided.add), decided.conflicts)
 
 
+def _merge_exchange_lines(sides: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The three-way merge of the `exchange` lines of three exports, sorted and renumbered."""
+    lines = [[line for line in side if line["type"] == "exchange"] for side in sides]
+    try:
+        decided = plan(*([(x["key"], exchange_identity(x)) for x in side] for side in lines))
+    except (KeyError, ValueError, TypeError) as error:
+        raise CassetteError(f"an export's exchange line lacks or mangles a field ({error!r})") from None
+    dropped = set(decided.drop)
+    merged = [x for i, x in enumerate(lines[1]) if i not in dropped] + [lines[2][i] for i in decided.add]
+    seqs: Counter[str] = Counter()
+    for x in merged:  # ours first, then theirs: each key's answers in that order
+        seqs[x["key"]] += 1
+        x["seq"] = seqs[x["key"]]
+    return sorted(merged, key=lambda x: (x.get("host") or "", x.get("path") or "", x["method"], x["key"], x["seq"]))
+
+
 # -- review: textconv and diff --------------------------------------------------------------
 
 
@@ -302,7 +338,7 @@ def _prompt(request: Any) -> str:
 
 
 def textconv_lines(store: CassetteStore) -> Iterator[str]:
-    """One stable line per recording (and per HTTP interaction), media by hash and size:
+    """One stable line per recording (and per HTTP interaction and exchange), media by hash and size:
     what `git diff` shows of a `.db` file."""
     sizes = {b["hash"]: b["size"] for b in store.blobs()}
     for r in sorted(store.recordings(), key=lambda r: (r["kind"], r["provider"], r["model"], r["key"], r["seq"])):
@@ -317,6 +353,9 @@ def textconv_lines(store: CassetteStore) -> Iterator[str]:
             yield f"  media {slot} sha256={m['hash'][:16]} size={sizes.get(m['hash'], '?')} {m['content_type']}"
     for h in sorted(store.http_interactions(), key=lambda h: (h["uri"], h["method"], h["fingerprint"])):
         yield f"http {h['method']} {h['uri']} recorded={h['recorded_at']}"
+    for x in sorted(exchange_rows(store), key=lambda x: (x["host"], x["path"] or "", x["method"], x["key"], x["seq"])):
+        yield (f"exchange {x['method']} {x['url']} {x['status']} {x['role']} seq={x['seq']} "
+               f"body={str(x['response_body'])[:16]} recorded={x['recorded_at']}")
 
 
 def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:

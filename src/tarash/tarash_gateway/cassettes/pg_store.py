@@ -3,12 +3,16 @@
 `postgresql://user:password@host:5432/db?cassette=render-farm` names one cassette;
 many live in one database. What makes it safe to share:
 
-- one connection per thread (and per process: a forked child opens its own), in
-  autocommit, with one short transaction per recording: a killed writer leaves every
-  recording committed before it;
+- one connection per thread, in autocommit, with one short transaction per recording
+  or exchange: a killed writer leaves every recording committed before it. A thread
+  that ends gives its connection back for the next one (worker threads of the async
+  face come and go), a broken connection is replaced at the next call, and a forked
+  child (multiprocessing, gunicorn or celery prefork workers) never touches its
+  parent's connections: it notices the new pid and connects afresh;
 - each key's next `seq` is taken under a transaction-scoped advisory lock on
   (cassette, key), so concurrent writers of equal requests get dense, ordered numbers
-  with no read-then-write race;
+  with no read-then-write race; blobs are inserted in hash order, so two writers
+  storing the same blobs never deadlock;
 - a versioned schema (`schema_version`), migrated under an advisory lock: a newer
   schema, or tables of ours held by another application, raise a `CassetteError`
   that says so; so do an unreachable server, bad credentials and a missing database.
@@ -26,6 +30,18 @@ blob_chunks     hash, n, data (bytea, at most 1 MiB)   primary key (hash, n)
 media           recording_id, slot, url, hash, content_type
 plays           recording_id, plays, run_at
 ```
+
+Version 2 adds the HTTP level (`cassettes.http`), as the file's version 3 does:
+
+```text
+http_exchanges  id, cassette_id, key, seq, method, url (scrubbed), host, path,
+                request (canonical JSON), status, headers, request_body,
+                response_body (blob hashes), provider, role, job, terminal,
+                recorded_at, recorded_ts           unique (cassette_id, key, seq)
+```
+
+A database of an older version is read as it is (a replay-only role needs no
+upgrade); the first write migrates it.
 
 Blobs are stored once per database by content hash, in 1 MiB chunks written and read
 one at a time, so a 500 MB video never sits in memory. The password of the URL is
@@ -48,6 +64,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..exceptions import CassetteError
+from .pg_http import PgExchanges
 from .store import CHUNK, BlobSource, check_digest, verified, write_file
 
 __all__ = ["PG_SCHEMA_VERSION", "PgCassetteStore", "PgUrl", "parse_url"]
@@ -55,7 +72,8 @@ __all__ = ["PG_SCHEMA_VERSION", "PgCassetteStore", "PgUrl", "parse_url"]
 APP = "tarash-cassette"
 _COLUMNS = ("key", "seq", "kind", "provider", "model", "request", "outcome", "response", "error", "timeline",
             "duration", "library_version", "recorded_at", "recorded_ts")
-_TABLES = ("cassettes", "recordings", "blobs", "blob_chunks", "media", "plays")
+_TABLES = ("cassettes", "recordings", "blobs", "blob_chunks", "media", "plays", "http_exchanges")
+_IDLE = 4  # connections of ended threads kept for the next ones
 _MIGRATE_LOCK = 0x54524353  # advisory lock held while the schema is created or migrated
 
 _M001 = """
@@ -78,8 +96,18 @@ CREATE TABLE plays (recording_id bigint PRIMARY KEY REFERENCES recordings(id) ON
                     plays integer NOT NULL, run_at text);
 """
 
+_M002 = """
+CREATE TABLE http_exchanges (
+    id bigserial PRIMARY KEY, cassette_id integer NOT NULL REFERENCES cassettes(id) ON DELETE CASCADE,
+    key text NOT NULL, seq integer NOT NULL, method text NOT NULL, url text NOT NULL, host text NOT NULL,
+    path text, request text NOT NULL, status integer NOT NULL, headers text NOT NULL, request_body text,
+    response_body text, provider text, role text NOT NULL, job text, terminal integer NOT NULL DEFAULT 0,
+    recorded_at text, recorded_ts double precision, UNIQUE (cassette_id, key, seq));
+CREATE INDEX http_exchanges_host ON http_exchanges (cassette_id, host, path);
+"""
+
 #: The schema's migrations, oldest first; the schema version is their number.
-_STEPS: tuple[str, ...] = (_M001,)
+_STEPS: tuple[str, ...] = (_M001, _M002)
 PG_SCHEMA_VERSION = len(_STEPS)
 
 
@@ -140,7 +168,7 @@ def _explain(error: BaseException, where: str, doing: str) -> CassetteError:
     return CassetteError(f"cassette {where}: {meaning} ({doing}: {text})")
 
 
-class PgCassetteStore:
+class PgCassetteStore(PgExchanges):
     """One named cassette in a PostgreSQL database. Open it with `open`; thread-safe.
 
     Examples:
@@ -158,6 +186,7 @@ class PgCassetteStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._conns: list[tuple[threading.Thread, Any]] = []
+        self._idle: list[Any] = []
         self._pid = os.getpid()
 
     @classmethod
@@ -185,47 +214,85 @@ class PgCassetteStore:
         except psycopg.Error as error:
             raise _explain(error, self.path, doing) from None
 
+    def _forked(self) -> None:
+        """In a forked child, forget the parent's connections without closing them:
+        closing would end the parent's sessions on the server (psycopg itself leaves
+        them alone when they are collected in a child)."""
+        if os.getpid() != self._pid:
+            self._pid, self._conns, self._idle = os.getpid(), [], []
+            self._local, self._lock = threading.local(), threading.Lock()
+
     def _conn(self) -> Any:
-        if os.getpid() != self._pid:  # a forked child must not use its parent's connections
-            self._pid, self._conns, self._local = os.getpid(), [], threading.local()
+        """This thread's connection: its own, an idle one an ended thread left, or a new one."""
+        self._forked()
         conn = getattr(self._local, "conn", None)
-        if conn is not None and not conn.closed:
+        if conn is not None and not conn.closed and not conn.broken:
             return conn
-        psycopg = _driver()
-        with self._guard("connecting"):
-            conn = psycopg.connect(self.url.conninfo, autocommit=True)
         with self._lock:
-            finished = [c for t, c in self._conns if not t.is_alive()]
-            self._conns = [(t, c) for t, c in self._conns if t.is_alive()]
-            self._conns.append((threading.current_thread(), conn))
-        self._local.conn = conn
-        for old in finished:
+            ended = [c for t, c in self._conns if not t.is_alive() or c is conn]
+            self._conns = [(t, c) for t, c in self._conns if t.is_alive() and c is not conn]
+            usable = [c for c in (*self._idle, *ended) if not c.closed and not c.broken and c.info.transaction_status == 0]
+            self._idle, spare = usable[:_IDLE], [c for c in (*self._idle, *ended) if c not in usable[:_IDLE]]
+            conn = self._idle.pop() if self._idle else None
+        for old in spare:
             with contextlib.suppress(Exception):
                 old.close()
+        if conn is None:
+            psycopg = _driver()
+            with self._guard("connecting"):
+                conn = psycopg.connect(self.url.conninfo, autocommit=True)
+        with self._lock:
+            self._conns.append((threading.current_thread(), conn))
+        self._local.conn = conn
         return conn
 
+    def backend_pid(self) -> int:
+        """The server process serving this thread's connection (which connection is in use)."""
+        return int(self._conn().info.backend_pid)
+
     def close(self) -> None:
+        self._forked()  # a child closing its store must not end its parent's sessions
         with self._lock:
-            conns, self._conns = self._conns, []
-            self._local = threading.local()
-        for _, conn in conns:
+            conns, self._conns = [c for _, c in self._conns] + self._idle, []
+            self._idle, self._local = [], threading.local()
+        for conn in conns:
             with contextlib.suppress(Exception):
                 conn.close()
 
     def upgrade(self) -> bool:
-        return True  # whether the role may write is the server's to say, at the write
+        """Writable (whether the role may write is the server's to say, at the write); a
+        database of an older schema, opened for reading, is migrated first."""
+        if self.version < PG_SCHEMA_VERSION:
+            self._check(create=True)
+            self.version = PG_SCHEMA_VERSION
+        return True
 
     def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
 
-        with self._guard("reading"), self._conn().cursor(row_factory=dict_row) as cur:
-            cur.execute(sql, params)
-            return list(cur.fetchall())
+        def fetch(conn: Any) -> list[dict[str, Any]]:
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(sql, params)
+                return list(cur.fetchall())
+
+        with self._guard("reading"):
+            return self._read(fetch)  # type: ignore[no-any-return]
 
     def _one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
         with self._guard("reading"):
-            row = self._conn().execute(sql, params).fetchone()
+            row = self._read(lambda conn: conn.execute(sql, params).fetchone())
         return None if row is None else row[0]
+
+    def _read(self, query: Any) -> Any:
+        """Run a read; once more on a new connection when the one it used was lost (the
+        server restarted, or dropped an idle connection): a read changes nothing."""
+        conn = self._conn()
+        try:
+            return query(conn)
+        except _driver().OperationalError:
+            if not conn.broken:
+                raise
+        return query(self._conn())
 
     @contextlib.contextmanager
     def _transaction(self, doing: str) -> Iterator[Any]:
@@ -245,12 +312,11 @@ class PgCassetteStore:
                 raise CassetteError(
                     f"cassette {self.path}: the database holds cassette schema version {version}, newer than "
                     f"this tarash-gateway understands ({PG_SCHEMA_VERSION}); upgrade tarash-gateway to use it")
-            if version < PG_SCHEMA_VERSION:
-                if not create:
-                    if version == 0:
-                        return False
-                    raise CassetteError(f"cassette {self.path}: the database holds cassette schema version "
-                                        f"{version}; open it once for recording to upgrade it")
+            if version < PG_SCHEMA_VERSION and not create:
+                if version == 0:
+                    return False
+                self.version = version  # an older schema reads as it is; the first write upgrades it
+            elif version < PG_SCHEMA_VERSION:
                 if version == 0:
                     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (app text PRIMARY KEY, version integer)")
                 for step in _STEPS[version:]:
@@ -366,7 +432,7 @@ class PgCassetteStore:
             seq = kept[0] if kept is not None else conn.execute(
                 "SELECT coalesce(max(seq), 0) + 1 FROM recordings WHERE cassette_id = %s AND key = %s",
                 (cid, key)).fetchone()[0]
-            for blob in blobs:
+            for blob in in_hash_order(blobs):
                 self._put_blob(conn, blob)
             values = {**{c: row.get(c) for c in _COLUMNS}, "seq": seq}
             recording_id = conn.execute(
@@ -423,7 +489,7 @@ class PgCassetteStore:
 
     def put_blobs(self, blobs: list[BlobSource]) -> None:
         with self._transaction("storing blobs") as conn:
-            for blob in blobs:
+            for blob in in_hash_order(blobs):
                 self._put_blob(conn, blob)
 
     def media(self, recording_id: int) -> dict[str, dict[str, Any]]:
@@ -458,6 +524,9 @@ class PgCassetteStore:
     def copy_blob(self, digest: str, target: Path, owner: str = "") -> Path:
         return write_file(self.iter_blob(digest, owner=owner), target)
 
+    def recorded_durations(self) -> list[dict[str, Any]]:
+        return self._rows("SELECT provider, model, duration FROM recordings WHERE cassette_id = %s AND duration > 0",
+                          (self.cassette_id,))
 
     # -- looking after a cassette (ls, show, summary, prune) ---------------------------
 
@@ -471,17 +540,22 @@ class PgCassetteStore:
                               "GROUP BY provider, model ORDER BY recordings DESC, provider, model", (self.cassette_id,))
         blobs = self.blobs()
         return {"recordings": int(row["recordings"]), "errors": int(row["errors"]),
-                "http_interactions": 0, "http_exchanges": len(self.exchanges()), "blobs": len(blobs),
+                "http_interactions": 0, "http_exchanges": self.count_exchanges(), "blobs": len(blobs),
                 "blob_bytes": sum(int(b["size"]) for b in blobs), "first_recorded": row["first_recorded"],
                 "last_recorded": row["last_recorded"],
                 "by_model": [{**m, "recordings": int(m["recordings"])} for m in by_model], "stored_bytes": None}
 
     def blobs(self) -> list[dict[str, Any]]:
-        """See `protocol.Store.blobs`: the media and response blobs of this cassette."""
+        """See `protocol.Store.blobs`: the media, response and HTTP exchange body blobs of this cassette."""
         digests = {r["hash"] for r in self._rows(
             "SELECT DISTINCT m.hash FROM media m JOIN recordings r ON r.id = m.recording_id "
             "WHERE r.cassette_id = %s AND m.hash IS NOT NULL", (self.cassette_id,))}
         digests |= self._response_refs(self.cassette_id)
+        if self.holds_exchanges:
+            for name in ("request_body", "response_body"):
+                digests |= {r["hash"] for r in self._rows(
+                    f"SELECT DISTINCT {name} AS hash FROM http_exchanges WHERE cassette_id = %s "
+                    f"AND {name} IS NOT NULL", (self.cassette_id,))}
         return self._rows("SELECT hash, size, content_type FROM blobs WHERE hash = ANY(%s) ORDER BY hash",
                           (sorted(digests),))
 
@@ -496,10 +570,6 @@ class PgCassetteStore:
             if r["id"] not in excluding:
                 refs.update(blob_refs(decode_field(self, r, "response"), f"cassette {self.path}, recording #{r['id']}"))
         return refs
-
-    def exchanges(self) -> list[dict[str, Any]]:
-        """See `protocol.Store.exchanges` (none until the database holds HTTP exchanges)."""
-        return []
 
     def http_interactions(self) -> list[dict[str, Any]]:
         """See `protocol.Store.http_interactions`: imports go into a file, so none."""
@@ -539,6 +609,12 @@ class PgCassetteStore:
         """See `protocol.Store.vacuum` (the blob tables, where deleted media leave space)."""
         with self._guard("vacuuming"):
             self._conn().execute("VACUUM blobs, blob_chunks")
+
+
+def in_hash_order(blobs: list[BlobSource]) -> list[BlobSource]:
+    """Blobs once each, by hash: every writer takes the blobs' row locks in one order."""
+    return sorted({b.hash: b for b in blobs}.values(), key=lambda b: b.hash)
+
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     """A recording as the SQLite store returns it (no `cassette_id`)."""

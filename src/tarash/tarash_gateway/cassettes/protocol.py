@@ -244,11 +244,6 @@ class Store(Protocol):
         """`hash`, `size`, `content_type` of the blobs the cassette's rows refer to, by hash."""
         ...
 
-    def exchanges(self) -> list[dict[str, Any]]:
-        """The HTTP-level recordings (`id`, `key`, `seq`, `method`, `url`, `status`,
-        `provider`, `role`, `recorded_at`), in recorded order."""
-        ...
-
     def http_interactions(self) -> list[dict[str, Any]]:
         """The imported vcrpy and HAR interactions (`id`, `method`, `uri`, `request`,
         `response`, `request_body`, `response_body`, `recorded_at`), in order."""
@@ -269,4 +264,55 @@ class Store(Protocol):
 
     def vacuum(self) -> None:
         """Give the space of deleted rows back to the disk."""
+        ...
+
+    def recorded_durations(self) -> list[dict[str, Any]]:
+        """`provider`, `model`, `duration` of the recordings that took time
+        (`Latency(recorded=...)`)."""
+        ...
+
+    # -- HTTP exchanges (the HTTP level) -----------------------------------------------
+    #
+    # Exchanges are dicts with the columns of `http_exchanges` (`id`, `key`, `seq`,
+    # `method`, `url`, `host`, `path`, `request`, `status`, `headers`, `request_body`,
+    # `response_body`, `provider`, `role`, `job`, `terminal`, `recorded_at`,
+    # `recorded_ts`); bodies are blobs, named by hash. As for recordings, `seq` numbers
+    # each key's exchanges 1, 2, 3 ... in recorded order, allocated by the store.
+
+    def find_exchange(self, key: str, index: int | None, *, inline: int) -> dict[str, Any] | None:
+        """One exchange of a key with its answer's body (`body`, when at most `inline`
+        bytes; else `body_size` only): the `index`-th in recorded order (1-based), or
+        with `index=None` the first terminal one, else the last. One indexed query."""
+        ...
+
+    def count_exchanges(self, key: str | None = None) -> int:
+        """How many exchanges the cassette holds (of one key, if given)."""
+        ...
+
+    def exchange_hosts(self) -> set[str]:
+        """The hosts the cassette holds exchanges of."""
+        ...
+
+    def exchange_candidates(self, host: str, path: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Exchanges of a host, those of the same path first, newest first (`id`,
+        `method`, `url`, `request`, `recorded_at`): a miss names them."""
+        ...
+
+    def exchanges(self) -> list[dict[str, Any]]:
+        """Every exchange, in recorded order."""
+        ...
+
+    def add_exchange(
+        self, row: dict[str, Any], blobs: list[BlobSource], *, replace_before: float | None = None
+    ) -> tuple[int, int]:
+        """Store one exchange and its body blobs in one transaction; `(id, seq)`.
+
+        The `seq` is the key's next, allocated inside the transaction (as for
+        `add_recording`); `replace_before` first deletes the key's exchanges recorded
+        before then (record mode `all`).
+        """
+        ...
+
+    def delete_exchanges(self, ids: list[int]) -> int:
+        """Delete exchanges by id (their blobs stay until pruned); how many were asked."""
         ...

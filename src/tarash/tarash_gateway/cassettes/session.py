@@ -40,7 +40,7 @@ from .matching import (
 )
 from .protocol import Store, cassette_identity, display_name, is_store_url, media_dir_for, open_store
 from .scrub import Scrubber
-from .store import BlobSource, CassetteStore
+from .store import BlobSource
 
 __all__ = ["CassetteSession", "Match", "Prepared", "close_cassettes", "shared_session"]
 
@@ -93,6 +93,8 @@ class CassetteSession:
         #: The cassette as messages and origins name it (a URL without its password).
         self.path = display_name(path)
         self._source = path
+        #: What makes two paths this cassette (`protocol.cassette_identity`).
+        self.identity = cassette_identity(path)
         #: The cassette file; `None` for a PostgreSQL cassette (a `postgresql://` URL).
         self.file: Path | None = None if is_store_url(path) else Path(os.path.abspath(path))
         self.started = time.time()
@@ -122,20 +124,6 @@ class CassetteSession:
     def store(self) -> Store | None:
         return self._store
 
-    @property
-    def file_store(self) -> CassetteStore | None:
-        """The cassette file's store, for what only a file holds so far (HTTP-level
-        exchanges, recorded latencies); `None` before it is opened.
-
-        Raises:
-            CassetteError: the cassette is on PostgreSQL, which holds call-level recordings only.
-        """
-        store = self._store
-        if store is None or isinstance(store, CassetteStore):
-            return store
-        raise CassetteError(f"cassette {self.path}: HTTP-level recording (and Latency(recorded=...)) needs a "
-                            "cassette file; a PostgreSQL cassette holds call-level recordings only, for now")
-
     def media_dir(self) -> Path:
         """Where `media="file"` writes media when the config names no `media_dir`."""
         return media_dir_for(self._source)
@@ -148,7 +136,7 @@ class CassetteSession:
         """Open the file (blocking). Without `create` a missing file stays missing.
 
         An existing file is opened read-only, so replaying works on read-only checkouts;
-        the store switches to writing at the first recording (see `CassetteStore.upgrade`).
+        the store switches to writing at the first recording (see `Store.upgrade`).
         """
         with self._lock:
             if self.ready(create=create):

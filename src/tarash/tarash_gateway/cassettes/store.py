@@ -421,7 +421,16 @@ class CassetteStore:
             app_id, version = self._header(db)
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
                 return  # the common case: both are set by one transaction, so both are current
-            self._refuse_foreign(db, app_id, version)  # before anything (WAL mode) is written to a file not ours
+            # Header and tables read in one snapshot: a writer creating the schema meanwhile
+            # must not make a half-seen file (no header yet, tables already) look foreign.
+            db.conn.execute("BEGIN")
+            try:
+                app_id, version = self._header(db)
+                self._refuse_foreign(db, app_id, version)  # before anything (WAL mode) is written to a file not ours
+            finally:
+                db.conn.execute("COMMIT")
+            if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
+                return
             if self.readonly:
                 create = False  # a read-only file is read as it is, or refused below
             if create:
@@ -780,13 +789,6 @@ class CassetteStore:
 
         return file_stats(self)
 
-    def exchanges(self) -> list[dict[str, Any]]:
-        """See `protocol.Store.exchanges`."""
-        if not self.holds_exchanges:
-            return []
-        return self.query("SELECT id, key, seq, method, url, status, provider, role, recorded_at "
-                          "FROM http_exchanges ORDER BY id")
-
     def prune_blobs(self, *, excluding: Collection[int] = (), dry_run: bool = False) -> list[dict[str, Any]]:
         """See `protocol.Store.prune_blobs`."""
         from .maintenance import referenced_blobs
@@ -803,3 +805,17 @@ class CassetteStore:
         """See `protocol.Store.vacuum`."""
         with guard(self.path, "vacuuming"):
             self.db().execute("VACUUM")
+
+    def exchanges(self) -> list[dict[str, Any]]:
+        """Every exchange, in recorded order (none in an older schema)."""
+        return self.query("SELECT * FROM http_exchanges ORDER BY id") if self.holds_exchanges else []
+
+    def delete_exchanges(self, ids: list[int]) -> int:
+        with self.transaction("deleting HTTP exchanges") as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                db.execute(f"DELETE FROM http_exchanges WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        return len(ids)
+
+    def recorded_durations(self) -> list[dict[str, Any]]:
+        return self.query("SELECT provider, model, duration FROM recordings WHERE duration > 0")

@@ -29,8 +29,8 @@ def _load(key: tuple[str, str, str]) -> tuple[float, ...]:
     session = shared_session(path)
     if not session.ready(create=False):
         session.open(False)
-    store = session.file_store
-    rows = store.query("SELECT provider, model, duration FROM recordings WHERE duration > 0") if store else []
+    store = session.store
+    rows = store.recorded_durations() if store is not None else []
     own = sorted(r["duration"] for r in rows if (r["provider"], r["model"]) == (provider, model))
     durations = tuple(own or sorted(r["duration"] for r in rows))
     if not durations:

@@ -67,7 +67,7 @@ class MediaCapture:
 
     def _download(self, url: str, key: str, headers: list[tuple[str, str]], step: Step, scrubber: Scrubber,
                   config: CassetteConfig) -> None:
-        store = self.session.file_store
+        store = self.session.store
         shown = scrubber.url(url)[:160]
         try:
             if store is None or store.count_exchanges(key):

@@ -8,7 +8,8 @@ or refuse, exactly as for the gateway's calls. The n-th equal request of a sessi
 replays the n-th recording; a poll replays its job's terminal answer at once
 (`collapse_polls`) and keeps getting it; captured media keeps being served.
 
-Everything that touches the file runs as `Blocking` effects. `HttpState` holds
+Everything that touches the cassette (a file or a PostgreSQL cassette, through the
+`protocol.Store` they share) runs as `Blocking` effects. `HttpState` holds
 what one cassette session knows about HTTP (counts, hosts, media downloads in flight).
 """
 
@@ -31,10 +32,11 @@ from ...exceptions import CassetteError, RecordingNotFoundError
 from ...flow import Blocking, Effect, Flow
 from ..config import CassetteConfig, RecordMode
 from ..policy import Decision, decide, needs_lookup
+from ..protocol import Store
 from ..scope import ActiveCassette
 from ..scrub import Scrubber
 from ..session import CassetteSession
-from ..store import BlobSource, CassetteStore, check_digest
+from ..store import BlobSource, check_digest
 from .capture import MediaCapture
 from .explain import explain_exchange_miss
 from .flows import MEDIA, POLL, PROVIDER_HOSTS, RESULT, SUBMIT, Step, classify, host_matches, media_urls, outcome
@@ -64,7 +66,7 @@ class Answer:
     status: int
     headers: list[tuple[str, str]]
     body: bytes = b""
-    blob: tuple[CassetteStore, str, int] | None = None
+    blob: tuple[Store, str, int] | None = None
     replayed: bool = False
 
 
@@ -102,7 +104,7 @@ class HttpState:
         if not session.ready(create=create):
             session.open(create)
         with self.lock:
-            store = session.file_store
+            store = session.store
             if self.existed is None or (store is not None and not self.prepared):
                 held = store is not None and store.count_exchanges() > 0
                 self.existed = bool(session.existed) or held
@@ -208,7 +210,7 @@ def _work_out(sent: Sent, host: str, path: str, config: CassetteConfig, state: H
 
 
 def _lookup(state: HttpState, request: _Request, config: CassetteConfig) -> dict[str, Any] | None:
-    store = state.session.file_store
+    store = state.session.store
     if store is None:
         return None
     poll = request.step.role == POLL
@@ -236,7 +238,7 @@ def _answer(session: CassetteSession, row: dict[str, Any]) -> Answer:
     if body is None:
         if row["body_size"] is None:
             raise CassetteError(f"{where}: its body (blob {digest[:12]}...) is missing; the file was damaged")
-        store = session.file_store
+        store = session.store
         assert store is not None
         return Answer(row["status"], headers, blob=(store, digest, row["body_size"]), replayed=True)
     if hashlib.sha256(body).hexdigest() != digest:
@@ -245,7 +247,7 @@ def _answer(session: CassetteSession, row: dict[str, Any]) -> Answer:
 
 
 def _miss(state: HttpState, request: _Request, config: CassetteConfig) -> RecordingNotFoundError:
-    store = state.session.file_store
+    store = state.session.store
     count = store.count_exchanges(request.key) if store is not None else 0
     candidates = store.exchange_candidates(request.host, request.path) if store is not None and not count else []
     message = explain_exchange_miss(
@@ -289,9 +291,9 @@ def _record(state: HttpState, request: _Request, answer: Answer, config: Cassett
     replace_before = state.session.started if config.record_mode is RecordMode.ALL else None
     session = state.session
     try:
-        if session.file_store is None:
+        if session.store is None:
             session.open(True)
-        store = session.file_store
+        store = session.store
         assert store is not None
         store.add_exchange(row, blobs, replace_before=replace_before)
     except CassetteError as error:  # the app keeps the answer it paid for; the block raises it at its end

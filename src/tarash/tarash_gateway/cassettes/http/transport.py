@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,9 +22,10 @@ import httpx
 from ...exceptions import CassetteError
 from ...flow import Effect, Flow, run_async, run_sync
 from ..config import CassetteConfig
+from ..protocol import Store, cassette_identity
 from ..scope import ActiveCassette, effective_cassette
 from ..session import CassetteSession, shared_session
-from ..store import CHUNK, CassetteStore
+from ..store import CHUNK
 from .recorder import Answer, Sent, clean_headers, exchange, finish
 
 __all__ = ["AsyncCassetteTransport", "CassetteTransport"]
@@ -117,7 +116,7 @@ class _CassetteTransportBase:
         if own.path is None and effective_cassette(_NOTHING) is None:
             return None  # no path of its own and no cassette in force: a plain transport
         active = effective_cassette(self._config)
-        if active is None or own.path is None or active.session.file != Path(os.path.abspath(own.path)):
+        if active is None or own.path is None or active.session.identity != cassette_identity(own.path):
             return active
         if active.session is shared_session(own.path):  # not the block's: a session of its own, as a block has
             if self._session is None:
@@ -144,7 +143,7 @@ class CassetteTransport(_CassetteTransportBase, httpx.BaseTransport):
     """An httpx transport that records and replays through a cassette.
 
     Args:
-        path: the cassette file; left out, the cassette in force (`use_cassette`,
+        path: the cassette file (or a `postgresql://` URL); left out, the cassette in force (`use_cassette`,
             `TARASH_CASSETTE`) is used, and without one requests pass through.
         transport: the transport to wrap (default: a new `HTTPTransport`).
         **options: any `config.CassetteConfig` field (`record_mode`,
@@ -204,7 +203,7 @@ class AsyncCassetteTransport(_CassetteTransportBase, httpx.AsyncBaseTransport):
             await self._next.aclose()
 
 
-def _blob_chunks(store: CassetteStore, digest: str, size: int) -> Iterator[bytes]:
+def _blob_chunks(store: Store, digest: str, size: int) -> Iterator[bytes]:
     """A big recorded body, streamed and checked against its hash at the end."""
     hasher, seen = hashlib.sha256(), 0
     for chunk in store.iter_blob(digest):
@@ -215,7 +214,7 @@ def _blob_chunks(store: CassetteStore, digest: str, size: int) -> Iterator[bytes
         raise CassetteError(f"cassette {store.path}: blob {digest[:12]}... holds other bytes than its hash says")
 
 
-def _spooled(store: CassetteStore, digest: str, size: int) -> Any:
+def _spooled(store: Store, digest: str, size: int) -> Any:
     spool = tempfile.TemporaryFile()
     try:
         for chunk in _blob_chunks(store, digest, size):
