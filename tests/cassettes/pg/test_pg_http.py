@@ -246,7 +246,7 @@ def test_verify_of_a_url_rehashes_the_bodies_of_http_exchanges(server, pg_server
     with use_cassette(pg_url, **LOCAL):
         AppFace("sync", "httpx").run(server.base, fetch_media=False)
     ok = CliRunner().invoke(main, ["cassette", "verify", pg_url])
-    assert ok.exit_code == 0 and "http_exchanges" in ok.output, ok.output
+    assert ok.exit_code == 0 and "HTTP exchanges" in ok.output, ok.output
     # the result's body names this test's server port: no other cassette of the database shares it
     chosen = "(SELECT response_body FROM http_exchanges WHERE role = 'result' ORDER BY id DESC LIMIT 1)"
     with pg_server.admin("tarash") as conn:

@@ -32,10 +32,12 @@ def test_prune_blobs_keeps_what_any_cassette_refers_to_and_deletes_the_rest(pg_s
             {"slot": "video", "hash": shared.hash, "content_type": "video/mp4"},
             {"slot": "images/0", "hash": alone.hash, "content_type": "image/png"}])
         other.add_recording(_row("k2"), blobs=[shared], media=[{"slot": "video", "hash": shared.hash}])
-        assert [b["hash"] for b in one.prune_blobs(excluding=[first], dry_run=True)] == [alone.hash]
+        # the database is shared with other tests' cassettes, whose orphans may be listed too
+        ours = (shared.hash, alone.hash)
+        assert [b["hash"] for b in one.prune_blobs(excluding=[first], dry_run=True) if b["hash"] in ours] == [alone.hash]
         assert one.blob_info(alone.hash) is not None  # a dry run deletes nothing
         one.delete_recordings([first])
-        assert [b["hash"] for b in one.prune_blobs() if b["hash"] in (shared.hash, alone.hash)] == [alone.hash]
+        assert [b["hash"] for b in one.prune_blobs() if b["hash"] in ours] == [alone.hash]
         assert one.blob_info(alone.hash) is None and other.read_blob(shared.hash) == shared.data
     finally:
         one.close()
