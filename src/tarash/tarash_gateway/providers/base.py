@@ -17,16 +17,16 @@ import email.utils
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import exceptions as exc
 from ..call import Call
 from ..flow import Flow, run_async, run_sync
 from ..media import StatusType
 from ..metadata import Origin
-from .http import Send, async_call_client, default_headers
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "HttpProvider",
@@ -86,6 +86,10 @@ class ProviderProtocol:
         Headers merge case-insensitively: the defaults every client sends
         (`default_headers`), then the provider's, then the request's own.
         """
+        import httpx  # the first request of the process loads the HTTP machinery
+
+        from .http import default_headers
+
         headers = default_headers()
         headers.update(self.headers(call))
         headers.update(kwargs.pop("headers", {}))
@@ -236,8 +240,11 @@ def _prepared(protocol: ProviderProtocol, call: Call) -> Flow[Any]:
         raise exc.UnsupportedRequestError(**error.field_values()) from None
 
 
-# httpx failures after which the request surely never reached the provider.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+def _never_sent(cause: BaseException | None) -> bool:
+    """Whether an httpx failure says the request surely never reached the provider."""
+    import httpx  # loaded already: a request was built
+
+    return isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout | httpx.UnsupportedProtocol)
 
 
 def _send(protocol: ProviderProtocol, call: Call, request: httpx.Request, phase: str) -> Flow[httpx.Response]:
@@ -246,10 +253,12 @@ def _send(protocol: ProviderProtocol, call: Call, request: httpx.Request, phase:
     A submit that timed out or lost its connection once the request may have arrived is
     tagged (`submit_outcome_unknown`): a job may be running and billed.
     """
+    from .http import Send
+
     try:
         response = yield Send(request, protocol.name, call.config.model)
     except (exc.TimeoutError, exc.HTTPConnectionError) as error:
-        if phase == "submit" and not isinstance(error.__cause__, _NEVER_SENT):
+        if phase == "submit" and not _never_sent(error.__cause__):
             exc.mark_submit_unknown(error)
         if error.raw_response is None:  # the phase it failed at, for its origin (as HTTP answers have)
             error.raw_response = {"phase": phase}
@@ -273,6 +282,10 @@ def _cancel(protocol: ProviderProtocol, call: Call, job: Job) -> Flow[None]:
     request = protocol.cancel(call, job) if job.id else None
     if request is None:
         return
+    import httpx
+
+    from .http import Send
+
     request.extensions["timeout"] = httpx.Timeout(5.0).as_dict()  # past the deadline on purpose
     try:
         yield Send(request, protocol.name, call.config.model)
@@ -290,6 +303,8 @@ class HttpProvider:
         return run_sync(generation_flow(self.protocol, call))
 
     async def ahandle(self, call: Call) -> Any:
+        from .http import async_call_client
+
         async with async_call_client():
             return await run_async(generation_flow(self.protocol, call))
 

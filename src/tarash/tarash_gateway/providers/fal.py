@@ -41,9 +41,7 @@ generic spec. `extra_params` are merged into the body as is.
 from __future__ import annotations
 
 import os
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .. import exceptions as exc
 from ..call import Call
@@ -52,6 +50,9 @@ from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error, json_or_empty
 from .inputs import inline_local_files
 from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ADAPTER", "FalProtocol", "GENERIC_SPECS", "SPECS"]
 

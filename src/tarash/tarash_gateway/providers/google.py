@@ -77,9 +77,7 @@ import json
 import os
 import re
 import uuid
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .. import exceptions as exc
 from ..call import Call
@@ -90,6 +88,9 @@ from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error, parse_retry_after
 from .inputs import wire_bytes
 from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ADAPTER", "GoogleProtocol", "SPECS"]
 

@@ -66,10 +66,8 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from .. import exceptions as exc
 from ..call import Call
@@ -79,6 +77,9 @@ from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_bytes
 from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ADAPTER", "AZURE_ADAPTER", "AzureOpenAIProtocol", "OpenAIProtocol", "SPECS"]
 

@@ -41,9 +41,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .. import exceptions as exc
 from ..call import Call
@@ -53,6 +51,9 @@ from ..responses import ImageGenerationResponse, VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, json_or_empty
 from .inputs import inline_local_files
 from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ADAPTER", "GENERIC_SPECS", "ReplicateProtocol", "SPECS", "parse_progress"]
 

@@ -46,9 +46,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .. import exceptions as exc
 from ..call import Call
@@ -59,6 +57,9 @@ from ..responses import VideoGenerationResponse
 from .base import HttpProvider, Job, ProviderProtocol, http_error
 from .inputs import wire_url
 from .mapping import Field, ModelSpec, find_spec, map_request, strict_fields
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ADAPTER", "RunwayProtocol", "SPECS"]
 
