@@ -35,15 +35,31 @@ def test_importing_the_plugin_imports_only_the_standard_library_and_pytest():
     assert not {"pydantic", "httpx", "sqlite_utils", "vcr"} & modules
 
 
-def test_a_mocked_generate_video_loads_neither_httpx_nor_the_cassette_libraries():
-    # With the mock's request check off: the check (on by default) runs the real adapter's
-    # own validation, and the adapters' modules import httpx at load (not lazy yet).
+MOCKED = (
+    "from tarash.tarash_gateway import generate_video\n"
+    "from tarash.tarash_gateway.mock import MockConfig\n"
+    "from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest\n"
+    "config = VideoGenerationConfig(provider='fal', model='fal-ai/veo3.1/fast', mock=MockConfig(enabled=True))\n"
+)
+
+
+def test_a_mocked_generate_video_with_the_default_request_check_loads_neither_httpx_nor_the_cassette_libraries():
+    modules = loaded_after(MOCKED + "assert generate_video(config, VideoGenerationRequest(prompt='A cat playing piano')).is_mock\n")
+    assert "tarash.tarash_gateway.providers.fal" in modules  # the real adapter's check ran
+    assert not set(HEAVY) & modules
+    assert not {"tarash.tarash_gateway.providers.http", "certifi", "ssl", "logging"} & modules
+
+
+def test_a_mocked_request_the_adapter_refuses_is_refused_without_loading_httpx():
     modules = loaded_after(
-        "from tarash.tarash_gateway import generate_video\n"
-        "from tarash.tarash_gateway.mock import MockConfig\n"
-        "from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest\n"
-        "config = VideoGenerationConfig(provider='fal', model='fal-ai/veo3.1/fast', mock=MockConfig(enabled=True, validate=False))\n"
-        "assert generate_video(config, VideoGenerationRequest(prompt='A cat playing piano')).is_mock\n"
+        MOCKED
+        + "from tarash.tarash_gateway.exceptions import UnsupportedRequestError\n"
+        "try:\n"
+        "    generate_video(config, VideoGenerationRequest(prompt='p', duration_seconds=5))\n"
+        "except UnsupportedRequestError as error:\n"
+        "    assert 'duration_seconds' in str(error), error\n"
+        "else:\n"
+        "    raise AssertionError('the mock took a duration the model refuses')\n"
     )
     assert not set(HEAVY) & modules
 

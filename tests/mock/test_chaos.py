@@ -127,3 +127,12 @@ def test_weighted_outcomes_through_either_face_match_the_weights_and_repeat_with
     assert outcomes(face, weighted(), 600) == seen  # the same seed, the same sequence
     other = Face("async" if face.name == "sync" else "sync")
     assert outcomes(other, weighted(), 60) == seen[:60]  # whichever face runs it
+
+
+def test_the_lognormal_latency_s_99th_percentile_constant_is_the_normal_quantile():
+    from statistics import NormalDist
+
+    from tarash.tarash_gateway.mock import chaos
+
+    assert chaos._Z99 == NormalDist().inv_cdf(0.99)
+    assert sample_latency(Latency(median=40, p99=180), 0.99) == pytest.approx(180)

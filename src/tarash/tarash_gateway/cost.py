@@ -64,7 +64,7 @@ class PriceEntry(BaseModel):
     an image's `quality` or `size`) to a number, with `default` for the rest.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built when prices are first read
 
     provider: str
     model: str
@@ -127,7 +127,7 @@ def _megapixels(size: str | None) -> float:
 class PriceTable(BaseModel):
     """A list of `PriceEntry`; `find` answers the entry for a model."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     prices: list[PriceEntry]
 

@@ -8,7 +8,6 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .cassettes.http.hook import own_client
 from .exceptions import HTTPConnectionError, HTTPError, ValidationError
 
 __all__ = ["guess_content_type", "load_media", "to_data_uri"]
@@ -55,6 +54,8 @@ def load_media(url: str, default_type: str, *, timeout: float = 30.0) -> tuple[b
             raise ValidationError(f"cannot read {url}: {error.strerror}") from None
     if scheme in {"http", "https"}:
         import httpx  # only when media is downloaded: a mock-only process never loads it
+
+        from .cassettes.http.hook import own_client
 
         try:
             # the gateway's own client: part of a call, recorded at the call level only

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
+from pydantic_core import core_schema
 
-__all__ = ["AttemptMetadata", "ExecutionMetadata", "Origin"]
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, TypeAdapter
+    from pydantic.json_schema import JsonSchemaValue
+
+__all__ = ["AttemptMetadata", "ExecutionMetadata", "ExecutionMetadataField", "Origin", "OriginField"]
 
 Source = Literal["provider", "mock", "stock", "replay"]
 
@@ -167,3 +172,50 @@ class ExecutionMetadata:
         if not ends:
             return None
         return (max(ends) - self.attempts[0].started_at).total_seconds()
+
+
+class _SchemaOnUse:
+    """A metadata dataclass as a field of the response models, its schema built on first use.
+
+    Pydantic builds a plain dataclass's schema again inside every model that holds one (a
+    model's is built once and shared); the responses are built in every process that
+    imports the gateway, and most never load a response from data or dump one (a mocked
+    call does neither). So the field validates and serializes through one `TypeAdapter`
+    of the dataclass, made when first needed. An instance passes as it is, as it would
+    through the dataclass's own schema; a dict (JSON, a cassette) is validated by it.
+    """
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.cls = cls
+        self._adapter: TypeAdapter[Any] | None = None
+
+    def adapter(self) -> TypeAdapter[Any]:
+        if self._adapter is None:
+            from pydantic import TypeAdapter
+
+            self._adapter = TypeAdapter(self.cls)
+        return self._adapter
+
+    def validate(self, value: Any) -> Any:
+        return value if isinstance(value, self.cls) else self.adapter().validate_python(value)
+
+    def serialize(self, value: Any, info: core_schema.SerializationInfo) -> Any:
+        return self.adapter().dump_python(
+            value, mode="json" if info.mode == "json" else "python", by_alias=info.by_alias, exclude_unset=info.exclude_unset,
+            exclude_defaults=info.exclude_defaults, exclude_none=info.exclude_none, round_trip=info.round_trip,
+        )
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        serialization = core_schema.plain_serializer_function_ser_schema(self.serialize, info_arg=True)
+        return core_schema.no_info_plain_validator_function(self.validate, serialization=serialization)
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(self.adapter().core_schema)
+
+
+ExecutionMetadataField = Annotated[ExecutionMetadata, _SchemaOnUse(ExecutionMetadata)]
+"""`ExecutionMetadata` as a response field (its schema built on first use)."""
+OriginField = Annotated[Origin, _SchemaOnUse(Origin)]
+"""`Origin` as a response field (its schema built on first use)."""

@@ -94,7 +94,9 @@ class VideoGenerationRequest(_Request):
     """Frame shape: `16:9`, `9:16`, `1:1`, `4:3` or `21:9`."""
     generate_audio: bool | None = None
     """Ask for a soundtrack, on models that can make one."""
-    image_list: list[ImageType] = Field(default_factory=list)
+    # pydantic copies the default for each request; default_factory=list would make it read the
+    # builtin's signature, which loads the tokenizer (a few ms of every cold start)
+    image_list: list[ImageType] = []
     """Input images, each with its role (`first_frame`, `last_frame`, `reference`, `asset`, `style`)."""
     video: MediaType | None = None
     """An input video (URL, data URI, base64 or bytes) for video-to-video models."""
@@ -125,7 +127,7 @@ class ImageGenerationRequest(_Request):
     """Style preset, in the provider's vocabulary (`vivid`, `natural`, ...)."""
     n: int | None = Field(default=None, ge=1)
     """How many images to generate."""
-    image_list: list[ImageType] = Field(default_factory=list)
+    image_list: list[ImageType] = []  # copied for each request, as above
     """Input images for editing or reference, each with its role."""
     mask_image: MediaType | None = None
     """Mask of the area to repaint, for inpainting models."""

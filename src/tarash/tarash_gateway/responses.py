@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .media import MediaType, StatusType
-from .metadata import ExecutionMetadata, Origin
+from .metadata import ExecutionMetadataField, OriginField
 
 __all__ = [
     "ImageGenerationResponse",
@@ -17,7 +17,11 @@ __all__ = [
 ]
 
 # Bytes travel as base64 in JSON, so responses holding media content serialize and load back.
-_BYTES_AS_BASE64 = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64", defer_build=True)
+# The responses are built at import: every config's mock schema holds them, and a schema
+# built once is reused by every model that holds it (a deferred one is generated again
+# inside each). Progress updates are needed only by callers that listen: built on first use.
+_BYTES_AS_BASE64 = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
+_UPDATE = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64", defer_build=True)
 
 
 class VideoGenerationResponse(BaseModel):
@@ -49,9 +53,9 @@ class VideoGenerationResponse(BaseModel):
     """True when no provider made this video (stock, mock outcome)."""
     raw_response: dict[str, Any] = Field(default_factory=dict)
     """The provider's final answer, as received (secrets scrubbed in recordings)."""
-    execution_metadata: ExecutionMetadata | None = None
+    execution_metadata: ExecutionMetadataField | None = None
     """Every attempt of the fallback chain that led to this response."""
-    origin: Origin | None = None
+    origin: OriginField | None = None
     """Where the video came from: provider, stock, mock or replay."""
 
 
@@ -74,16 +78,16 @@ class ImageGenerationResponse(BaseModel):
     """The prompt as the provider rewrote it, when it gives it back."""
     raw_response: dict[str, Any] = Field(default_factory=dict)
     """The provider's final answer, as received (secrets scrubbed in recordings)."""
-    execution_metadata: ExecutionMetadata | None = None
+    execution_metadata: ExecutionMetadataField | None = None
     """Every attempt of the fallback chain that led to this response."""
-    origin: Origin | None = None
+    origin: OriginField | None = None
     """Where the images came from: provider, stock, mock or replay."""
 
 
 class VideoGenerationUpdate(BaseModel):
     """One progress event. `attempt` is the 1-based position in the fallback chain."""
 
-    model_config = _BYTES_AS_BASE64
+    model_config = _UPDATE
 
     request_id: str
     """The job this update is about."""
@@ -104,7 +108,7 @@ class VideoGenerationUpdate(BaseModel):
 class ImageGenerationUpdate(BaseModel):
     """One progress event of an image generation."""
 
-    model_config = _BYTES_AS_BASE64
+    model_config = _UPDATE
 
     request_id: str
     """The job this update is about."""

@@ -114,7 +114,7 @@ class CassetteConfig(BaseModel):
         <RecordMode.NEW_EPISODES: 'new_episodes'>
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")  # built at import: every config's schema holds it
 
     path: str | None = None
     enabled: bool = True

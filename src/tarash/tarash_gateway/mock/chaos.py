@@ -23,7 +23,6 @@ import math
 import random
 import threading
 from collections.abc import Sequence
-from statistics import NormalDist
 from typing import NamedTuple
 
 from ..env import env_value
@@ -42,7 +41,9 @@ __all__ = [
     "stream_seed",
 ]
 
-_Z99 = NormalDist().inv_cdf(0.99)
+# NormalDist().inv_cdf(0.99), written out: `statistics` loads only when a normal or lognormal
+# latency is drawn (tests/mock pins the value).
+_Z99 = 2.3263478740408408
 
 
 class Draw(NamedTuple):
@@ -89,6 +90,8 @@ def sample_latency(latency: Latency | None, u: float, recorded: Sequence[float] 
     u = min(max(u, 1e-12), 1 - 1e-12)
     if kind == "exponential":
         return -latency.mean * math.log(1 - u)  # type: ignore[operator]
+    from statistics import NormalDist
+
     if kind == "lognormal":
         mu = math.log(latency.median)  # type: ignore[arg-type]
         sigma = (math.log(latency.p99) - mu) / _Z99  # type: ignore[arg-type]

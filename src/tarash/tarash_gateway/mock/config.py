@@ -64,7 +64,9 @@ class Latency(BaseModel):
     model when it holds any), drawn at random.
     """
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
+    # Built at import, like every model a config's `mock` holds: a deferred model's schema is
+    # generated again inside each model that holds it, a built one is reused.
+    model_config = ConfigDict(frozen=True)
 
     distribution: Literal["fixed", "uniform", "normal", "exponential", "lognormal", "recorded"] | None = None
     """`fixed`, `uniform`, `normal`, `exponential`, `lognormal` or `recorded`; inferred from the other fields when left out."""
@@ -135,7 +137,7 @@ class MockPollingConfig(BaseModel):
     `enabled=False` turns the timeline off without removing it.
     """
 
-    model_config = ConfigDict(frozen=True, defer_build=True)
+    model_config = ConfigDict(frozen=True)
 
     enabled: bool = True
     """`False` turns the timeline off without removing it."""
@@ -193,7 +195,7 @@ class MockResponse(BaseModel):
         >>> MockResponse(error=RateLimitError("slow down", retry_after=2), phase="poll", after_polls=2)  # doctest: +SKIP
     """
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, populate_by_name=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, populate_by_name=True, extra="forbid")
 
     weight: float = Field(default=1.0, gt=0)
     """Relative chance of this outcome among the config's responses."""
@@ -385,7 +387,7 @@ class MockConfig(BaseModel):
     (`model_copy`, a JSON round trip) starts from the beginning.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     enabled: bool = True
     """`False` keeps the settings but sends calls to the provider."""

@@ -16,7 +16,6 @@ mock that checks pays once per distinct request, not once per call.
 from __future__ import annotations
 
 import copy
-import logging
 from typing import Any
 
 from ..call import Call
@@ -30,7 +29,6 @@ from .state import CallState
 
 __all__ = ["check_request"]
 
-_log = logging.getLogger("tarash.tarash_gateway.mock")
 _REMEMBERED = 4096  # distinct (config, request) values whose verdict is kept
 # By value, across config objects: apps that build their config on every call check once.
 _by_value: dict[tuple[Any, ...], ValidationError | None] = {}
@@ -119,7 +117,9 @@ def _dry_run(call: Call) -> ValidationError | None:
         error.__traceback__ = None
         return error
     except Exception as error:  # noqa: BLE001 - a check that cannot tell lets the call through
-        _log.debug("mock request check of %s/%s skipped: %r", config.provider, config.model, error)
+        import logging  # loads only when there is something to say
+
+        logging.getLogger("tarash.tarash_gateway.mock").debug("mock request check of %s/%s skipped: %r", config.provider, config.model, error)
     return None
 
 

@@ -14,7 +14,6 @@ cannot drift from the code.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,8 +32,6 @@ __all__ = [
     "strict_fields",
     "unused_fields",
 ]
-
-_log = logging.getLogger("tarash.tarash_gateway.providers")
 
 
 def _seconds_suffix(value: Any) -> str:
@@ -257,7 +254,9 @@ def _report_unused(
         key = (provider, model, name)
         if key not in _reported:
             _reported.add(key)
-            _log.warning(
+            import logging  # loads only when there is something to say
+
+            logging.getLogger("tarash.tarash_gateway.providers").warning(
                 "%s %s does not take %s: left out of the request (provider_config strict_fields=True or "
                 "TARASH_STRICT_FIELDS=1 refuses such requests instead)",
                 provider,
