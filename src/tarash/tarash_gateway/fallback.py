@@ -23,6 +23,7 @@ from .flow import Flow, Sleep
 from .layers import Layer, Next
 from .metadata import AttemptMetadata, ExecutionMetadata
 from .models import AnyConfig
+from .responses import with_fields
 from .retry import Decision, decide
 
 __all__ = ["FallbackLayer", "collect_chain"]
@@ -30,8 +31,11 @@ __all__ = ["FallbackLayer", "collect_chain"]
 
 def collect_chain(config: AnyConfig) -> list[AnyConfig]:
     """The config, then each fallback followed by its own fallbacks (depth first)."""
-    if not config.fallback_configs:
+    fallbacks = config.fallback_configs
+    if not fallbacks:
         return [config]
+    if not any(fallback.fallback_configs for fallback in fallbacks):  # one level: the common chain
+        return [config, *fallbacks]
 
     def walk(cfg: AnyConfig) -> Iterator[AnyConfig]:
         yield cfg
@@ -66,7 +70,11 @@ class FallbackLayer(Layer):
                 number = len(attempts) + 1
                 started = clock.now()
                 try:
-                    response = yield Next(self.stack_for(config), call.attempt_of(config, number, clock.monotonic()))
+                    layer, attempt = self.stack_for(config), call.attempt_of(config, number, clock.monotonic())
+                    if _inline(layer):
+                        response = yield from layer.flow(attempt)
+                    else:
+                        response = yield Next(layer, attempt)
                 except Exception as error:
                     if failures is None:
                         failures = _Failures(call, len(chain))
@@ -97,8 +105,22 @@ class FallbackLayer(Layer):
                 if avoided_tracking():
                     note_served(call.kind, config, call.request, response.origin)
                 metadata = _metadata(attempts, number, len(chain), position > 1, call)
-                return response.model_copy(update={"execution_metadata": metadata})
+                return with_fields(response, execution_metadata=metadata)
         raise AssertionError("the last config of a chain never falls back")  # pragma: no cover
+
+
+_INLINE: dict[type, bool] = {}
+
+
+def _inline(layer: Layer) -> bool:
+    """Whether the walk runs `layer`'s flow inline instead of through `Next`: its faces are
+    `Layer`'s own (they would only drive its flow), so one driver serves the whole chain.
+    Known once per layer class; middleware overriding `handle`/`ahandle` keeps its own."""
+    cls = type(layer)
+    inline = _INLINE.get(cls)
+    if inline is None:
+        inline = _INLINE[cls] = cls.handle is Layer.handle and cls.ahandle is Layer.ahandle
+    return inline
 
 
 class _Failures:

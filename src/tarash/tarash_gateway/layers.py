@@ -101,4 +101,5 @@ def use_middleware(*middleware: Middleware) -> Iterator[None]:
 
 def current_middleware() -> tuple[Middleware, ...]:
     """Process-wide middleware first, then the scoped ones; the first is outermost."""
-    return (*_global, *_scoped.get())
+    scoped = _scoped.get()
+    return (*_global, *scoped) if _global else scoped  # read on every attempt: no copy when there is no global one

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ __all__ = [
     "ImageGenerationUpdate",
     "VideoGenerationResponse",
     "VideoGenerationUpdate",
+    "with_fields",
 ]
 
 # Bytes travel as base64 in JSON, so responses holding media content serialize and load back.
@@ -124,3 +125,29 @@ class ImageGenerationUpdate(BaseModel):
     """The error message, on a `failed` update."""
     attempt: int | None = None
     """1-based position of the config in the fallback chain."""
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_set = object.__setattr__
+
+
+def with_fields(model: _Model, **changes: Any) -> _Model:
+    """A copy of `model` with `changes` set, unvalidated, as `model.model_copy(update=changes)`.
+
+    The gateway derives a response or two on every call (its metadata, its request id and
+    origin): this skips the generic copying of `model_copy` (private and extra values,
+    which responses have none of, are carried over as they are).
+
+    Examples:
+        >>> with_fields(VideoGenerationResponse(request_id="a", video="v"), request_id="b").request_id
+        'b'
+    """
+    cls = type(model)
+    copied = cls.__new__(cls)
+    values = model.__dict__.copy()
+    values.update(changes)
+    _set(copied, "__dict__", values)
+    _set(copied, "__pydantic_fields_set__", model.__pydantic_fields_set__.union(changes))
+    _set(copied, "__pydantic_extra__", model.__pydantic_extra__)
+    _set(copied, "__pydantic_private__", model.__pydantic_private__)
+    return copied

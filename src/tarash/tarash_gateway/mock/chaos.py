@@ -62,6 +62,8 @@ def pick(weights: Sequence[float], u: float) -> int:
 
 def pick_cumulative(cumulative: Sequence[float], u: float) -> int:
     """`pick` with the running totals of the weights already summed."""
+    if len(cumulative) == 1:  # one outcome (the stock mock): nothing to pick from
+        return 0
     return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(cumulative) - 1)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import itertools
 import os
 from typing import Any
@@ -27,6 +28,7 @@ from ..layers import Layer
 from ..media_io import guess_content_type, load_media, to_data_uri
 from ..metadata import Origin
 from ..models import AnyConfig, ImageGenerationResponse, VideoGenerationResponse
+from ..responses import with_fields
 from .capacity import admit, release
 from .chaos import Draw, global_stream, ordered_outcome, sample_latency
 from .config import MockConfig, MockResponse, Schedule
@@ -35,7 +37,7 @@ from .job import run_job
 from .recorded import recorded_durations
 from .schedule import matching_rule
 from .state import Lane, call_state
-from .stock import dead_url, match_image, match_video
+from .stock import StockVideo, dead_url, match_image, match_video
 from .validate import check_request
 
 __all__ = ["MockLayer", "effective_mock", "env_mock_enabled", "force_mock"]
@@ -215,7 +217,8 @@ def _injected(chosen: MockResponse, latency: float) -> str | None:
 
 def _fresh_error(template: BaseException, call: Call, request_id: str, origin: Origin) -> BaseException:
     """A new exception per call, so tracebacks and attributes never leak between calls."""
-    error = copy.copy(template)
+    # (TarashException's own __copy__ called directly: copy.copy's dispatch costs as much again)
+    error = template.__copy__() if isinstance(template, TarashException) else copy.copy(template)
     error.__traceback__ = None
     if isinstance(error, TarashException):
         error.provider = error.provider or call.config.provider
@@ -229,13 +232,13 @@ def _fresh_error(template: BaseException, call: Call, request_id: str, origin: O
 
 
 def _build_response(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Flow[Any]:
-    kind = chosen.outcome_kind
-    if kind == "replay":
+    # chosen.outcome_kind, read once already (it named the origin's source): no error or fault here
+    if origin.source == "replay":
         from ..cassettes.replay import replay_outcome
 
-        assert chosen.replay is not None  # outcome_kind is "replay" only when it is set
+        assert chosen.replay is not None  # the source is "replay" only when it is set
         return (yield from replay_outcome(call, chosen.replay, origin))
-    if kind == "response":
+    if chosen.mock_response is not None:
         return _given_response(call, chosen, request_id, origin)
     if call.kind == "video":
         return (yield from _video(call, chosen, request_id, origin))
@@ -247,7 +250,7 @@ def _given_response(call: Call, chosen: MockResponse, request_id: str, origin: O
     expected = VideoGenerationResponse if call.kind == "video" else ImageGenerationResponse
     if not isinstance(response, expected):
         raise ValidationError(f"mock_response is a {type(response).__name__}, but this is a {call.kind} call")
-    return response.model_copy(update={"request_id": request_id, "is_mock": True, "origin": origin})
+    return with_fields(response, request_id=request_id, is_mock=True, origin=origin)
 
 
 def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) -> Flow[VideoGenerationResponse]:
@@ -258,9 +261,11 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) ->
     if given is None:
         request = call.request
         clip = match_video(request.aspect_ratio, request.resolution, request.duration_seconds)  # type: ignore[union-attr]
-        video: Any = dead_url(clip.file) if chosen.fault == "media_expired" else clip.url
-        if content_mode:
-            video = {"content": (yield Blocking(clip.path.read_bytes)), "content_type": clip.content_type}
+        raw = {"mock": True, "stock": {"file": clip.file, "width": clip.width, "height": clip.height}}
+        if not content_mode:  # the common case: the clip's answer, validated once, with this call's own values
+            template = _stock_video(clip, chosen.fault == "media_expired")
+            return with_fields(template, request_id=request_id, raw_response=raw, origin=_with_file(origin, clip.file))
+        video: Any = {"content": (yield Blocking(clip.path.read_bytes)), "content_type": clip.content_type}
         return VideoGenerationResponse(
             request_id=request_id,
             video=video,
@@ -269,7 +274,7 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) ->
             resolution=clip.resolution,
             aspect_ratio=clip.aspect_ratio,
             is_mock=True,
-            raw_response={"mock": True, "stock": {"file": clip.file, "width": clip.width, "height": clip.height}},
+            raw_response=raw,
             origin=_with_file(origin, clip.file),
         )
     content_type = given["content_type"] if isinstance(given, dict) else guess_content_type(given, "video/mp4")
@@ -285,6 +290,20 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) ->
         is_mock=True,
         raw_response={"mock": True, "output_video_provided": True},
         origin=origin,
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _stock_video(clip: StockVideo, expired: bool) -> VideoGenerationResponse:
+    """A clip's answer in URL mode, without the per-call fields (request id, raw response, origin)."""
+    return VideoGenerationResponse(
+        request_id="",
+        video=dead_url(clip.file) if expired else clip.url,
+        content_type=clip.content_type,
+        duration=clip.duration,
+        resolution=clip.resolution,
+        aspect_ratio=clip.aspect_ratio,
+        is_mock=True,
     )
 
 
