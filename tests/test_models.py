@@ -120,3 +120,16 @@ def test_image_defaults_match_upstream():
     assert (config.timeout, config.max_poll_attempts, config.poll_interval) == (120, 60, 2)
     video = VideoGenerationConfig(provider="fal", model="m")
     assert (video.timeout, video.max_poll_attempts, video.poll_interval) == (600, 120, 5)
+
+
+def test_with_fields_is_model_copy_with_an_update_and_leaves_the_original_alone():
+    from tarash.tarash_gateway.responses import with_fields
+
+    original = VideoGenerationResponse(request_id="a", video="v", raw_response={"k": 1})
+    derived = with_fields(original, request_id="b", is_mock=True)
+    expected = original.model_copy(update={"request_id": "b", "is_mock": True})
+    assert derived == expected and type(derived) is VideoGenerationResponse
+    assert derived.model_fields_set == expected.model_fields_set == {"request_id", "video", "raw_response", "is_mock"}
+    assert (original.request_id, original.is_mock) == ("a", False)
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        derived.request_id = "c"  # type: ignore[misc]

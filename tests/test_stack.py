@@ -236,3 +236,49 @@ def test_a_sync_only_handler_on_the_async_face_reports_on_the_callers_loop():
     finally:
         unregister_provider("sync-only-video")
     assert loops == [caller]
+
+
+class OwnFaces(Layer):
+    """A middleware with faces of its own (no flow): the stack must call them, not its flow."""
+
+    def __init__(self, next, log):
+        super().__init__(next)
+        self.log = log
+
+    def handle(self, call):
+        self.log.append("handle")
+        return self.next.handle(call)
+
+    async def ahandle(self, call):
+        self.log.append("ahandle")
+        return await self.next.ahandle(call)
+
+
+def test_a_middleware_with_its_own_handle_and_ahandle_is_served_on_the_face_of_the_call(face, clock):
+    log: list[str] = []
+    config = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig())
+    with use_middleware(lambda layer: OwnFaces(layer, log)):
+        assert face.video(config, REQUEST).is_mock
+    assert log == ["handle" if face.name == "sync" else "ahandle"]
+
+
+def test_a_flow_middleware_s_effects_and_errors_reach_the_chain_as_before(face, clock):
+    # Flow layers run inline on the chain's driver: their waits still happen on the clock and
+    # their errors still fall back.
+    log: list[str] = []
+
+    class Failing(Recorder):
+        def flow(self, call):
+            yield Sleep(2)
+            if call.config.model == "broken":
+                raise RateLimitError("busy", retry_after=1)
+            return (yield from super().flow(call))
+
+    ok = VideoGenerationConfig(provider="fal", model="fal-ai/veo3.1", mock=MockConfig())
+    config = ok.model_copy(update={"model": "broken", "fallback_configs": [ok]})
+    with use_middleware(lambda layer: Failing(layer, log)):
+        response = face.video(config, REQUEST)
+    assert response.execution_metadata.fallback_triggered
+    assert [a.status for a in response.execution_metadata.attempts] == ["failed", "success"]
+    assert log == ["r:before:2", "r:after"] and response.raw_response["r"] is True
+    assert clock.slept == 2 + 2 + 1

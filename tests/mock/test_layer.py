@@ -43,6 +43,16 @@ def test_stock_response_tells_the_truth_about_the_file(face):
     assert response.raw_response["stock"]["width"] == 1080
 
 
+def test_each_stock_answer_is_its_own_response_with_its_own_raw_response_and_origin(face):
+    config = video_config()
+    first, second = face.video(config, REQUEST), face.video(config, REQUEST)
+    assert first.request_id != second.request_id
+    assert first.raw_response is not second.raw_response and first.origin is not second.origin
+    first.raw_response["stock"]["width"] = 0  # a caller changing one answer's dict changes no other
+    assert face.video(config, REQUEST).raw_response["stock"]["width"] == 1080
+    assert (second.origin.call, first.origin.call) == (2, 1)
+
+
 def test_content_mode_returns_the_bytes(face):
     response = face.video(video_config(responses=[MockResponse(output_video_type="content")]), REQUEST)
     assert response.video["content_type"] == "video/mp4"
