@@ -23,22 +23,10 @@ client, the `.pth` hook). See `docs/record-http.md`.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..._lazy import lazy_names
 
 __all__ = ["AsyncCassetteTransport", "CassetteTransport", "install"]
 
 _LAZY = {"AsyncCassetteTransport": ".transport", "CassetteTransport": ".transport", "install": ".hook"}
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)
