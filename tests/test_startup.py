@@ -48,6 +48,10 @@ def test_a_mocked_generate_video_with_the_default_request_check_loads_neither_ht
     assert "tarash.tarash_gateway.providers.fal" in modules  # the real adapter's check ran
     assert not set(HEAVY) & modules
     assert not {"tarash.tarash_gateway.providers.http", "certifi", "ssl", "logging"} & modules
+    # what the call does not use is not loaded: the price table and budget (real calls), and
+    # the mock's schedule, capacity, faults, recorded latency and timeline machinery
+    unused = {"cost", "budget", "mock.schedule", "mock.capacity", "mock.faults", "mock.recorded", "mock.job"}
+    assert not {f"tarash.tarash_gateway.{name}" for name in unused} & modules
 
 
 def test_a_mocked_request_the_adapter_refuses_is_refused_without_loading_httpx():

@@ -12,12 +12,12 @@ The error that ends the walk is raised with every attempt in
 from __future__ import annotations
 
 import random
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .call import Call
 from .clock import Clock, InstantClock, current_clock
-from .cost import avoided_tracking, note_served
 from .exceptions import UnsupportedRequestError
 from .flow import Flow, Sleep
 from .layers import Layer, Next
@@ -102,11 +102,25 @@ class FallbackLayer(Layer):
                         retry=failures.retries if failures is not None else 0,
                     )
                 )
-                if avoided_tracking():
+                if _avoided_tracking():
+                    from .cost import note_served
+
                     note_served(call.kind, config, call.request, response.origin)
                 metadata = _metadata(attempts, number, len(chain), position > 1, call)
                 return with_fields(response, execution_metadata=metadata)
         raise AssertionError("the last config of a chain never falls back")  # pragma: no cover
+
+
+_PACKAGE = __name__.rpartition(".")[0]
+
+
+def _avoided_tracking() -> bool:
+    """Whether served calls are counted (`cost.track_avoided`), without loading the price table
+    when nobody asked: the pytest plugin sets the package's flag before `cost` loads."""
+    cost = sys.modules.get(f"{_PACKAGE}.cost")
+    if cost is not None:
+        return bool(cost.avoided_tracking())
+    return bool(getattr(sys.modules[_PACKAGE], "track_avoided_cost", False))
 
 
 _INLINE: dict[type, bool] = {}

@@ -13,7 +13,6 @@ FallbackLayer                 over the chain (config, then fallback_configs)
 
 from __future__ import annotations
 
-from .budget import BudgetLayer, budget_limit
 from .cassettes.scope import effective_cassette
 from .fallback import FallbackLayer
 from .layers import Layer, current_middleware
@@ -31,6 +30,8 @@ def attempt_stack(config: AnyConfig) -> Layer:
     """The layers that serve one attempt of `config`."""
     layer: Layer = _MOCK if effective_mock(config) is not None else _PROVIDER
     if layer is _PROVIDER:
+        from .budget import BudgetLayer, budget_limit  # with the price table: real calls only
+
         limit = budget_limit(config)
         if limit is not None:
             layer = BudgetLayer(layer, limit)

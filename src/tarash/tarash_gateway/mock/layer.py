@@ -6,7 +6,8 @@ call (`schedule`), take a capacity slot when the config has one
 (`capacity`), build the response or a fresh copy of the error, spend the
 injected latency, and play the job's timeline with its fault at its phase
 (`job`). Waits go through the clock and never pass the config's `timeout`.
-Whatever is not configured costs nothing per call.
+Whatever is not configured costs nothing per call, and its module is not even loaded
+(a schedule, a capacity, faults, recorded latency, a timeline).
 """
 
 from __future__ import annotations
@@ -29,13 +30,8 @@ from ..media_io import guess_content_type, load_media, to_data_uri
 from ..metadata import Origin
 from ..models import AnyConfig, ImageGenerationResponse, VideoGenerationResponse
 from ..responses import with_fields
-from .capacity import admit, release
 from .chaos import Draw, global_stream, ordered_outcome, sample_latency
 from .config import MockConfig, MockResponse, Schedule
-from .faults import fault_error
-from .job import run_job
-from .recorded import recorded_durations
-from .schedule import matching_rule
 from .state import Lane, call_state
 from .stock import StockVideo, dead_url, match_image, match_video
 from .validate import check_request
@@ -90,12 +86,14 @@ class MockLayer(Layer):
         draw = (lane.source or global_stream(config.provider, config.model)).draw_cumulative(lane.cumulative)
         if mock.order != "weighted":
             draw = draw._replace(outcome=ordered_outcome(mock.order, number, len(mock.responses or ())))
-        rule = matching_rule(mock.schedule, lane, number, current_clock().monotonic()) if mock.schedule else None
+        rule = _scheduled(mock, lane, number) if mock.schedule else None
         chosen = rule.response if rule is not None else (mock.responses or [])[draw.outcome]
         request_id = f"mock-{_ID_PREFIX}{next(_ids):08x}"
         latency_spec = chosen.latency or mock.latency
         recorded: tuple[float, ...] = ()
         if latency_spec is not None and latency_spec.distribution == "recorded":
+            from .recorded import recorded_durations
+
             recorded = yield from recorded_durations(latency_spec.recorded or "", config.provider, config.model)
         latency = sample_latency(latency_spec, draw.latency_u, recorded)
         origin = _origin(chosen, mock, config, draw, latency, number, rule)
@@ -118,10 +116,21 @@ class MockLayer(Layer):
             raise
         finally:
             if limited:
+                from .capacity import release
+
                 release(mock, lane)
 
 
+def _scheduled(mock: MockConfig, lane: Lane, number: int) -> Schedule | None:
+    from .schedule import matching_rule
+
+    assert mock.schedule is not None  # called for configs with a schedule only
+    return matching_rule(mock.schedule, lane, number, current_clock().monotonic())
+
+
 def _admitted(call: Call, mock: MockConfig, lane: Lane, request_id: str, origin: Origin) -> Flow[None]:
+    from .capacity import admit
+
     try:
         yield from admit(call, mock, lane, request_id)
     except TarashException as error:
@@ -143,6 +152,8 @@ def _serve(
     if chosen.error is not None:
         error = _fresh_error(chosen.error, call, request_id, origin)
     elif chosen.fault is not None and not (chosen.fault == "media_expired" and chosen.output_type != "content"):
+        from .faults import fault_error
+
         fault = fault_error(call, chosen.fault, request_id, chosen.fault_phase or "poll")
         error = _fresh_error(fault, call, request_id, origin)
     else:
@@ -159,6 +170,8 @@ def _serve(
         if error is not None:
             raise error
         return result
+    from .job import run_job
+
     yield from run_job(call, chosen, polling, request_id, result, error)
     return result
 
