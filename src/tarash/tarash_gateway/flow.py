@@ -13,7 +13,6 @@ import contextvars
 import inspect
 import threading
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .clock import current_clock
@@ -26,7 +25,15 @@ Flow = Generator["Effect", Any, T]
 
 
 class Effect:
-    """Something a flow asks its driver to do. Subclasses implement both faces."""
+    """Something a flow asks its driver to do. Subclasses implement both faces.
+
+    The effects of the core are small slotted classes with a hand-written `__init__`
+    rather than dataclasses: each dataclass costs about a millisecond to create at import
+    (its methods are compiled from generated source), and a mocked call's cold start loads
+    a dozen of them. Their `__repr__` names their slots.
+    """
+
+    __slots__ = ()
 
     def run(self) -> Any:
         raise NotImplementedError
@@ -34,12 +41,18 @@ class Effect:
     async def arun(self) -> Any:
         raise NotImplementedError
 
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in getattr(self, "__slots__", ()))
+        return f"{type(self).__name__}({values})"
 
-@dataclass(slots=True)
+
 class Sleep(Effect):
     """Wait on the current clock (instant under `instant_waits`)."""
 
-    seconds: float
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
     def run(self) -> None:
         current_clock().sleep(self.seconds)
@@ -48,12 +61,13 @@ class Sleep(Effect):
         await current_clock().asleep(self.seconds)
 
 
-@dataclass(slots=True)
 class Blocking(Effect):
     """Blocking work (file or SQLite I/O): inline on the sync face, in a thread on the async one."""
 
-    fn: Callable[..., Any]
-    args: tuple[Any, ...] = ()
+    __slots__ = ("args", "fn")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...] = ()) -> None:
+        self.fn, self.args = fn, args
 
     def run(self) -> Any:
         return self.fn(*self.args)
@@ -64,7 +78,6 @@ class Blocking(Effect):
         return await asyncio.to_thread(self.fn, *self.args)
 
 
-@dataclass(slots=True)
 class Emit(Effect):
     """Hand one progress update to the user's callback; async callbacks are awaited.
 
@@ -72,8 +85,10 @@ class Emit(Effect):
     propagates unchanged and never triggers a fallback.
     """
 
-    callback: Callable[[Any], Any]
-    update: Any
+    __slots__ = ("callback", "update")
+
+    def __init__(self, callback: Callable[[Any], Any], update: Any) -> None:
+        self.callback, self.update = callback, update
 
     def run(self) -> None:
         try:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 from .call import Call
@@ -59,12 +58,13 @@ class Layer:
         return await run_async(self.flow(call))
 
 
-@dataclass(slots=True)
 class Next(Effect):
     """Pass the call to the next layer, on the same face."""
 
-    layer: Any
-    call: Call
+    __slots__ = ("call", "layer")
+
+    def __init__(self, layer: Any, call: Call) -> None:
+        self.layer, self.call = layer, call
 
     def run(self) -> Any:
         return self.layer.handle(self.call)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import functools
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = [
     "STOCK_DIR",
@@ -38,9 +38,41 @@ DEFAULT_DURATION = 4.0
 DEFAULT_SIZE = (1024, 1024)
 
 
-@dataclass(frozen=True, slots=True)
-class _StockFile:
-    """A bundled file: where it is, what it is, how big."""
+def _path(item: StockVideo | StockImage) -> Path:
+    """Where the bundled file is."""
+    return STOCK_DIR / item.file
+
+
+def _url(item: StockVideo | StockImage) -> str:
+    """Its `file://` URL."""
+    return _file_url(item.file)
+
+
+# Named tuples, not dataclasses: immutable records of the manifest, and a dataclass costs
+# about a millisecond to create at import (a mocked call's cold start loads these).
+class StockVideo(NamedTuple):
+    """A bundled video: where it is (`path`, `url`), what it is, how big."""
+
+    file: str
+    width: int
+    height: int
+    aspect_ratio: str
+    content_type: str
+    size: int
+    resolution: str
+    duration: float
+
+    @property
+    def path(self) -> Path:
+        return _path(self)
+
+    @property
+    def url(self) -> str:
+        return _url(self)
+
+
+class StockImage(NamedTuple):
+    """A bundled image: where it is (`path`, `url`), what it is, how big."""
 
     file: str
     width: int
@@ -51,22 +83,11 @@ class _StockFile:
 
     @property
     def path(self) -> Path:
-        return STOCK_DIR / self.file
+        return _path(self)
 
     @property
     def url(self) -> str:
-        return _file_url(self.file)
-
-
-@dataclass(frozen=True, slots=True)
-class StockVideo(_StockFile):
-    resolution: str
-    duration: float
-
-
-@dataclass(frozen=True, slots=True)
-class StockImage(_StockFile):
-    pass
+        return _url(self)
 
 
 @functools.cache
@@ -95,13 +116,13 @@ def _manifest() -> dict:
 
 @functools.cache
 def stock_videos() -> tuple[StockVideo, ...]:
-    fields = StockVideo.__dataclass_fields__
+    fields = StockVideo._fields
     return tuple(StockVideo(**{k: v for k, v in e.items() if k in fields}) for e in _manifest()["videos"])
 
 
 @functools.cache
 def stock_images() -> tuple[StockImage, ...]:
-    fields = StockImage.__dataclass_fields__
+    fields = StockImage._fields
     return tuple(StockImage(**{k: v for k, v in e.items() if k in fields}) for e in _manifest()["images"])
 
 
