@@ -112,12 +112,13 @@ class FallbackLayer(Layer):
 
 
 _PACKAGE = __name__.rpartition(".")[0]
+_COST = f"{_PACKAGE}.cost"
 
 
 def _avoided_tracking() -> bool:
     """Whether served calls are counted (`cost.track_avoided`), without loading the price table
     when nobody asked: the pytest plugin sets the package's flag before `cost` loads."""
-    cost = sys.modules.get(f"{_PACKAGE}.cost")
+    cost = sys.modules.get(_COST)
     if cost is not None:
         return bool(cost.avoided_tracking())
     return bool(getattr(sys.modules[_PACKAGE], "track_avoided_cost", False))

@@ -157,7 +157,9 @@ def _serve(
         fault = fault_error(call, chosen.fault, request_id, chosen.fault_phase or "poll")
         error = _fresh_error(fault, call, request_id, origin)
     else:
-        result = yield from _build_response(call, chosen, request_id, origin)
+        result = _stock_video_url(call, chosen, request_id, origin)  # the common answer, without a flow
+        if result is None:
+            result = yield from _build_response(call, chosen, request_id, origin)
     if latency > 0:
         yield from call.wait(latency)
     polling = chosen.polling or mock.polling
@@ -274,10 +276,9 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) ->
     if given is None:
         request = call.request
         clip = match_video(request.aspect_ratio, request.resolution, request.duration_seconds)  # type: ignore[union-attr]
+        if not content_mode:
+            return _stock_answer(clip, chosen.fault == "media_expired", request_id, origin)
         raw = {"mock": True, "stock": {"file": clip.file, "width": clip.width, "height": clip.height}}
-        if not content_mode:  # the common case: the clip's answer, validated once, with this call's own values
-            template = _stock_video(clip, chosen.fault == "media_expired")
-            return with_fields(template, request_id=request_id, raw_response=raw, origin=_with_file(origin, clip.file))
         video: Any = {"content": (yield Blocking(clip.path.read_bytes)), "content_type": clip.content_type}
         return VideoGenerationResponse(
             request_id=request_id,
@@ -303,6 +304,26 @@ def _video(call: Call, chosen: MockResponse, request_id: str, origin: Origin) ->
         is_mock=True,
         raw_response={"mock": True, "output_video_provided": True},
         origin=origin,
+    )
+
+
+def _stock_video_url(
+    call: Call, chosen: MockResponse, request_id: str, origin: Origin
+) -> VideoGenerationResponse | None:
+    """The stock library's video in URL mode, the mock's most common answer, or `None` for
+    every other answer (built by `_build_response`, a flow: content mode reads a file)."""
+    if origin.source != "stock" or call.kind != "video" or chosen.output_type == "content":
+        return None
+    request = call.request
+    clip = match_video(request.aspect_ratio, request.resolution, request.duration_seconds)  # type: ignore[union-attr]
+    return _stock_answer(clip, False, request_id, origin)
+
+
+def _stock_answer(clip: StockVideo, expired: bool, request_id: str, origin: Origin) -> VideoGenerationResponse:
+    """A clip's answer in URL mode: validated once per clip, with this call's own values."""
+    raw = {"mock": True, "stock": {"file": clip.file, "width": clip.width, "height": clip.height}}
+    return with_fields(
+        _stock_video(clip, expired), request_id=request_id, raw_response=raw, origin=_with_file(origin, clip.file)
     )
 
 
