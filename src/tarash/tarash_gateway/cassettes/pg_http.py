@@ -85,6 +85,18 @@ class PgExchanges:
         return {r["host"] for r in self._rows("SELECT DISTINCT host FROM http_exchanges WHERE cassette_id = %s",
                                               (self.cassette_id,))}
 
+    def has_exchanges(self) -> bool:
+        if not self.holds_exchanges:
+            return False
+        return bool(self._one("SELECT EXISTS (SELECT 1 FROM http_exchanges WHERE cassette_id = %s)",
+                              (self.cassette_id,)))
+
+    def holds_host(self, host: str) -> bool:
+        if not self.holds_exchanges:
+            return False
+        return bool(self._one("SELECT EXISTS (SELECT 1 FROM http_exchanges WHERE cassette_id = %s AND host = %s)",
+                              (self.cassette_id, host)))
+
     def exchange_candidates(self, host: str, path: str, limit: int = 50) -> list[dict[str, Any]]:
         if not self.holds_exchanges:
             return []

@@ -293,6 +293,15 @@ class Store(Protocol):
         """The hosts the cassette holds exchanges of."""
         ...
 
+    def has_exchanges(self) -> bool:
+        """Whether the cassette holds any exchange (no count: one step into the table)."""
+        ...
+
+    def holds_host(self, host: str) -> bool:
+        """Whether the cassette holds exchanges of a host (one indexed lookup: what a
+        replay asks of a host its settings do not name, instead of every host at open)."""
+        ...
+
     def exchange_candidates(self, host: str, path: str, limit: int = 50) -> list[dict[str, Any]]:
         """Exchanges of a host, those of the same path first, newest first (`id`,
         `method`, `url`, `request`, `recorded_at`): a miss names them."""

@@ -20,13 +20,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import CassetteError, RecordingNotFoundError
 from ..metadata import Origin
-from .codec import MediaSlot
 from .config import CassetteConfig, RecordMode
 from .lifecycle import describe_age, is_expired, unplayed
 from .matching import (
@@ -42,6 +40,9 @@ from .protocol import Store, cassette_identity, display_name, is_store_url, medi
 from .scrub import Scrubber
 from .store import BlobSource
 
+if TYPE_CHECKING:  # the codec loads the response models: a raw HTTP replay needs none of them
+    from .codec import MediaSlot
+
 __all__ = ["CassetteSession", "Match", "Prepared", "close_cassettes", "shared_session"]
 
 log = logging.getLogger("tarash.cassettes")
@@ -49,6 +50,8 @@ log = logging.getLogger("tarash.cassettes")
 
 @functools.cache
 def library_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # only a recording names it
+
     try:
         return version("tarash-gateway")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree

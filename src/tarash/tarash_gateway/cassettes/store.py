@@ -43,6 +43,7 @@ are in `maintenance`.)
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -53,11 +54,12 @@ import threading
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-from sqlite_utils import Database, Migrations
+from typing import IO, TYPE_CHECKING, Any
 
 from ..exceptions import CassetteError
+
+if TYPE_CHECKING:  # sqlite-utils loads on the first write: a replay reads through sqlite3 alone
+    from sqlite_utils import Database, Migrations
 
 __all__ = ["APPLICATION_ID", "BlobSource", "CassetteStore", "SCHEMA_VERSION", "check_digest", "guard", "path_inside", "verified", "write_file"]
 
@@ -179,10 +181,19 @@ def m003_http_exchanges(db: Database) -> None:
 
 #: The schema's migrations, oldest first; the schema version is their number.
 _STEPS = (m001_initial, m002_plays, m003_http_exchanges)
-_MIGRATIONS = Migrations("tarash-cassette")
-for _step in _STEPS:
-    _MIGRATIONS()(_step)
 _KNOWN = [step.__name__ for step in _STEPS]
+
+
+@functools.cache
+def _migrations() -> Migrations:
+    """The schema's migrations for sqlite-utils (built on first use: only creating or
+    upgrading a file needs them)."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations("tarash-cassette")
+    for step in _STEPS:
+        migrations()(step)
+    return migrations
 SCHEMA_VERSION = len(_STEPS)
 _TABLES = ("recordings", "blobs", "media", "http_interactions", "plays", "http_exchanges")
 
@@ -284,27 +295,40 @@ class CassetteStore:
     # -- connections -------------------------------------------------------------------
 
     def db(self) -> Database:
-        """This thread's connection, wrapped by sqlite-utils."""
+        """This thread's connection, wrapped by sqlite-utils (for writing: reads go
+        through `conn`, without loading sqlite-utils)."""
+        entry = self._entry()
+        if entry[2] is None:
+            from sqlite_utils import Database
+
+            entry[2] = Database(entry[1], execute_plugins=False, recursive_triggers=False)
+        return entry[2]
+
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        return self._entry()[1]
+
+    def _entry(self) -> list[Any]:
+        """This thread's `[generation, connection, sqlite-utils wrapper or None]`."""
         if os.getpid() != self._pid:  # a forked child must not use its parent's connections
             self._pid, self._conns, self._local = os.getpid(), [], threading.local()
         entry = getattr(self._local, "entry", None)
         if entry is not None and entry[0] == self._generation:
-            return entry[1]
+            return entry
         with guard(self.path, "opening"):
             conn = self._connect_readonly() if self.readonly else self._connect(self.file)
             conn.execute("PRAGMA synchronous=NORMAL")
-        db = Database(conn, execute_plugins=False, recursive_triggers=False)
         with self._lock:
             # Worker threads come and go (each asyncio.run has its own executor): close the
             # connections of finished threads rather than keep them open for the process.
             finished = [c for t, c in self._conns if not t.is_alive()]
             self._conns = [(t, c) for t, c in self._conns if t.is_alive()]
             self._conns.append((threading.current_thread(), conn))
-            self._local.entry = (self._generation, db)
+            entry = self._local.entry = [self._generation, conn, None]
         for old in finished:
             with contextlib.suppress(sqlite3.Error):
                 old.close()
-        return db
+        return entry
 
     @staticmethod
     def _connect(target: str | Path, *, uri: bool = False) -> sqlite3.Connection:
@@ -397,7 +421,7 @@ class CassetteStore:
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         """Rows of a read, as dicts (errors become `CassetteError`)."""
         with guard(self.path, "reading"):
-            return _rows(self.db().execute(sql, params))
+            return _rows(self.conn().execute(sql, params))
 
     # -- schema ------------------------------------------------------------------------
 
@@ -416,12 +440,13 @@ class CassetteStore:
                 raise CassetteError(f"cassette {self.path} cannot be created: {error.strerror or error}") from None
         else:
             self.readonly = not (create and _writable(self.file))
-        db = self.db()
+        conn = self.conn()
         with guard(self.path, "checking its schema"):
-            app_id, version = self._header(db)
+            app_id, version = self._header(conn)
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
                 return  # the common case: both are set by one transaction, so both are current
-            # Header and tables read in one snapshot: a writer creating the schema meanwhile
+            db = self.db()  # sqlite-utils from here on: only a file to create or migrate gets here
+            # Header and tables read again in one snapshot: a writer creating the schema meanwhile
             # must not make a half-seen file (no header yet, tables already) look foreign.
             db.conn.execute("BEGIN")
             try:
@@ -489,16 +514,16 @@ class CassetteStore:
                 f"cassette {self.path} has schema version {version}, this tarash-gateway writes "
                 f"{SCHEMA_VERSION}; open it once for recording to upgrade it"
             )
-        unknown = [m.name for m in _MIGRATIONS.applied(db) if m.name not in _KNOWN]
+        unknown = [m.name for m in _migrations().applied(db) if m.name not in _KNOWN]
         if unknown:
             raise CassetteError(f"cassette {self.path} has migrations this tarash-gateway does not know: {unknown}")
-        _MIGRATIONS.apply(db)
+        _migrations().apply(db)
         db.conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         db.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
-    def _header(self, db: Database) -> tuple[int, int]:
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
+    def _header(self, conn: sqlite3.Connection | Database) -> tuple[int, int]:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         return app_id, version
 
     def _refuse_foreign(self, db: Database, app_id: int, version: int) -> None:
@@ -542,7 +567,7 @@ class CassetteStore:
     def requests(self) -> Iterator[tuple[int, str]]:
         """`(id, canonical request JSON)` of every recording, in recorded order."""
         with guard(self.path, "reading"):
-            yield from self.db().execute("SELECT id, request FROM recordings ORDER BY id")
+            yield from self.conn().execute("SELECT id, request FROM recordings ORDER BY id")
 
     def candidates(self, kind: str, provider: str, model: str, limit: int = 200) -> list[dict[str, Any]]:
         """Recordings of a kind, those of the same provider and model first, newest first."""
@@ -692,7 +717,7 @@ class CassetteStore:
         info = self.blob_info(digest)
         if info is None:
             raise CassetteError(f"{where} lacks blob {digest[:12]}... (damaged; run tarash cassette verify)")
-        with guard(self.path, "reading a blob"), self.db().conn.blobopen(
+        with guard(self.path, "reading a blob"), self.conn().blobopen(
             "blobs", "data", info["rowid"], readonly=True
         ) as source:
             yield from verified(iter(lambda: source.read(chunk), b""), digest, info["size"], where)
@@ -741,6 +766,18 @@ class CassetteStore:
         if key is None:
             return self.query("SELECT count(*) AS n FROM http_exchanges")[0]["n"]
         return self.query("SELECT count(*) AS n FROM http_exchanges WHERE key = ?", (key,))[0]["n"]
+
+    def has_exchanges(self) -> bool:
+        """Whether the file holds any exchange (no count: one step into the table)."""
+        if not self.holds_exchanges:
+            return False
+        return bool(self.query("SELECT EXISTS (SELECT 1 FROM http_exchanges) AS any_")[0]["any_"])
+
+    def holds_host(self, host: str) -> bool:
+        """Whether the file holds exchanges of a host (one indexed lookup)."""
+        if not self.holds_exchanges:
+            return False
+        return bool(self.query("SELECT EXISTS (SELECT 1 FROM http_exchanges WHERE host = ?) AS any_", (host,))[0]["any_"])
 
     @property
     def holds_exchanges(self) -> bool:

@@ -26,6 +26,7 @@ Pure functions; nothing here does I/O.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -191,5 +192,10 @@ def _under(value: Any, key: str) -> Iterator[str]:
 
 def host_matches(host: str, port: int | None, patterns: Iterable[str]) -> bool:
     """Whether `host` (or `host:port`) matches one of the patterns (`*.fal.run`)."""
-    with_port = f"{host}:{port}" if port is not None else host
-    return any(fnmatch.fnmatchcase(host, p) or fnmatch.fnmatchcase(with_port, p) for p in patterns)
+    pattern = _compiled(tuple(patterns))
+    return pattern.match(host) is not None or (port is not None and pattern.match(f"{host}:{port}") is not None)
+
+
+@functools.lru_cache(maxsize=64)  # asked for every request, with the same few tuples of patterns
+def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)")

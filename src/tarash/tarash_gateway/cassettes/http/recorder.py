@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ...exceptions import CassetteError, RecordingNotFoundError
@@ -37,10 +37,12 @@ from ..scope import ActiveCassette
 from ..scrub import Scrubber
 from ..session import CassetteSession
 from ..store import BlobSource, check_digest
-from .capture import MediaCapture
 from .explain import explain_exchange_miss
 from .flows import MEDIA, POLL, PROVIDER_HOSTS, RESULT, SUBMIT, Step, classify, host_matches, media_urls, outcome
 from .keys import canonical_body, canonical_url, content_type_of, request_key
+
+if TYPE_CHECKING:  # loaded by the first recording that names media: a replay never needs it
+    from .capture import MediaCapture
 
 __all__ = ["Answer", "HttpState", "Sent", "exchange", "finish", "state_of"]
 
@@ -87,11 +89,15 @@ class _Request:
 
 @dataclass
 class HttpState:
-    """What one cassette session knows about its HTTP traffic (thread-safe)."""
+    """What one cassette session knows about its HTTP traffic (thread-safe).
+
+    `hosts` says, per host asked about, whether the file holds exchanges of it: learned
+    one indexed lookup at a time, never by reading the whole table when the file opens.
+    """
 
     session: CassetteSession
     existed: bool | None = None
-    hosts: set[str] = field(default_factory=set)
+    hosts: dict[str, bool] = field(default_factory=dict)
     media_keys: set[str] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
     capture: MediaCapture | None = None
@@ -99,18 +105,26 @@ class HttpState:
     prepared: bool = False
 
     def prepare(self, create: bool) -> None:
-        """Open the file (blocking); learn once whether it held recordings and its hosts."""
+        """Open the file (blocking); learn once whether it held recordings."""
         session = self.session
         if not session.ready(create=create):
             session.open(create)
         with self.lock:
             store = session.store
             if self.existed is None or (store is not None and not self.prepared):
-                held = store is not None and store.count_exchanges() > 0
+                held = store is not None and store.has_exchanges()
                 self.existed = bool(session.existed) or held
-                if store is not None:
-                    self.hosts |= store.exchange_hosts()
-                    self.prepared = True
+                self.prepared = store is not None
+
+    def holds_host(self, host: str) -> bool:
+        """Whether the file holds exchanges of `host` (blocking; learned once per host)."""
+        if not self.ready(False):
+            self.prepare(False)  # read only: unrelated traffic creates no file
+        store = self.session.store
+        held = store is not None and store.holds_host(host)
+        with self.lock:
+            held = self.hosts[host] = self.hosts.get(host, False) or held
+        return held
 
     def ready(self, create: bool) -> bool:
         return self.existed is not None and (self.prepared or not create) and self.session.ready(create=create)
@@ -169,9 +183,10 @@ def exchange(active: ActiveCassette, sent: Sent, forward: Callable[[bool], Effec
     if config.http == "off":
         return (yield forward(False))
     if not named_in_scope(config, host, port):  # in scope only if the cassette holds the host already
-        if not state.ready(False):
-            yield Blocking(state.prepare, (False,))  # read only: unrelated traffic creates no file
-        if host not in state.hosts:
+        held = state.hosts.get(host)
+        if held is None:
+            held = yield Blocking(state.holds_host, (host,))
+        if not held:
             return (yield forward(False))
     mode = config.record_mode
     create = mode is not RecordMode.NONE
@@ -326,6 +341,8 @@ def _media(request: _Request, answer: Answer, parsed: Any, terminal: bool) -> li
 def _capture(state: HttpState, request: _Request, urls: list[str], config: CassetteConfig) -> None:
     with state.lock:
         if state.capture is None:
+            from .capture import MediaCapture
+
             state.capture = MediaCapture(state.session)
         capture = state.capture
     for url in urls:
@@ -336,7 +353,7 @@ def _capture(state: HttpState, request: _Request, urls: list[str], config: Casse
             if key in state.media_keys:
                 continue
             state.media_keys.add(key)
-            state.hosts.add(host)
+            state.hosts[host] = True
         same_host = host == request.host  # OpenAI content, Google files: the request's auth applies
         headers = [(k, v) for k, v in request.sent.headers if k.lower() not in ("content-type", "content-length", "host")] \
             if same_host else []

@@ -9,7 +9,6 @@ with the module of the request it answers.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import sys
 import tempfile
@@ -193,11 +192,15 @@ class AsyncCassetteTransport(_CassetteTransportBase, httpx.AsyncBaseTransport):
             return result
         content: Any = result.body
         if result.blob is not None:
+            import asyncio  # loaded already: this runs on an event loop (a sync-only replay never imports it)
+
             spool = await asyncio.to_thread(_spooled, *result.blob)
             content = _spool_chunks(spool)
         return self._response(request, result, content)
 
     async def aclose(self) -> None:
+        import asyncio
+
         await asyncio.to_thread(self._finish)
         if self._next is not None:
             await self._next.aclose()
