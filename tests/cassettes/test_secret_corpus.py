@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -37,6 +38,7 @@ from tarash.tarash_gateway import (
     use_clock,
 )
 from tarash.tarash_gateway.cassettes import SQLitePersister, close_cassettes
+from tarash.tarash_gateway.cassettes.stand_in import is_stand_in
 from tarash.tarash_gateway.cli import main
 from tarash.tarash_gateway.exceptions import HTTPError
 from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest, VideoGenerationResponse
@@ -87,6 +89,11 @@ SIGNED_URLS = {
                             "c0rpu5Leg29", "Expires=1893456029"),
     "S3 legacy AWSAccessKeyId": ("/s3/s.mp4?AWSAccessKeyId=AKIACORPUS30&Signature=c0rpu5Leg31%3D&Expires=1",
                                  "AKIACORPUS30", "/s3/s.mp4"),
+    # high-entropy signatures: recorded as stand-ins of the same length and alphabet
+    "Azure SAS sig, long": ("/az/p.mp4?sv=2022-11-02&se=2030-01-02&sp=r&sig=c0rpu5Sas35LongQ9vZk3%2BmP7wRx4Tn%3D",
+                            "c0rpu5Sas35LongQ9vZk3", "sv=2022-11-02&se=2030-01-02&sp=r"),
+    "S3 X-Amz-Signature, hex": ("/s3/t.mp4?X-Amz-Date=20300102T000000Z&X-Amz-Signature=c0ab36" + "9e8d7c6b5a4f3e2d1" * 3
+                                + "0a1b2c5", "c0ab36" + "9e8d7c6b5a4f3e2d1" * 3, "X-Amz-Date=20300102T000000Z"),
     "URL userinfo password": ("userinfo:c0rpu5-pw32", "c0rpu5-pw32", "/u/o.mp4"),
     "URL userinfo user": ("userinfo:c0rpu5-pw33", "corpus-user-33", "/u/o.mp4"),
     "uncaptured media (logged)": ("/gone?X-Amz-Signature=c0rpu5log34", "c0rpu5log34", "/gone?X-Amz-Signature="),
@@ -340,7 +347,41 @@ def test_the_corpus_replays_without_any_secret(corpus, tmp_path):
     finally:
         unregister_provider(PROVIDER)
         close_cassettes()
-    assert replayed.request_id == "Azure SAS sig" and "sig=[REDACTED]" in replayed.video
+    assert replayed.request_id == "Azure SAS sig" and "sig=%5BREDACTED%5D" in replayed.video  # too short for a stand-in
+
+
+@pytest.mark.parametrize("label, name", [("Azure SAS sig, long", "sig"), ("S3 X-Amz-Signature, hex", "X-Amz-Signature")])
+def test_a_replayed_signed_url_is_valid_and_holds_a_stand_in_of_the_signatures_shape(corpus, tmp_path, label, name):
+    db = tmp_path / "corpus.db"
+    shutil.copy(corpus["db"], db)
+    config = VideoGenerationConfig(provider=PROVIDER, model="m1", provider_config={"region": "corpus-region"})
+    register_provider(PROVIDER, Unreachable())
+    try:
+        with use_clock(InstantClock()), use_cassette(db, record_mode="none"):
+            replayed = generate_video(config, VideoGenerationRequest(prompt=label))
+    finally:
+        unregister_provider(PROVIDER)
+        close_cassettes()
+    path, secret, kept = SIGNED_URLS[label]
+    recorded, value = _raw_parameter(path, name), _raw_parameter(replayed.video, name)
+    assert httpx.URL(replayed.video).params[name]  # it parses: no [REDACTED] in it
+    assert kept in replayed.video and secret not in replayed.video and is_stand_in(value)
+    assert len(value) == len(recorded) and value != recorded
+    assert set(value) <= set("0123456789abcdef") if name == "X-Amz-Signature" else value.endswith("%3D")
+    assert replayed.video in {m["url"] for m in _media_rows(db)}  # the captured media is kept under that URL
+
+
+def _raw_parameter(url: str, name: str) -> str:
+    """A query parameter's value as written in the URL (percent-escapes and all)."""
+    return dict(pair.split("=", 1) for pair in urlsplit(url).query.split("&"))[name]
+
+
+def _media_rows(db: Path) -> list[dict[str, Any]]:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = [dict(r) for r in conn.execute("SELECT url FROM media")]
+    conn.close()
+    return rows
 
 
 def test_scan_finds_the_recorded_corpus_clean(corpus):

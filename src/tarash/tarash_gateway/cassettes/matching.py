@@ -53,7 +53,10 @@ _DATA_URI_INLINE = 256
 
 
 def canonical_request(kind: str, config: Any, request: Any, scrubber: Scrubber) -> dict[str, Any]:
-    """The identity of one call, as plain JSON values, with secrets scrubbed."""
+    """The identity of one call, as plain JSON values, with secrets scrubbed (as
+    `[REDACTED]`, so a URL the app got from a replay, holding a stand-in, matches the
+    real one it was recorded with)."""
+    scrubber = scrubber.for_matching()
     return {
         "kind": kind,
         "provider": config.provider,

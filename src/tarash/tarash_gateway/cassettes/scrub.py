@@ -39,7 +39,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-from .shapes import is_placeholder, redact_shapes
+from .shapes import is_placeholder, looks_random, redact_shapes
+from .stand_in import MIN_LENGTH, REDACTED_IN_URL, is_stand_in, split_padding, stand_in
 
 __all__ = ["REDACTED", "Scrubber", "is_secret_name", "is_secret_parameter"]
 
@@ -60,6 +61,7 @@ _MIN_LEARNED_LENGTH = 6  # a value learned from a field must also look like one
 # name=value in text: after the start, ?, &, &amp;, ;, ~ (Akamai), a space, a comma or (
 _PARAMETER = re.compile(r"(?:^|(?<=[?&;~\s,(]))(?P<name>[A-Za-z0-9_.%\-]+)=(?P<value>[^&;\s\"'<>#\\]*)")
 _LEAD = re.compile(r"[?&;~\s,(]")
+_URL = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>\\]+")
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^/?#\s:@\"'<>]+)"
                        r"(?::(?P<password>[^/?#\s@\"'<>]*))?@")
 
@@ -102,16 +104,35 @@ def is_secret_parameter(name: str, extra: Iterable[str] = ()) -> bool:
 class Scrubber:
     """Scrubs one call's values with its known secret values and extra secret names.
 
+    What it writes keeps URLs valid: a secret parameter of a URL gets a stand-in of the
+    same length and alphabet (`stand_in`), or `%5BREDACTED%5D` when it is too short or
+    plain to be a signature; elsewhere secrets become `[REDACTED]`. `for_matching` is
+    the same scrubber writing `[REDACTED]` everywhere, for canonical requests: what
+    takes part in matching never depends on a secret's value or its stand-in.
+
     Examples:
         >>> scrubber = Scrubber.for_call("sk-live-123456", {"auth": {"token": "t-9876543"}})
         >>> scrubber.text("401: bad token t-9876543 for https://u:pw@cdn.test/v.mp4?sig=abc&w=1")
-        '401: bad token [REDACTED] for https://[REDACTED]:[REDACTED]@cdn.test/v.mp4?sig=[REDACTED]&w=1'
+        '401: bad token [REDACTED] for https://%5BREDACTED%5D:%5BREDACTED%5D@cdn.test/v.mp4?sig=%5BREDACTED%5D&w=1'
+        >>> scrubber.for_matching().text("https://cdn.test/v.mp4?sig=abc&w=1")
+        'https://cdn.test/v.mp4?sig=[REDACTED]&w=1'
     """
 
-    def __init__(self, values: Iterable[str | None] = (), names: Iterable[str] = ()) -> None:
+    def __init__(self, values: Iterable[str | None] = (), names: Iterable[str] = (), *,
+                 stand_ins: bool = True) -> None:
         self.names = tuple(names)
         kept = {v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LENGTH and v != REDACTED}
         self.values = tuple(sorted(kept, key=len, reverse=True))
+        #: Whether secret URL parameters get stand-ins (what is stored) or `[REDACTED]` (keys).
+        self.stand_ins = stand_ins
+        self._matching: Scrubber | None = None if stand_ins else self
+
+    def for_matching(self) -> Scrubber:
+        """This scrubber writing `[REDACTED]` for every secret, URLs included (canonical
+        requests and keys: equal whatever the secret's value, as they always were)."""
+        if self._matching is None:
+            self._matching = Scrubber(self.values, self.names, stand_ins=False)
+        return self._matching
 
     @classmethod
     def for_call(cls, api_key: str | None, provider_config: Mapping[str, Any], extra_values: Iterable[str] = (),
@@ -139,7 +160,7 @@ class Scrubber:
         found = _learnable(found)
         if not found:
             return self
-        return Scrubber((*self.values, *found), self.names)
+        return Scrubber((*self.values, *found), self.names, stand_ins=self.stand_ins)
 
     def secret(self, name: str) -> bool:
         return is_secret_name(name, self.names)
@@ -159,24 +180,47 @@ class Scrubber:
 
     def text(self, text: str) -> str:
         """A string with known values, secret parameters, URL userinfo and key shapes redacted."""
+        text = self.url(text)  # first, so a known value that is a URL's signature gets its stand-in
         for secret in self.values:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return redact_shapes(self.url(text), REDACTED)
+        return redact_shapes(text, REDACTED)
 
     def url(self, url: str) -> str:
         """The text with secret parameters and URL userinfo redacted, the rest as written."""
         if "=" in url and (_LEAD.search(url) or _PARAMETER.match(url)):  # base64 has no lead: skipped at C speed
-            url = _PARAMETER.sub(self._parameter_value, url)
+            if self.stand_ins and "://" in url:
+                url = _around_urls(url, self._parameters, self._url_parameters)
+            else:
+                url = self._parameters(url)
         if "@" in url and "://" in url:
-            url = _USERINFO.sub(_userinfo, url)
+            url = _USERINFO.sub(_userinfo_in_url if self.stand_ins else _userinfo, url)
         return url
+
+    def _parameters(self, text: str) -> str:
+        return _PARAMETER.sub(self._parameter_value, text)
 
     def _parameter_value(self, match: re.Match[str]) -> str:
         name, value = match.group("name"), match.group("value")
         if not value or value == REDACTED or not _secret_parameter(match, self.names):
             return match.group(0)
         return f"{name}={REDACTED}"
+
+    def _url_parameters(self, url: str) -> str:
+        """One URL with its secret parameters' values replaced by stand-ins."""
+        secret = [m for m in _PARAMETER.finditer(url) if m.group("value") and _secret_parameter(m, self.names)]
+        if not secret:
+            return url
+        rest, last = [], 0
+        for m in secret:  # the URL with its secret values left out: what a stand-in is made of
+            rest += [url[last : m.start("value")]]
+            last = m.end("value")
+        rest_of_url = "".join(rest) + url[last:]
+        out, last = [], 0
+        for m in secret:
+            out += [url[last : m.start("value")], _url_value(m.group("name"), rest_of_url, m.group("value"))]
+            last = m.end("value")
+        return "".join(out) + url[last:]
 
     def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
         """HTTP headers (values as strings or lists of strings) with secrets redacted."""
@@ -265,6 +309,29 @@ def _secret_parameter(match: re.Match[str], names: tuple[str, ...]) -> bool:
 def _userinfo(match: re.Match[str]) -> str:
     hidden = REDACTED if match.group("password") is None else f"{REDACTED}:{REDACTED}"
     return f"{match.group('scheme')}{hidden}@"
+
+
+def _userinfo_in_url(match: re.Match[str]) -> str:
+    hidden = REDACTED_IN_URL if match.group("password") is None else f"{REDACTED_IN_URL}:{REDACTED_IN_URL}"
+    return f"{match.group('scheme')}{hidden}@"
+
+
+def _url_value(name: str, rest_of_url: str, value: str) -> str:
+    """What a cassette keeps of a secret URL parameter's value."""
+    if value in (REDACTED, REDACTED_IN_URL) or is_stand_in(value):
+        return value  # scrubbed already (a replayed URL, an old cassette): kept as it is
+    if looks_random(split_padding(value)[0], min_length=MIN_LENGTH):
+        return stand_in(name, rest_of_url, value)
+    return REDACTED_IN_URL
+
+
+def _around_urls(text: str, outside: Any, inside: Any) -> str:
+    """`text` with `inside` applied to each URL in it and `outside` to the rest."""
+    parts, last = [], 0
+    for match in _URL.finditer(text):
+        parts += [outside(text[last : match.start()]), inside(match.group())]
+        last = match.end()
+    return "".join(parts) + outside(text[last:])
 
 
 def _textual(value: Any) -> bool:

@@ -19,6 +19,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .stand_in import is_stand_in
+
 __all__ = ["SHAPES", "Shape", "find_shapes", "is_placeholder", "looks_random", "redact_shapes"]
 
 # A key never starts or ends in the middle of a word, nor inside base64 (+ and /): a
@@ -60,8 +62,10 @@ _PLACEHOLDER = re.compile(
 
 def is_placeholder(value: str) -> bool:
     """Whether `value` is what tools write instead of a secret: `[REDACTED]`,
-    `<OPENAI_API_KEY>`, `Sanitized`, `DUMMY_KEY`, `****`, `${TOKEN}`..."""
-    return bool(_PLACEHOLDER.match(value.strip()))
+    `<OPENAI_API_KEY>`, `Sanitized`, `DUMMY_KEY`, `****`, `${TOKEN}`, or the stand-in
+    the scrubber gives a signed URL's signature (`stand_in`)..."""
+    value = value.strip()
+    return bool(_PLACEHOLDER.match(value)) or is_stand_in(value)
 
 
 def _jwt(value: str) -> bool:
