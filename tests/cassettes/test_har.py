@@ -297,3 +297,38 @@ def test_a_form_logged_as_params_only_is_encoded_again(tmp_path, store):
     har.import_har(_write(tmp_path, data), store)
     request, _ = decode_interaction(store, store.http_interactions()[0])
     assert request["body"] == b"prompt=a+cat+%26+a+dog&n=2"
+
+
+def test_cli_har_export_replaces_an_existing_file_only_with_force(tmp_path):
+    source = str(cassette_path("openai-dotnet__GenerateImagesCanParseServiceError"))
+    out = tmp_path / "e.har"
+    out.write_text("keep me\n")
+    result = CliRunner().invoke(main, ["cassette", "export", source, str(out)])
+    assert result.exit_code == 1 and "exists; give --force to replace it" in result.output
+    assert out.read_text() == "keep me\n"
+    result = CliRunner().invoke(main, ["cassette", "export", source, str(out), "--force"])
+    assert result.exit_code == 0 and json.loads(out.read_text())["log"]["entries"][0]["response"]["status"] == 401
+
+
+def test_a_failed_cli_har_export_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, store):
+    har.import_har(_write(tmp_path, browser_har()), store)
+    with store.transaction("editing") as db:
+        db.execute("UPDATE http_interactions SET response = '{\"headers\": {}}' WHERE id = 2")
+    store.close()
+    out = tmp_path / "e.har"
+    out.write_text("keep me\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = CliRunner().invoke(main, ["cassette", "export", str(store.file), str(out), "--force"])
+    assert result.exit_code == 1 and "HTTP interaction #2 is malformed" in result.output
+    assert "Traceback" not in result.output
+    assert out.read_text() == "keep me\n" and sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_cli_har_export_refuses_to_write_onto_its_cassette(tmp_path, store):
+    har.import_har(_write(tmp_path, browser_har()), store)
+    store.close()
+    before = store.file.read_bytes()
+    result = CliRunner().invoke(main, ["cassette", "export", str(store.file), str(store.file), "--format", "har",
+                                       "--force"])
+    assert result.exit_code == 1 and "itself; export to another file" in result.output
+    assert store.file.read_bytes() == before

@@ -3,6 +3,7 @@ the same URL with a stand-in for its signature, which it can fetch and pass on."
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 from tarash.tarash_gateway import use_cassette
@@ -52,3 +53,15 @@ def test_a_replayed_url_is_the_same_in_every_answer_and_every_replay(app_face, s
     with open(db, "rb") as file:
         raw = file.read()
     assert SIGNATURE.encode() not in raw and _signature(urls.pop()).encode() in raw
+
+
+def test_httpx_request_log_lines_name_urls_as_the_cassette_keeps_them(app_face, server, db, caplog):
+    with caplog.at_level(logging.INFO, logger=app_face.module_name), use_cassette(db, **LOCAL):
+        url = app_face.run(server.base, "a red fox")["result"]["images"][0]["url"]  # the app fetches it, and so
+    lines = [r.getMessage() for r in caplog.records if r.name == app_face.module_name]  # does the media capture
+    assert any("HTTP Request: GET" in line and "/files/" in line for line in lines), lines
+    assert SIGNATURE not in caplog.text and _signature(url) == SIGNATURE  # the app still got the real URL
+    with open(db, "rb") as file:
+        raw = file.read()
+    stand_ins = {_signature(line.split()[3]) for line in lines if "/files/" in line}
+    assert len(stand_ins) == 1 and stand_ins.pop().encode() in raw

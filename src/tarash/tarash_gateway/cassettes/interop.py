@@ -33,7 +33,7 @@ import stat
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..exceptions import CassetteError
 from .exchanges import exchange_rows
@@ -45,7 +45,7 @@ from .store import SCHEMA_VERSION, CassetteStore, check_digest, path_inside
 from .vcr_yaml import Pair, load_vcr_yaml
 
 __all__ = ["FORMAT", "export_jsonl", "export_lines", "export_size", "import_jsonl", "import_vcr_pairs",
-           "import_vcr_yaml", "importing", "load_vcr_yaml", "write_export"]
+           "import_vcr_yaml", "importing", "load_vcr_yaml", "write_export", "write_output"]
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -273,7 +273,18 @@ def export_jsonl(store: CassetteStore, out: SupportsWrite[str], **options: Any) 
 
 
 def write_export(store: CassetteStore, output: Path, *, force: bool = False, **options: Any) -> int:
-    """Write the export to the file `output`, safely; returns the number of lines.
+    """Write the JSONL export to the file `output`, safely (see `write_output`);
+    returns the number of lines.
+
+    Raises:
+        CassetteError: the output is refused, cannot be written, or the cassette is damaged.
+    """
+    return write_output(store, output, lambda out: export_jsonl(store, out, **options), force=force)
+
+
+def write_output(store: CassetteStore, output: Path, write: Callable[[IO[str]], int], *, force: bool = False) -> int:
+    """Write an export of `store` (JSONL, HAR ...) to the file `output`: `write` writes
+    the text and returns what it counted.
 
     Refuses to write onto the cassette itself (the same path, a symlink or a hard link to
     it, or its `-wal`/`-shm`) and over an existing file unless `force`. The text is
@@ -287,7 +298,7 @@ def write_export(store: CassetteStore, output: Path, *, force: bool = False, **o
     _refuse_source(store, output)
     mode = _mode(output)
     if mode is not None and not stat.S_ISREG(mode):
-        return _write_device(store, output, options)
+        return _write_device(output, write)
     if mode is not None and not force:
         raise CassetteError(f"{output} exists; give --force to replace it")
     # beside the output, so the rename is atomic; made by open() so it gets the usual mode
@@ -298,7 +309,7 @@ def write_export(store: CassetteStore, output: Path, *, force: bool = False, **o
         raise CassetteError(f"cannot write {output}: {error.strerror or error}") from error
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            count = export_jsonl(store, out, **options)
+            count = write(out)
         os.replace(tmp, output)
     except BaseException as error:
         with contextlib.suppress(OSError):
@@ -309,10 +320,10 @@ def write_export(store: CassetteStore, output: Path, *, force: bool = False, **o
     return count
 
 
-def _write_device(store: CassetteStore, output: Path, options: dict[str, Any]) -> int:
+def _write_device(output: Path, write: Callable[[IO[str]], int]) -> int:
     try:
         with output.open("w", encoding="utf-8") as out:
-            return export_jsonl(store, out, **options)
+            return write(out)
     except OSError as error:
         raise CassetteError(f"cannot write {output}: {error.strerror or error}") from error
 

@@ -6,9 +6,7 @@ them leaves the machine. The commands parse and print; the work is in
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +106,7 @@ def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, 
     from ..cassettes import interop
 
     if (format_ or ("har" if output.suffix.lower() == ".har" else "jsonl")) == "har":
-        _export_har(path, output)
+        _export_har(path, output, force)
         return
     to_stdout = str(output) == "-"
     with opened_file(path) as store, library_errors():
@@ -129,24 +127,18 @@ def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, 
         echo(f"exported {plural(lines, 'line')} from {path} to {output}")
 
 
-def _export_har(path: Path, output: Path) -> None:
-    from ..cassettes import har
+def _export_har(path: Path, output: Path, force: bool) -> None:
+    from ..cassettes import har, interop
 
     with opened_file(path) as store, library_errors():
         total = len(store.http_interactions())
-        with progress(total, f"exporting {path.name}") as bar, _output(output) as out:
-            entries = har.export_har(store, out, progress=bar.update)
-    if str(output) != "-":
-        echo(f"exported {plural(entries, 'HTTP interaction')} from {path} to {output} as HAR 1.2")
-
-
-@contextlib.contextmanager
-def _output(output: Path) -> Iterator[Any]:
-    if str(output) == "-":
-        yield sys.stdout
-        return
-    with output.open("w", encoding="utf-8") as handle:
-        yield handle
+        with progress(total, f"exporting {path.name}") as bar:
+            if str(output) == "-":
+                har.export_har(store, sys.stdout, progress=bar.update)
+                return
+            entries = interop.write_output(store, output, lambda out: har.export_har(store, out, progress=bar.update),
+                                           force=force)
+    echo(f"exported {plural(entries, 'HTTP interaction')} from {path} to {output} as HAR 1.2")
 
 
 @click.command()

@@ -81,7 +81,7 @@ class MediaCapture:
                 store.add_exchange(_row(key, shown, url, step, kept, blob, scrubber), [blob],
                                    replace_before=self.session.started if config.record_mode is RecordMode.ALL else None)
         except Exception as error:  # noqa: BLE001 - a failed capture must never fail the recording
-            log.warning("media %s was not captured: %s", shown, error)
+            log.warning("media %s was not captured: %s", shown, scrubber.text(str(error)))  # errors may quote the URL
 
     def _fetch(self, url: str, headers: list[tuple[str, str]], spool: Any) -> tuple[int, list[tuple[str, str]], Any, int]:
         hasher, size = hashlib.sha256(), 0

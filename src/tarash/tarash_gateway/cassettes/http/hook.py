@@ -18,6 +18,7 @@ at interpreter start: nothing unless `TARASH_CASSETTE` is set.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -68,7 +69,27 @@ def install() -> None:
                 waiting.append(name)
         if waiting:
             sys.meta_path.insert(0, _PatchOnImport(frozenset(waiting)))
+        for name in MODULES:  # their request log lines name URLs as the cassette keeps them
+            logging.getLogger(name).addFilter(_SCRUBBED_URLS)
         _installed = True
+
+
+class _ScrubbedURLs(logging.Filter):
+    """httpx's `HTTP Request: GET <url> "HTTP/1.1 200 OK"` lines (INFO, once a user turns
+    logging on), with the secret parameters of their URLs scrubbed as in the cassette:
+    the media downloads of a recording, and the app's own requests while recording, must
+    not write signed URLs to a CI log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any("://" in str(a) for a in record.args):
+            from ..scrub import Scrubber
+
+            scrubber = Scrubber()
+            record.args = tuple(scrubber.url(str(a)) if "://" in str(a) else a for a in record.args)
+        return True
+
+
+_SCRUBBED_URLS = _ScrubbedURLs()
 
 
 def start_from_environment() -> None:
