@@ -2,6 +2,7 @@
 
     python tools/bench/bench_http.py                     # sizes 1,000 and 10,000; vcrpy at 1,000
     python tools/bench/bench_http.py --sizes 1000 --vcrpy-sizes 1000
+    git archive main src | tar -x -C /tmp/base && python tools/bench/bench_http.py --baseline /tmp/base/src
 
 Everything is local and bounded: a loopback ``http.server`` (127.0.0.1) answering JSON
 like a provider's poll, plain ``httpx.Client`` requests (no transport argument), and a
@@ -17,7 +18,9 @@ temporary directory removed at the end. Each measurement runs in a fresh process
    10,000.
 2. First replayed request in a fresh process, after ``import httpx`` and tarash (median
    of ``--first-runs``), and after importing the cassette store too (sqlite-utils, which
-   the first request otherwise loads). Target at 10,000: under 100 ms.
+   the first request otherwise loads). Target at 10,000: under 100 ms. With ``--baseline
+   SRC``, the same runs of another tree of the package alternate with these, and the
+   ratio is printed.
 3. Recording overhead: the same N GETs sent live without a cassette and while recording,
    alternating request by request; the median of the per-request differences. Target:
    under 1 ms.
@@ -148,7 +151,10 @@ def worker_first(db: str, n: int, preload: int = 0) -> dict:
     ready = time.perf_counter()
     with use_cassette(db, record_mode="none"):
         client.get(f"http://127.0.0.1:1/fal-ai/flux/requests/{n - 1}?logs=1").raise_for_status()
-    return {"import_s": ready - started, "first_s": time.perf_counter() - ready}
+    done = time.perf_counter()
+    import tarash.tarash_gateway as package
+
+    return {"import_s": ready - started, "first_s": done - ready, "source": str(Path(package.__file__).parents[2])}
 
 
 def worker_overhead(n: int, workdir: str) -> dict:
@@ -205,9 +211,12 @@ WORKERS = {"ours": worker_ours, "vcrpy": worker_vcrpy, "first": worker_first, "o
 _ENV: dict[str, str] = {}
 
 
-def spawn(name: str, *args: object, timeout: float = 3600) -> dict:
+def spawn(name: str, *args: object, timeout: float = 3600, source: str | None = None) -> dict:
+    env = dict(_ENV or os.environ)
+    if source:  # another tree of the package, first on the path (the baseline of section 2)
+        env["PYTHONPATH"] = source
     result = subprocess.run([sys.executable, str(HERE), "--worker", name, *map(str, args)],
-                            capture_output=True, text=True, timeout=timeout, env=_ENV or None)
+                            capture_output=True, text=True, timeout=timeout, env=env)
     if result.returncode != 0:
         sys.exit(f"worker {name} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -222,6 +231,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000", help="cassette sizes, comma separated (default 1000,10000)")
     parser.add_argument("--vcrpy-sizes", default="1000", help="sizes vcrpy + SQLitePersister runs at (default 1000)")
     parser.add_argument("--first-runs", type=int, default=5, help="fresh processes for the first-request time")
+    parser.add_argument("--baseline", metavar="SRC",
+                        help="section 2 only: also time this source tree of the package (its src/ directory, e.g. "
+                             "from git archive of main), run for run alternately with this one, and print the ratio")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -254,11 +266,21 @@ def main() -> None:
         print(f"\n2. first replayed request in a fresh process, after import (median of {args.first_runs})")
         for n in sizes:
             for preload, what in ((0, "import tarash"), (1, "import tarash and its cassette store")):
-                runs = [spawn("first", work / f"http-{n}.db", n, preload) for _ in range(args.first_runs)]
+                runs, base = [], []
+                for _ in range(args.first_runs):  # A B A B ...: a drifting machine moves both alike
+                    runs.append(spawn("first", work / f"http-{n}.db", n, preload))
+                    if args.baseline:
+                        base.append(spawn("first", work / f"http-{n}.db", n, preload, source=args.baseline))
                 first = statistics.median(r["first_s"] for r in runs) * 1e3
                 imported = statistics.median(r["import_s"] for r in runs) * 1e3
                 note = f"  < 100 ms {verdict(first < 100)}" if n == 10000 else ""
                 print(f"{n:>8}: {what} {imported:6.1f} ms, then first replayed request {first:6.1f} ms{note}")
+                if base:
+                    assert all(Path(r["source"]) == Path(args.baseline).resolve() for r in base), base[0]["source"]
+                    b_first = statistics.median(r["first_s"] for r in base) * 1e3
+                    b_imported = statistics.median(r["import_s"] for r in base) * 1e3
+                    print(f"{'':>8}  baseline {b_imported:6.1f} ms, then {b_first:6.1f} ms; first request "
+                          f"x{b_first / first:.1f} faster, import + first x{(b_first + b_imported) / (first + imported):.2f}")
 
         print("\n3. recording overhead per request over the live call (median of per-request differences)")
         for n in sizes[:1]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import DEFAULT_MATCH_ON
+from .misses import asked_again, difference, nearest_recordings, no_cassette
 from .scrub import REDACTED, Scrubber
 
 __all__ = [
@@ -193,11 +194,6 @@ def differences(asked: dict[str, Any], recorded: dict[str, Any], match_on: Seque
     return [Difference(f, a.get(f), r.get(f)) for f in sorted(set(a) | set(r)) if a.get(f) != r.get(f)]
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = "missing" if value is None else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A recording considered for a miss message."""
@@ -224,27 +220,16 @@ def explain_miss(
     """The message of a `RecordingNotFoundError`: nearest recordings and what differs."""
     what = f"{asked['kind']} call to {asked['provider']}/{asked['model']}"
     if not exists:
-        return (
-            f"cassette {path} does not exist, so this {what} cannot be replayed (record_mode={mode!r}); "
-            "record it first with record_mode='once' or 'new_episodes'"
-        )
+        return no_cassette(path, what, mode)
     if recorded_count:
-        return (
-            f"cassette {path} holds {recorded_count} recording(s) of this {what}, and this is call {index} of it "
-            f"since the cassette was opened (record_mode={mode!r}). Set allow_playback_repeats=True to replay "
-            "the last recording again, or record_mode='new_episodes' to record this call too."
-        )
+        return asked_again(path, what, count=recorded_count, index=index, mode=mode, unit="call")
     scored = sorted(
         ((differences(asked, c.request, match_on), c) for c in candidates),
         key=lambda pair: (len(pair[0]), -pair[1].id),
     )[:nearest]
-    lines = [f"cassette {path} holds no recording of this {what} (record_mode={mode!r})."]
-    if not scored:
-        lines.append("It holds no recordings of this kind at all.")
-    else:
-        lines.append("Nearest recordings:")
-        for diffs, c in scored:
-            detail = "; ".join(f"{d.field}: {_short(d.asked)} here, {_short(d.recorded)} recorded" for d in diffs)
-            lines.append(f"  #{c.id} {c.provider}/{c.model} recorded {c.recorded_at}: {detail or 'no difference'}")
-    lines.append("Record it with record_mode='new_episodes' (or 'all'), or change the call to match.")
-    return "\n".join(lines)
+    return nearest_recordings(
+        path, what, mode,
+        [(f"#{c.id} {c.provider}/{c.model} recorded {c.recorded_at}", [difference(d.field, d.asked, d.recorded)
+                                                                       for d in diffs]) for diffs, c in scored],
+        heading="Nearest recordings:", nothing="It holds no recordings of this kind at all.", unit="call",
+    )

@@ -1,8 +1,9 @@
 """Why an HTTP request missed: the nearest recorded requests and what differs.
 
-The same spirit as the call level's `matching.explain_miss`: the message names
-the cassette, the record mode, and for up to three nearest recordings of the same host
-the fields that differ (method, path, query parameters, body fields). Pure.
+The call level's `matching.explain_miss` in HTTP terms, with the same sentences
+(`misses`): the message names the cassette, the record mode, and for up to three
+nearest recordings of the same host the fields that differ (method, path, query
+parameters, body fields). Pure.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from ..misses import asked_again, difference, nearest_recordings, no_cassette
 
 __all__ = ["explain_exchange_miss", "request_fields"]
 
@@ -36,16 +39,9 @@ def request_fields(canonical: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = "missing" if value is None else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _differences(asked: dict[str, Any], recorded: dict[str, Any]) -> list[str]:
-    return [
-        f"{name}: {_short(asked.get(name))} here, {_short(recorded.get(name))} recorded"
-        for name in sorted(set(asked) | set(recorded)) if asked.get(name) != recorded.get(name)
-    ]
+    return [difference(name, asked.get(name), recorded.get(name))
+            for name in sorted(set(asked) | set(recorded)) if asked.get(name) != recorded.get(name)]
 
 
 def explain_exchange_miss(
@@ -64,28 +60,21 @@ def explain_exchange_miss(
     poll whose recorded answers all say its job was still running)."""
     what = f"HTTP request {asked.get('method')} {asked.get('url')}"
     if not exists:
-        return (f"cassette {path} does not exist, so this {what} cannot be replayed (record_mode={mode!r}); "
-                "record it first with record_mode='once' or 'new_episodes'")
+        return no_cassette(path, what, mode)
     if recorded_count and unfinished:
         return (f"cassette {path} holds {recorded_count} answer(s) to this poll, {what}, but none that ends its "
                 f"job (record_mode={mode!r}): the recording stopped before the job did. Record it again with "
                 "record_mode='new_episodes' (or 'all'), letting the job finish.")
     if recorded_count:
-        return (f"cassette {path} holds {recorded_count} recording(s) of this {what}, and this is request {index} "
-                f"of it since the cassette was opened (record_mode={mode!r}). Set allow_playback_repeats=True to "
-                "replay the last recording again, or record_mode='new_episodes' to record this request too.")
+        return asked_again(path, what, count=recorded_count, index=index, mode=mode, unit="request")
     mine = request_fields(asked)
     scored = sorted(
         ((_differences(mine, request_fields(json.loads(c["request"]))), c) for c in candidates),
         key=lambda pair: (len(pair[0]), -pair[1]["id"]),
     )[:nearest]
-    lines = [f"cassette {path} holds no recording of this {what} (record_mode={mode!r})."]
-    if not scored:
-        lines.append("It holds no HTTP recordings of this host at all.")
-    else:
-        lines.append("Nearest recorded requests:")
-        for diffs, c in scored:
-            lines.append(f"  #{c['id']} {c['method']} {c['url'][:100]} recorded {c['recorded_at']}: "
-                         f"{'; '.join(diffs) or 'no difference'}")
-    lines.append("Record it with record_mode='new_episodes' (or 'all'), or change the request to match.")
-    return "\n".join(lines)
+    return nearest_recordings(
+        path, what, mode,
+        [(f"#{c['id']} {c['method']} {c['url'][:100]} recorded {c['recorded_at']}", diffs) for diffs, c in scored],
+        heading="Nearest recorded requests:", nothing="It holds no HTTP recordings of this host at all.",
+        unit="request",
+    )
