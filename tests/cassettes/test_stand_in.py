@@ -99,3 +99,10 @@ def test_a_url_scrubbed_by_an_older_version_is_kept_as_it_is():
     assert canonical_url(old, Scrubber()) == canonical_url(Scrubber().text(AZURE.format(SIGNATURES[0][1])).replace(
         "acct.blob.core.windows.net/c", "cdn.test").replace("sv=2022-11-02&", "").replace(
         "se=2026-01-01T00%3A00Z&sp=r&", "se=2026-01-01&"), Scrubber())
+
+
+def test_a_known_secret_elsewhere_in_the_url_takes_no_part_in_its_stand_in():
+    pattern = "https://cdn.test/keys/{}/v.mp4?sig=kZ3vQ9xLmP2Rt8Yw1NbA7cD4eF6gH0jK"
+    one = Scrubber(["tenant-key-0001"]).text(pattern.format("tenant-key-0001"))
+    two = Scrubber(["tenant-key-0002"]).text(pattern.format("tenant-key-0002"))
+    assert "tenant-key" not in one and one == two

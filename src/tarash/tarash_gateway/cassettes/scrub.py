@@ -31,7 +31,6 @@ Pure functions over plain values; nothing here does I/O.
 from __future__ import annotations
 
 import functools
-import gzip
 import json
 import re
 import zlib
@@ -216,6 +215,9 @@ class Scrubber:
             rest += [url[last : m.start("value")]]
             last = m.end("value")
         rest_of_url = "".join(rest) + url[last:]
+        for known in self.values:  # a secret elsewhere in the URL (its path) is no part of a stand-in either
+            rest_of_url = rest_of_url.replace(known, REDACTED)
+        rest_of_url = redact_shapes(rest_of_url, REDACTED)
         out, last = [], 0
         for m in secret:
             out += [url[last : m.start("value")], _url_value(m.group("name"), rest_of_url, m.group("value"))]
@@ -246,6 +248,8 @@ class Scrubber:
             return body
         encoding = content_encoding.strip().lower()
         if encoding in ("gzip", "deflate"):
+            import gzip  # only a compressed body needs it: a replay's canonical requests never do
+
             try:
                 plain = gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
             except (OSError, zlib.error, EOFError):
