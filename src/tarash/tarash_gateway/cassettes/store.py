@@ -1,4 +1,4 @@
-"""The cassette file: one SQLite database, read and written through sqlite-utils.
+"""The cassette file: one SQLite database, read through sqlite3 and written through sqlite-utils.
 
 One store, called from both faces (the async face runs its methods in a thread through
 `Blocking` effects). What makes it safe to share:
@@ -182,6 +182,8 @@ def m003_http_exchanges(db: Database) -> None:
 #: The schema's migrations, oldest first; the schema version is their number.
 _STEPS = (m001_initial, m002_plays, m003_http_exchanges)
 _KNOWN = [step.__name__ for step in _STEPS]
+SCHEMA_VERSION = len(_STEPS)
+_TABLES = ("recordings", "blobs", "media", "http_interactions", "plays", "http_exchanges")
 
 
 @functools.cache
@@ -194,8 +196,6 @@ def _migrations() -> Migrations:
     for step in _STEPS:
         migrations()(step)
     return migrations
-SCHEMA_VERSION = len(_STEPS)
-_TABLES = ("recordings", "blobs", "media", "http_interactions", "plays", "http_exchanges")
 
 
 @dataclass(slots=True)
