@@ -96,6 +96,11 @@ def is_secret_parameter(name: str, extra: Iterable[str] = ()) -> bool:
         >>> is_secret_parameter("Key-Pair-Id"), is_secret_parameter("key_frame")
         (True, False)
     """
+    return _secret_parameter_name(name, tuple(extra))
+
+
+@functools.lru_cache(maxsize=8192)  # every header and query name of every request
+def _secret_parameter_name(name: str, extra: tuple[str, ...]) -> bool:
     plain = unquote(name) if "%" in name else name
     return _normal(plain.lstrip("_") or plain) in _PARAMETER_ONLY or is_secret_name(plain, extra)
 

@@ -56,8 +56,11 @@ def canonical_url(url: str, scrubber: Scrubber) -> str:
     if port is not None and (port == _DEFAULT_PORTS.get(scheme) or is_loopback(host)):
         port = None
     netloc = host if port is None else f"{host}:{port}"
-    secrets = secret_params(url, scrubber)
-    pairs = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in secrets)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if pairs and (";" in parts.query or any(scrubber.parameter(k) for k, _ in pairs)):  # else nothing to leave out
+        secrets = secret_params(url, scrubber)
+        pairs = [(k, v) for k, v in pairs if k not in secrets]
+    pairs.sort()
     query = urlencode(pairs)
     return f"{scheme}://{netloc}{parts.path or '/'}" + (f"?{query}" if query else "")
 
