@@ -30,8 +30,10 @@ _TYPES: dict[Kind, tuple[type[pydantic.BaseModel], type[pydantic.BaseModel]]] = 
 
 def _call(kind: Kind, config: Any, request: Any, on_progress: Any) -> Call:
     config_type, request_type = _TYPES[kind]
-    config = _coerce(config, config_type, "config")
-    request = _coerce(request, request_type, "request")
+    if not isinstance(config, config_type):  # the common case (the types given) without a call
+        config = _coerce(config, config_type, "config")
+    if not isinstance(request, request_type):
+        request = _coerce(request, request_type, "request")
     if on_progress is not None and not callable(on_progress):
         raise ValidationError(f"on_progress must be callable, got {type(on_progress).__name__}")
     return Call(kind=kind, config=config, request=request, on_progress=on_progress)

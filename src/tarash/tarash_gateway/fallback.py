@@ -12,10 +12,10 @@ The error that ends the walk is raised with every attempt in
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from . import stats
 from .call import Call
 from .clock import Clock, InstantClock, current_clock
 from .exceptions import UnsupportedRequestError
@@ -53,11 +53,16 @@ class FallbackLayer(Layer):
         self.stack_for = stack_for
 
     def flow(self, call: Call) -> Flow[Any]:
+        # A plain function handing back the walk itself: the common case (the system clock)
+        # drives one generator fewer per call.
         clock = current_clock()
         if isinstance(clock, InstantClock):  # concurrent calls must not share virtual time
-            with clock.isolated():
-                return (yield from self._walk(call, clock))
-        return (yield from self._walk(call, clock))
+            return self._isolated_walk(call, clock)
+        return self._walk(call, clock)
+
+    def _isolated_walk(self, call: Call, clock: InstantClock) -> Flow[Any]:
+        with clock.isolated():
+            return (yield from self._walk(call, clock))
 
     def _walk(self, call: Call, clock: Clock) -> Flow[Any]:
         # One flat loop on purpose (longer than our usual functions): it runs for every
@@ -102,26 +107,13 @@ class FallbackLayer(Layer):
                         retry=failures.retries if failures is not None else 0,
                     )
                 )
-                if _avoided_tracking():
+                if stats.avoided_cost_tracked():
                     from .cost import note_served
 
                     note_served(call.kind, config, call.request, response.origin)
                 metadata = _metadata(attempts, number, len(chain), position > 1, call)
                 return with_fields(response, execution_metadata=metadata)
         raise AssertionError("the last config of a chain never falls back")  # pragma: no cover
-
-
-_PACKAGE = __name__.rpartition(".")[0]
-_COST = f"{_PACKAGE}.cost"
-
-
-def _avoided_tracking() -> bool:
-    """Whether served calls are counted (`cost.track_avoided`), without loading the price table
-    when nobody asked: the pytest plugin sets the package's flag before `cost` loads."""
-    cost = sys.modules.get(_COST)
-    if cost is not None:
-        return bool(cost.avoided_tracking())
-    return bool(getattr(sys.modules[_PACKAGE], "track_avoided_cost", False))
 
 
 _INLINE: dict[type, bool] = {}

@@ -17,7 +17,7 @@ import dataclasses
 import functools
 import itertools
 import os
-from typing import Any
+from typing import Any, Literal
 
 from .. import stats
 from ..call import Call
@@ -32,7 +32,7 @@ from ..models import AnyConfig, ImageGenerationResponse, VideoGenerationResponse
 from ..responses import with_fields
 from .chaos import Draw, global_stream, ordered_outcome, sample_latency
 from .config import MockConfig, MockResponse, Schedule
-from .state import Lane, call_state
+from .state import CallState, Lane, call_state
 from .stock import StockVideo, dead_url, match_image, match_video
 from .validate import check_request
 
@@ -73,7 +73,9 @@ class MockLayer(Layer):
 
     def flow(self, call: Call) -> Flow[Any]:
         config = call.config
-        mock = effective_mock(config) or _ENV_MOCK
+        mock = config.mock
+        if mock is None or not mock.enabled:  # else its own mock, as `effective_mock` says
+            mock = effective_mock(config) or _ENV_MOCK
         state = call_state(config, mock)
         if mock.validate_requests:
             try:
@@ -88,6 +90,7 @@ class MockLayer(Layer):
             draw = draw._replace(outcome=ordered_outcome(mock.order, number, len(mock.responses or ())))
         rule = _scheduled(mock, lane, number) if mock.schedule else None
         chosen = rule.response if rule is not None else (mock.responses or [])[draw.outcome]
+        plan = _plan(state, mock, None if rule is not None else draw.outcome, chosen)
         request_id = f"mock-{_ID_PREFIX}{next(_ids):08x}"
         latency_spec = chosen.latency or mock.latency
         recorded: tuple[float, ...] = ()
@@ -96,7 +99,7 @@ class MockLayer(Layer):
 
             recorded = yield from recorded_durations(latency_spec.recorded or "", config.provider, config.model)
         latency = sample_latency(latency_spec, draw.latency_u, recorded)
-        origin = _origin(chosen, mock, config, draw, latency, number, rule)
+        origin = _origin(plan, mock, config, draw, latency, number, rule)
         stats.count("mocked")
         if origin.injected is not None:
             stats.count("faults")
@@ -104,6 +107,8 @@ class MockLayer(Layer):
         if limited:
             yield from _admitted(call, mock, lane, request_id, origin)
         try:
+            if plan.instant and latency <= 0 and call.on_progress is None and call.kind == "video":
+                return _stock_video_url(call, chosen, request_id, origin)  # what `_serve` would answer at once
             result = yield from _serve(call, chosen, mock, request_id, origin, latency)
             if chosen.media_expires_after is not None or chosen.fault == "media_expired":
                 from .expiry import expire_media
@@ -119,6 +124,46 @@ class MockLayer(Layer):
                 from .capacity import release
 
                 release(mock, lane)
+
+
+class _Plan:
+    """What one response of a mock needs on every call that depends on the configs alone
+    (they are values), worked out once per call config object (kept in its `CallState`)."""
+
+    __slots__ = ("instant", "quiet", "response", "source")
+
+    def __init__(self, chosen: MockResponse, mock: MockConfig) -> None:
+        self.response = chosen
+        kind = chosen.outcome_kind
+        self.source: Literal["stock", "replay", "mock"] = (
+            "stock" if kind == "stock" else "replay" if kind == "replay" else "mock"
+        )
+        # a stock answer with nothing injected but, maybe, latency
+        self.quiet = kind == "stock" and not (
+            chosen.stall_polls or chosen.progress_backwards or chosen.media_expires_after is not None
+        )
+        # and one `_serve` answers at once when no latency is drawn and nobody listens: the
+        # stock URL, no timeline, no capacity, nothing expiring
+        self.instant = (
+            self.quiet
+            and chosen.output_type != "content"
+            and chosen.polling is None
+            and mock.polling is None
+            and mock.max_concurrency is None
+            and mock.rate_limit_per_minute is None
+        )
+
+
+def _plan(state: CallState, mock: MockConfig, index: int | None, chosen: MockResponse) -> _Plan:
+    """The plan of `chosen`, the response at `index` of `mock` (`None`: a schedule's)."""
+    plans = state.plans
+    if plans is None:
+        plans = state.plans = [_Plan(response, mock) for response in mock.responses or ()]
+    if index is not None and index < len(plans):
+        plan: _Plan = plans[index]
+        if plan.response is chosen:
+            return plan
+    return _Plan(chosen, mock)
 
 
 def _scheduled(mock: MockConfig, lane: Lane, number: int) -> Schedule | None:
@@ -179,13 +224,12 @@ def _serve(
 
 
 def _origin(
-    chosen: MockResponse, mock: MockConfig, config: AnyConfig, draw: Draw, latency: float, number: int,
+    plan: _Plan, mock: MockConfig, config: AnyConfig, draw: Draw, latency: float, number: int,
     rule: Schedule | None,
 ) -> Origin:
     """Where this call's result or error comes from (the stock file is added once known)."""
-    kind = chosen.outcome_kind
-    if kind == "stock" and latency <= 0 and not (chosen.stall_polls or chosen.progress_backwards
-                                                 or chosen.media_expires_after is not None):
+    chosen = plan.response
+    if plan.quiet and latency <= 0:
         injected = None  # the common case, kept short: nothing injected
     else:
         injected = _injected(chosen, latency)
@@ -194,7 +238,7 @@ def _origin(
         polling = chosen.polling or mock.polling
         phase = "poll" if polling is not None and polling.enabled else "submit"
     return Origin(
-        source="stock" if kind == "stock" else "replay" if kind == "replay" else "mock",
+        source=plan.source,
         provider=config.provider,
         model=config.model,
         outcome=None if rule is not None else draw.outcome,

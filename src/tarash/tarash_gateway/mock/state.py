@@ -110,13 +110,15 @@ def lane_for(mock: MockConfig, provider: str, model: str) -> Lane:
 
 class CallState:
     """What one call config object needs per call, found with one lookup: the lane of its
-    mock for its provider and model, and the verdicts of its request checks."""
+    mock for its provider and model, the verdicts of its request checks, and the plans of
+    its mock's responses (what depends on the config alone, worked out once)."""
 
-    __slots__ = ("lane", "mock", "ref", "verdicts")
+    __slots__ = ("lane", "mock", "plans", "ref", "verdicts")
 
     def __init__(self, ref: weakref.ref[Any], mock: MockConfig, lane: Lane) -> None:
         self.ref, self.mock, self.lane = ref, mock, lane
         self.verdicts: Any = None  # made by mock.validate on first use
+        self.plans: Any = None  # made by mock.layer on first use: what each response needs per call
 
 
 _calls: dict[int, CallState] = {}
