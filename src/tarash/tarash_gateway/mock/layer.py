@@ -99,7 +99,7 @@ class MockLayer(Layer):
 
             recorded = yield from recorded_durations(latency_spec.recorded or "", config.provider, config.model)
         latency = sample_latency(latency_spec, draw.latency_u, recorded)
-        origin = _origin(plan, mock, config, draw, latency, number, rule)
+        origin = _origin(plan, config, draw, latency, number, rule)
         stats.count("mocked")
         if origin.injected is not None:
             stats.count("faults")
@@ -130,7 +130,7 @@ class _Plan:
     """What one response of a mock needs on every call that depends on the configs alone
     (they are values), worked out once per call config object (kept in its `CallState`)."""
 
-    __slots__ = ("instant", "quiet", "response", "source")
+    __slots__ = ("injected", "instant", "phase", "quiet", "response", "source")
 
     def __init__(self, chosen: MockResponse, mock: MockConfig) -> None:
         self.response = chosen
@@ -142,6 +142,12 @@ class _Plan:
         self.quiet = kind == "stock" and not (
             chosen.stall_polls or chosen.progress_backwards or chosen.media_expires_after is not None
         )
+        self.injected = _injected(chosen, 0.0)  # what the origin names when no latency is drawn
+        phase = chosen.fault_phase if chosen.error is not None or chosen.fault is not None else None
+        if phase is None and chosen.error is not None:  # no phase given: where the error lands
+            polling = chosen.polling or mock.polling
+            phase = "poll" if polling is not None and polling.enabled else "submit"
+        self.phase = phase
         # and one `_serve` answers at once when no latency is drawn and nobody listens: the
         # stock URL, no timeline, no capacity, nothing expiring
         self.instant = (
@@ -224,19 +230,10 @@ def _serve(
 
 
 def _origin(
-    plan: _Plan, mock: MockConfig, config: AnyConfig, draw: Draw, latency: float, number: int,
-    rule: Schedule | None,
+    plan: _Plan, config: AnyConfig, draw: Draw, latency: float, number: int, rule: Schedule | None
 ) -> Origin:
     """Where this call's result or error comes from (the stock file is added once known)."""
-    chosen = plan.response
-    if plan.quiet and latency <= 0:
-        injected = None  # the common case, kept short: nothing injected
-    else:
-        injected = _injected(chosen, latency)
-    phase = chosen.fault_phase if chosen.error is not None or chosen.fault is not None else None
-    if phase is None and chosen.error is not None:  # no phase given: where the error lands
-        polling = chosen.polling or mock.polling
-        phase = "poll" if polling is not None and polling.enabled else "submit"
+    injected = plan.injected if latency <= 0 else _injected(plan.response, latency)
     return Origin(
         source=plan.source,
         provider=config.provider,
@@ -247,7 +244,7 @@ def _origin(
         draw=draw.number,
         call=number,
         schedule=rule.label if rule is not None else None,
-        phase=phase,
+        phase=plan.phase,
     )
 
 
