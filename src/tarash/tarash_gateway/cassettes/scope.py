@@ -69,18 +69,18 @@ class ActiveCassette:
 
 
 def effective_cassette(config: Any) -> ActiveCassette | None:
-    """The cassette in force for one config, or `None` (the common, free case)."""
+    """The cassette in force for one config, or `None` (the common, free case).
+
+    The last answer is kept with what it was worked out from (the config's and the
+    block's own objects, both frozen, and the environment's values): the HTTP level asks
+    once per request, with the same inputs each time.
+    """
     own = config.cassette
     scoped = _scope.get()
     env_path = env_value(ENV_CASSETTE)
     if own is None and scoped is None and not env_path:
         return None
-    scoped_config = scoped.config if scoped is not None else None
-    merged = _merge(
-        own,
-        _fields(own),
-        scoped_config,
-        _fields(scoped_config),
+    env = (
         env_path or None,
         env_value(ENV_RECORD_MODE) or None,
         env_flag(ENV_REPEATS),
@@ -88,15 +88,60 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
         env_value(ENV_HTTP) or None,
         env_value(ENV_HTTP_HOSTS) or None,
     )
+    last = _last
+    if last is not None and last.own is own and last.scoped is scoped and last.env == env:
+        active = last.active
+        if active is None or last.shared is None or last.shared is _shared_session_of(last.file):
+            return active  # still the process's session of that file (close_cassettes drops them)
+    scoped_config = scoped.config if scoped is not None else None
+    merged = _merge(own, _fields(own), scoped_config, _fields(scoped_config), *env)
     if merged is None:
+        _remember(own, scoped, env, None, None, None)
         return None
     from .session import shared_session
 
     assert merged.path is not None
     file = cassette_identity(merged.path)
     if scoped is not None and scoped.session is not None and scoped.file == file:
-        return ActiveCassette(merged, scoped.session)
-    return ActiveCassette(merged, shared_session(merged.path))
+        active = ActiveCassette(merged, scoped.session)
+        shared = None
+    else:
+        active = ActiveCassette(merged, shared_session(merged.path))
+        shared = active.session
+    if file == merged.path or os.path.isabs(merged.path):  # a relative path's file moves with the directory
+        _remember(own, scoped, env, active, shared, file)
+    return active
+
+
+@dataclass(frozen=True, slots=True)
+class _Last:
+    own: CassetteConfig | None
+    scoped: _Scoped | None
+    env: tuple[Any, ...]
+    active: ActiveCassette | None
+    shared: CassetteSession | None
+    file: str | None
+
+
+_last: _Last | None = None
+
+
+def _remember(
+    own: CassetteConfig | None,
+    scoped: _Scoped | None,
+    env: tuple[Any, ...],
+    active: ActiveCassette | None,
+    shared: CassetteSession | None,
+    file: str | None,
+) -> None:
+    global _last
+    _last = _Last(own, scoped, env, active, shared, file)
+
+
+def _shared_session_of(file: str | None) -> CassetteSession | None:
+    """The process-wide session of a cassette identity, if one is open (no I/O)."""
+    session_module = sys.modules.get(f"{__package__}.session")
+    return None if session_module is None or file is None else session_module.opened_shared(file)
 
 
 def _fields(config: CassetteConfig | None) -> frozenset[str] | None:

@@ -43,7 +43,7 @@ from .store import BlobSource
 if TYPE_CHECKING:  # the codec loads the response models: a raw HTTP replay needs none of them
     from .codec import MediaSlot
 
-__all__ = ["CassetteSession", "Match", "Prepared", "close_cassettes", "shared_session"]
+__all__ = ["CassetteSession", "Match", "Prepared", "close_cassettes", "opened_shared", "shared_session"]
 
 log = logging.getLogger("tarash.cassettes")
 
@@ -405,6 +405,11 @@ def shared_session(path: str) -> CassetteSession:
                 _close_at_exit()
             session = _shared.setdefault(file, CassetteSession(path))
     return session
+
+
+def opened_shared(file: str) -> CassetteSession | None:
+    """The process-wide session of a cassette identity (`cassette_identity`), if open."""
+    return _shared.get(file)
 
 
 @functools.cache

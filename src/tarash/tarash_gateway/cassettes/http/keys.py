@@ -28,7 +28,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..scrub import REDACTED, Scrubber
 
-__all__ = ["canonical_body", "canonical_url", "content_type_of", "is_loopback", "request_key", "secret_params"]
+__all__ = [
+    "canonical_body", "canonical_url", "content_type_of", "is_loopback", "request_key", "secret_params",
+    "uses_secret_values",
+]
 
 _LONG = 256
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -57,12 +60,23 @@ def canonical_url(url: str, scrubber: Scrubber) -> str:
         port = None
     netloc = host if port is None else f"{host}:{port}"
     pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if pairs and (";" in parts.query or any(scrubber.parameter(k) for k, _ in pairs)):  # else nothing to leave out
+    if _drops_secrets(parts.query, pairs, scrubber):  # else nothing to leave out
         secrets = secret_params(url, scrubber)
         pairs = [(k, v) for k, v in pairs if k not in secrets]
     pairs.sort()
     query = urlencode(pairs)
     return f"{scheme}://{netloc}{parts.path or '/'}" + (f"?{query}" if query else "")
+
+
+def uses_secret_values(url: str, scrubber: Scrubber) -> bool:
+    """Whether `canonical_url` of `url` asks the scrubber's secret values (else only its
+    secret names, so a scrubber that has not learned a request's values gives the same)."""
+    query = urlsplit(url).query
+    return _drops_secrets(query, parse_qsl(query, keep_blank_values=True), scrubber)
+
+
+def _drops_secrets(query: str, pairs: list[tuple[str, str]], scrubber: Scrubber) -> bool:
+    return bool(pairs) and (";" in query or any(scrubber.parameter(k) for k, _ in pairs))
 
 
 def content_type_of(headers: Sequence[tuple[str, str]]) -> str:
@@ -161,6 +175,12 @@ def _part(head: str, content: bytes, scrubber: Scrubber) -> dict[str, Any]:
 
 def request_key(method: str, url: str, body: Any) -> tuple[str, str]:
     """`(key, canonical JSON)` of a canonical request."""
+    if body is None:  # what json.dumps writes below, without walking a dict
+        text = f'{{"body":null,"method":{_string(method.upper())},"url":{_string(url)}}}'
+        return hashlib.sha256(text.encode()).hexdigest(), text
     text = json.dumps({"method": method.upper(), "url": url, "body": body}, sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest(), text
+
+
+_string = json.JSONEncoder(ensure_ascii=False).encode  # a str as json.dumps(..., ensure_ascii=False) writes it

@@ -39,7 +39,7 @@ from ..session import CassetteSession
 from ..store import BlobSource, check_digest
 from .explain import explain_exchange_miss
 from .flows import MEDIA, POLL, PROVIDER_HOSTS, RESULT, SUBMIT, Step, classify, host_matches, media_urls, outcome
-from .keys import canonical_body, canonical_url, content_type_of, request_key
+from .keys import canonical_body, canonical_url, content_type_of, request_key, uses_secret_values
 
 if TYPE_CHECKING:  # loaded by the first recording that names media: a replay never needs it
     from .capture import MediaCapture
@@ -74,7 +74,12 @@ class Answer:
 
 @dataclass(slots=True)
 class _Request:
-    """One request, worked out: its key, canonical JSON, step and scrubber."""
+    """One request, worked out: its key, canonical JSON, step and scrubber.
+
+    `learned` is the cassette's scrubber that has learned the secret values the request
+    carries; when its key did not need them (no body, no secret query parameter) it is
+    learned on first use (`scrubber`), which a replay never makes.
+    """
 
     sent: Sent
     host: str
@@ -82,9 +87,16 @@ class _Request:
     key: str
     canonical: str
     step: Step
-    scrubber: Scrubber
+    base: Scrubber
+    learned: Scrubber | None = None
     index: int = 0
     media: bool = False
+
+    @property
+    def scrubber(self) -> Scrubber:
+        if self.learned is None:
+            self.learned = _learned(self.base, self.sent)
+        return self.learned
 
 
 @dataclass
@@ -209,17 +221,23 @@ def exchange(active: ActiveCassette, sent: Sent, forward: Callable[[bool], Effec
     return answer
 
 
-def _work_out(sent: Sent, host: str, path: str, config: CassetteConfig, state: HttpState) -> _Request:
+def _learned(scrubber: Scrubber, sent: Sent) -> Scrubber:
     headers: dict[str, list[str]] = {}
     for name, value in sent.headers:
         headers.setdefault(name, []).append(value)
-    scrubber = Scrubber(config.secret_values, config.secret_keys).learn(headers, sent.url)
-    ctype = content_type_of(sent.headers)
-    body = canonical_body(sent.body, ctype, scrubber)
+    return scrubber.learn(headers, sent.url)
+
+
+def _work_out(sent: Sent, host: str, path: str, config: CassetteConfig, state: HttpState) -> _Request:
+    base = Scrubber(config.secret_values, config.secret_keys)
+    # the key asks the learned values only of a body or a query with a secret name in it
+    learned = _learned(base, sent) if sent.body or uses_secret_values(sent.url, base) else None
+    scrubber = learned or base
+    body = canonical_body(sent.body, content_type_of(sent.headers), scrubber)
     key, text = request_key(sent.method, canonical_url(sent.url, scrubber), body)
     parsed = body.get("json") if isinstance(body, dict) else None
     step = classify(sent.method, host, path, parsed)
-    request = _Request(sent, host, path, key, text, step, scrubber, state.count(key))
+    request = _Request(sent, host, path, key, text, step, base, learned, state.count(key))
     request.media = step.role == MEDIA or key in state.media_keys
     return request
 
