@@ -2,6 +2,7 @@
 
     python tools/bench/bench_http.py                     # sizes 1,000 and 10,000; vcrpy at 1,000
     python tools/bench/bench_http.py --sizes 1000 --vcrpy-sizes 1000
+    python tools/bench/bench_http.py --sizes 1000 --vcrpy-sizes 1000 --rounds 5
     git archive main src | tar -x -C /tmp/base && python tools/bench/bench_http.py --baseline /tmp/base/src
 
 Everything is local and bounded: a loopback ``http.server`` (127.0.0.1) answering JSON
@@ -13,7 +14,9 @@ temporary directory removed at the end. Each measurement runs in a fresh process
    (``record_mode="none"``). Media capture is off (its downloads run beside the app and
    are not what is measured). Median per request, the client's own cost included. vcrpy
    with our ``SQLitePersister`` does the same (at ``--vcrpy-sizes``: vcrpy matches
-   linearly, so 10,000 would take a quarter of an hour), and the ratio is printed.
+   linearly, so 10,000 would take a quarter of an hour), and the ratio is printed. Both
+   run ``--rounds`` times (default 3), alternately, each in a fresh process; the medians
+   over the rounds are compared (vcrpy's time swings with the machine's load).
    Targets: at least x50 faster than vcrpy + SQLitePersister at 1,000; under 0.5 ms at
    10,000.
 2. First replayed request in a fresh process, after ``import httpx`` and tarash (median
@@ -230,6 +233,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000", help="cassette sizes, comma separated (default 1000,10000)")
     parser.add_argument("--vcrpy-sizes", default="1000", help="sizes vcrpy + SQLitePersister runs at (default 1000)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="section 1: rounds of fresh processes, tarash and vcrpy alternating; medians over rounds")
     parser.add_argument("--first-runs", type=int, default=5, help="fresh processes for the first-request time")
     parser.add_argument("--baseline", metavar="SRC",
                         help="section 2 only: also time this source tree of the package (its src/ directory, e.g. "
@@ -248,20 +253,36 @@ def main() -> None:
     _ENV.pop("PYTHONDONTWRITEBYTECODE", None)
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; scratch dir {work}")
     try:
-        print("\n1. replay per request (median, httpx.Client included), fresh process per size")
-        ours = {n: spawn("ours", n, work) for n in sizes}
-        theirs = {n: spawn("vcrpy", n, work) for n in vcrpy_sizes}
+        print(f"\n1. replay per request (median, httpx.Client included), fresh process per size and round; "
+              f"median of {args.rounds} round(s), tarash and vcrpy alternating")
+        ours: dict[int, list[dict]] = {n: [] for n in sizes}
+        theirs: dict[int, list[dict]] = {n: [] for n in vcrpy_sizes}
+        for i in range(args.rounds):  # A B A B ...: a machine whose load drifts moves both alike
+            where = work if i == 0 else work / f"round-{i}"  # fresh cassettes; section 2 reads the first round's
+            where.mkdir(exist_ok=True)
+            for n in sorted({*sizes, *vcrpy_sizes}):
+                if n in ours:
+                    ours[n].append(spawn("ours", n, where))
+                if n in theirs:
+                    theirs[n].append(spawn("vcrpy", n, where))
         for n in sizes:
-            r = ours[n]
-            line = f"{n:>8}: tarash {r['replay_ms']:7.3f} ms ({r['replay_total_s']:6.2f} s total, file {r['file_mb']:.1f} MB)"
+            mine = statistics.median(r["replay_ms"] for r in ours[n])
+            total = statistics.median(r["replay_total_s"] for r in ours[n])
+            line = f"{n:>8}: tarash {mine:7.3f} ms ({total:6.2f} s total, file {ours[n][-1]['file_mb']:.1f} MB)"
             if n in theirs:
-                v = theirs[n]
-                ratio = v["replay_ms"] / r["replay_ms"]
-                line += (f"   vcrpy+SQLitePersister {v['replay_ms']:8.3f} ms ({v['replay_total_s']:6.2f} s)"
+                other = statistics.median(r["replay_ms"] for r in theirs[n])
+                ratio = other / mine
+                line += (f"   vcrpy+SQLitePersister {other:8.3f} ms "
+                         f"({statistics.median(r['replay_total_s'] for r in theirs[n]):6.2f} s)"
                          f"   ratio x{ratio:.1f}" + (f" >= x50 {verdict(ratio >= 50)}" if n == 1000 else ""))
             if n == 10000:
-                line += f"   < 0.5 ms {verdict(r['replay_ms'] < 0.5)}"
+                line += f"   < 0.5 ms {verdict(mine < 0.5)}"
             print(line)
+            if args.rounds > 1:
+                rounds = "  ".join(f"{r['replay_ms']:.3f}" for r in ours[n])
+                if n in theirs:
+                    rounds += "   vcrpy " + "  ".join(f"{r['replay_ms']:.2f}" for r in theirs[n])
+                print(f"{'':>8}  rounds: tarash {rounds}")
 
         print(f"\n2. first replayed request in a fresh process, after import (median of {args.first_runs})")
         for n in sizes:

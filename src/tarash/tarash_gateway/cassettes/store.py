@@ -232,15 +232,23 @@ def guard(path: str, doing: str) -> Iterator[None]:
     """
     try:
         yield
-    except (sqlite3.DatabaseError, UnicodeDecodeError) as error:  # a damaged schema may not even decode
-        text = str(error)
-        lowered = text.lower()
-        if "locked" in lowered or "busy" in lowered:
-            raise CassetteError(f"cassette {path} stayed locked by another writer while {doing}: {text}") from error
-        for needle, meaning in _WRITE_FAILURES:
-            if needle in lowered:
-                raise CassetteError(f"cassette {path}: {meaning} ({doing}: {text})") from error
-        raise CassetteError(f"cassette {path} is damaged or is not a cassette ({doing}: {text})") from error
+    except _SQLITE_ERRORS as error:
+        raise _failure(path, doing, error) from error
+
+
+_SQLITE_ERRORS = (sqlite3.DatabaseError, UnicodeDecodeError)  # a damaged schema may not even decode
+
+
+def _failure(path: str, doing: str, error: Exception) -> CassetteError:
+    """The CassetteError `guard` raises for one of sqlite3's errors."""
+    text = str(error)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return CassetteError(f"cassette {path} stayed locked by another writer while {doing}: {text}")
+    for needle, meaning in _WRITE_FAILURES:
+        if needle in lowered:
+            return CassetteError(f"cassette {path}: {meaning} ({doing}: {text})")
+    return CassetteError(f"cassette {path} is damaged or is not a cassette ({doing}: {text})")
 
 
 def _writable(file: Path) -> bool:
@@ -419,9 +427,11 @@ class CassetteStore:
                 self._local.atomic = None
 
     def query(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of a read, as dicts (errors become `CassetteError`)."""
-        with guard(self.path, "reading"):
+        """Rows of a read, as dicts (errors become `CassetteError`, as in `guard`)."""
+        try:  # not `with guard(...)`: a replayed request makes one or two reads, and a context manager costs as much
             return _rows(self.conn().execute(sql, params))
+        except _SQLITE_ERRORS as error:
+            raise _failure(self.path, "reading", error) from error
 
     # -- schema ------------------------------------------------------------------------
 

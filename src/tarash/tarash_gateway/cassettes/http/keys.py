@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _LONG = 256
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")  # the characters quote_plus never quotes
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
 
@@ -64,7 +66,10 @@ def canonical_url(url: str, scrubber: Scrubber) -> str:
         secrets = secret_params(url, scrubber)
         pairs = [(k, v) for k, v in pairs if k not in secrets]
     pairs.sort()
-    query = urlencode(pairs)
+    if _PLAIN.fullmatch("".join(k + v for k, v in pairs)):  # what urlencode writes of names and values it leaves be
+        query = "&".join(f"{k}={v}" for k, v in pairs)
+    else:
+        query = urlencode(pairs)
     return f"{scheme}://{netloc}{parts.path or '/'}" + (f"?{query}" if query else "")
 
 

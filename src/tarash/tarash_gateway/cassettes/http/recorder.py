@@ -16,6 +16,7 @@ what one cassette session knows about HTTP (counts, hosts, media downloads in fl
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import logging
@@ -261,7 +262,7 @@ def _lookup(state: HttpState, request: _Request, config: CassetteConfig) -> dict
 
 
 def _answer(session: CassetteSession, row: dict[str, Any]) -> Answer:
-    headers = [(str(k), str(v)) for k, v in json.loads(row["headers"])]
+    headers = list(_headers(row["headers"]))
     digest = row["response_body"]
     if digest is None:
         return Answer(row["status"], headers, b"", replayed=True)
@@ -277,6 +278,11 @@ def _answer(session: CassetteSession, row: dict[str, Any]) -> Answer:
     if hashlib.sha256(body).hexdigest() != digest:
         raise CassetteError(f"{where}: its body holds other bytes than its hash says; the file was damaged or edited")
     return Answer(row["status"], headers, bytes(body), replayed=True)
+
+
+@functools.lru_cache(maxsize=256)  # the answers of one API mostly carry the same headers
+def _headers(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in json.loads(text))
 
 
 def _miss(state: HttpState, request: _Request, config: CassetteConfig) -> RecordingNotFoundError:
