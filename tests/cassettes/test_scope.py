@@ -122,3 +122,29 @@ def test_async_with(acme, db):
         return cassette.recorded
 
     assert asyncio.run(main()) == 1
+
+
+def test_the_last_answer_is_kept_while_its_inputs_and_session_stay_the_same(monkeypatch, tmp_path):
+    from tarash.tarash_gateway.cassettes import close_cassettes
+
+    monkeypatch.setenv("TARASH_CASSETTE", str(tmp_path / "env.db"))
+    first = effective_cassette(config())
+    assert effective_cassette(config()) is first  # asked once per HTTP request: nothing worked out again
+    close_cassettes()  # the process's sessions are dropped: the next answer has a new one
+    reopened = effective_cassette(config())
+    assert reopened.session is not first.session and reopened.config == first.config
+    monkeypatch.setenv("TARASH_RECORD_MODE", "none")  # the environment is read every time
+    assert effective_cassette(config()).config.record_mode is RecordMode.NONE
+    with use_cassette(tmp_path / "env.db") as block:
+        assert effective_cassette(config()).session is block
+
+
+def test_a_relative_cassette_path_follows_the_working_directory(monkeypatch, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.setenv("TARASH_CASSETTE", "run.db")
+    monkeypatch.chdir(tmp_path / "a")
+    in_a = effective_cassette(config()).session
+    monkeypatch.chdir(tmp_path / "b")
+    in_b = effective_cassette(config()).session
+    assert in_a is not in_b and in_b is effective_cassette(config()).session
