@@ -113,14 +113,22 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
     return active
 
 
-@dataclass(frozen=True, slots=True)
 class _Last:
-    own: CassetteConfig | None
-    scoped: _Scoped | None
-    env: tuple[Any, ...]
-    active: ActiveCassette | None
-    shared: CassetteSession | None
-    file: str | None
+    """The last answer of `effective_cassette` and what it came from (a plain slotted
+    class: a dataclass costs about a millisecond to create, on the first request)."""
+
+    __slots__ = ("active", "env", "file", "own", "scoped", "shared")
+
+    def __init__(
+        self,
+        own: CassetteConfig | None,
+        scoped: _Scoped | None,
+        env: tuple[Any, ...],
+        active: ActiveCassette | None,
+        shared: CassetteSession | None,
+        file: str | None,
+    ) -> None:
+        self.own, self.scoped, self.env, self.active, self.shared, self.file = own, scoped, env, active, shared, file
 
 
 _last: _Last | None = None
