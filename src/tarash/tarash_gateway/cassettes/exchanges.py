@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..exceptions import CassetteError
 from .protocol import Store
 from .store import BlobSource, check_digest
 
-__all__ = ["add_exchange_from", "copy_exchanges", "exchange_identity", "exchange_rows"]
+__all__ = ["add_exchange_from", "copy_exchanges", "copy_missing", "exchange_identity", "exchange_rows"]
 
 _TEXT = ("key", "method", "url", "host", "request", "headers", "role")
 _BODIES = ("request_body", "response_body")
@@ -88,20 +88,33 @@ def add_exchange_from(source: Store, row: dict[str, Any], target: Store) -> None
 
 
 def copy_exchanges(source: Store, target: Store, *, progress: Callable[[int], None] | None = None) -> tuple[int, int]:
-    """Copy the exchanges of `source` that `target` lacks, by content; `(copied, skipped)`.
-
-    The n-th copy of an exchange is skipped only when the target holds n equal ones, so
-    copying twice adds nothing and a key's repeated answers all arrive, in order.
-    """
+    """Copy the exchanges of `source` that `target` lacks, by content; `(copied, skipped)`."""
     held = Counter(exchange_identity(r) for r in exchange_rows(target))
+    return copy_missing(exchange_rows(source), held, exchange_identity,
+                        lambda row: add_exchange_from(source, row, target), progress)
+
+
+def copy_missing(
+    rows: Iterable[dict[str, Any]],
+    held: Counter[str],
+    identity: Callable[[dict[str, Any]], str],
+    add: Callable[[dict[str, Any]], Any],
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """`add` each row whose `identity` the target does not hold (`held` counts the
+    target's); `progress(1)` after each row; `(copied, skipped)`.
+
+    The n-th copy of a row is skipped only when the target holds n equal ones, so copying
+    twice adds nothing and a key's repeated recordings or answers all arrive, in order.
+    """
     copied = skipped = 0
-    for row in exchange_rows(source):
-        identity = exchange_identity(row)
-        if held[identity]:
-            held[identity] -= 1
+    for row in rows:
+        key = identity(row)
+        if held[key]:
+            held[key] -= 1
             skipped += 1
         else:
-            add_exchange_from(source, row, target)
+            add(row)
             copied += 1
         if progress is not None:
             progress(1)

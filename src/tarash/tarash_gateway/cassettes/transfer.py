@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..exceptions import CassetteError
-from .exchanges import copy_exchanges
+from .exchanges import copy_exchanges, copy_missing
 from .merge import _add_from, recording_identity
 from .protocol import Store, open_store
 
@@ -43,17 +43,7 @@ def copy_recordings(source: Store, target: Store, *, progress: Callable[[int], N
         rows = sorted(source.recordings(), key=lambda r: (r["key"], r["seq"]))
     except (ValueError, TypeError) as error:
         raise CassetteError(f"a recording of {source.path} or {target.path} cannot be read ({error})") from None
-    copied = skipped = 0
-    for row in rows:
-        identity = recording_identity(row)
-        if held[identity]:
-            held[identity] -= 1
-            skipped += 1
-        else:
-            _add_from(source, row, target)
-            copied += 1
-        if progress is not None:
-            progress(1)
+    copied, skipped = copy_missing(rows, held, recording_identity, lambda row: _add_from(source, row, target), progress)
     return TransferReport(copied, skipped)
 
 
