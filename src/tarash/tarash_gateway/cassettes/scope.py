@@ -75,6 +75,7 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
     block's own objects, both frozen, and the environment's values): the HTTP level asks
     once per request, with the same inputs each time.
     """
+    global _last
     own = config.cassette
     scoped = _scope.get()
     env_path = env_value(ENV_CASSETTE)
@@ -96,7 +97,7 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
     scoped_config = scoped.config if scoped is not None else None
     merged = _merge(own, _fields(own), scoped_config, _fields(scoped_config), *env)
     if merged is None:
-        _remember(own, scoped, env, None, None, None)
+        _last = _Last(own, scoped, env, None, None, None)
         return None
     from .session import shared_session
 
@@ -109,7 +110,7 @@ def effective_cassette(config: Any) -> ActiveCassette | None:
         active = ActiveCassette(merged, shared_session(merged.path))
         shared = active.session
     if file == merged.path or os.path.isabs(merged.path):  # a relative path's file moves with the directory
-        _remember(own, scoped, env, active, shared, file)
+        _last = _Last(own, scoped, env, active, shared, file)
     return active
 
 
@@ -132,18 +133,6 @@ class _Last:
 
 
 _last: _Last | None = None
-
-
-def _remember(
-    own: CassetteConfig | None,
-    scoped: _Scoped | None,
-    env: tuple[Any, ...],
-    active: ActiveCassette | None,
-    shared: CassetteSession | None,
-    file: str | None,
-) -> None:
-    global _last
-    _last = _Last(own, scoped, env, active, shared, file)
 
 
 def _shared_session_of(file: str | None) -> CassetteSession | None:
