@@ -229,10 +229,25 @@ def _python_for(user: str | None) -> list[str]:
                 "install Debian's python3 (apt-get install python3) to run this test as a non-root user")
 
 
+def _readable_package(into: Path) -> Path:
+    """A copy of the package under test that any user can read, made once in ``into``: the
+    checkout may sit in a private directory (a clone inside ``mktemp -d`` is 0700), which
+    the other user could not import it from."""
+    import tarash.tarash_gateway
+
+    site = into / "site"
+    if not site.exists():
+        shutil.copytree(Path(tarash.tarash_gateway.__file__).parents[1], site / "tarash", ignore=shutil.ignore_patterns("__pycache__"))
+        for p in [site, *site.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+    return site
+
+
 def _as_other_user(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run ``python ARGS`` as a non-root user: ``nobody`` when the suite runs as root (as CI does)."""
+    path = [str(_readable_package(cwd.parent)), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONDONTWRITEBYTECODE": "1",
-           **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"}}
+           "PYTHONPATH": os.pathsep.join(path)}
     user = "nobody" if os.geteuid() == 0 else None
     command = [*_python_for(user), *args]
     return subprocess.run(command, cwd=cwd, env=env, user=user, capture_output=True, text=True, timeout=60)
