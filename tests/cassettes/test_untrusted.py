@@ -214,11 +214,10 @@ else:
 """
 
 
-def _python_for(user: str | None) -> list[str]:
+def _python_for(user: str | None, purelib: str) -> list[str]:
     """A command starting this interpreter with this environment's packages, runnable by
     ``user`` (a pyenv interpreter under root's private HOME is not: Debian's own
     ``python3.X`` of the same version is, given this environment's site-packages)."""
-    purelib = sysconfig.get_paths()["purelib"]
     for exe in (sys.executable, f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}"):
         try:
             subprocess.run([exe, "-c", "pass"], user=user, check=True, capture_output=True, timeout=30)
@@ -229,27 +228,51 @@ def _python_for(user: str | None) -> list[str]:
                 "install Debian's python3 (apt-get install python3) to run this test as a non-root user")
 
 
-def _readable_package(into: Path) -> Path:
-    """A copy of the package under test that any user can read, made once in ``into``: the
-    checkout may sit in a private directory (a clone inside ``mktemp -d`` is 0700), which
-    the other user could not import it from."""
+def _open_to_others(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in (path, *path.parents))
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system
+        shutil.copy2(source, target)
+
+
+def _readable_paths(into: Path) -> tuple[str, str]:
+    """The package under test and this environment's site-packages, as a directory for
+    ``PYTHONPATH`` and one for ``site.addsitedir``, that any user can read.
+
+    Where the checkout sits in a private directory (a clone inside ``mktemp -d`` is 0700,
+    its ``.venv`` with it), the other user could import neither: they are mirrored once
+    into ``into`` (the package copied, site-packages hard-linked into readable directories).
+    """
     import tarash.tarash_gateway
 
-    site = into / "site"
+    package = Path(tarash.tarash_gateway.__file__).parents[1]
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    if _open_to_others(package) and _open_to_others(purelib):
+        return "", str(purelib)
+    site, packages = into / "site", into / "site-packages"
     if not site.exists():
-        shutil.copytree(Path(tarash.tarash_gateway.__file__).parents[1], site / "tarash", ignore=shutil.ignore_patterns("__pycache__"))
-        for p in [site, *site.rglob("*")]:
-            p.chmod(0o755 if p.is_dir() else 0o644)
-    return site
+        shutil.copytree(package, site / "tarash", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(purelib, packages, copy_function=_link_or_copy, symlinks=True)
+        for p in [site, packages, *site.rglob("*"), *packages.rglob("*")]:
+            if p.is_dir() and not p.is_symlink():
+                p.chmod(0o755)
+            elif not p.is_symlink() and p.stat().st_nlink == 1:  # a copy; a hard link keeps its own mode
+                p.chmod(0o644)
+    return str(site), str(packages)
 
 
 def _as_other_user(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run ``python ARGS`` as a non-root user: ``nobody`` when the suite runs as root (as CI does)."""
-    path = [str(_readable_package(cwd.parent)), *filter(None, [os.environ.get("PYTHONPATH")])]
+    package, purelib = _readable_paths(cwd.parent)
+    path = [*filter(None, [package, os.environ.get("PYTHONPATH")])]
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONPATH": os.pathsep.join(path)}
+           **({"PYTHONPATH": os.pathsep.join(path)} if path else {})}
     user = "nobody" if os.geteuid() == 0 else None
-    command = [*_python_for(user), *args]
+    command = [*_python_for(user, purelib), *args]
     return subprocess.run(command, cwd=cwd, env=env, user=user, capture_output=True, text=True, timeout=60)
 
 
