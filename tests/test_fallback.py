@@ -113,3 +113,61 @@ def test_progress_events_are_tagged_with_their_attempt(face, clock):
     face.video(config, REQUEST, events.append)
     assert [(e.attempt, e.status) for e in events] == [
         (1, "queued"), (1, "processing"), (1, "failed"), (2, "queued"), (2, "processing"), (2, "completed")]
+
+
+# The walk completes a mock's response in place (its execution metadata) instead of copying
+# it: only a response built for the call and seen by nobody else may be touched.
+
+
+def test_each_call_gets_its_own_response_and_the_stock_answer_stays_clean(face):
+    config = failing("a", GenerationFailedError("x"), [ok("b")])
+    first, second = face.video(config, REQUEST), face.video(ok("c"), REQUEST)
+    assert first is not second
+    assert first.execution_metadata.total_attempts == 2 and second.execution_metadata.total_attempts == 1
+    assert "execution_metadata" in first.model_fields_set
+    third = face.video(config, REQUEST)
+    assert first.execution_metadata is not third.execution_metadata
+    assert first.execution_metadata.attempts is not third.execution_metadata.attempts
+
+
+def test_a_given_mock_response_is_never_touched(face):
+    from tarash.tarash_gateway.models import VideoGenerationResponse
+
+    given = VideoGenerationResponse(request_id="given", video="https://example.invalid/v.mp4")
+    config = VideoGenerationConfig(
+        provider="fal", model="fal-model", mock=MockConfig(responses=[MockResponse(mock_response=given)], validate=False)
+    )
+    response = face.video(config, REQUEST)
+    assert response is not given and response.execution_metadata.total_attempts == 1
+    assert given.execution_metadata is None and "execution_metadata" not in given.model_fields_set
+
+
+def test_what_a_progress_callback_saw_is_not_changed_afterwards(face, clock):
+    updates = []
+    config = VideoGenerationConfig(
+        provider="fal", model="fal-model", mock=MockConfig(polling=MockPollingConfig(), validate=False)
+    )
+    response = face.video(config, REQUEST, on_progress=updates.append)
+    seen = [u.result for u in updates if u.result is not None]
+    assert seen and all(result.execution_metadata is None for result in seen)
+    assert response.execution_metadata.total_attempts == 1
+
+
+def test_a_middleware_that_keeps_its_responses_gets_them_back_untouched(face):
+    from tarash.tarash_gateway.layers import Layer, use_middleware
+
+    kept = []
+
+    class Cache(Layer):
+        def flow(self, call):
+            if kept:
+                return kept[0]
+            response = yield self.call_next(call)
+            kept.append(response)
+            return response
+
+    with use_middleware(Cache):
+        first = face.video(ok("a"), REQUEST)
+        second = face.video(failing("b", GenerationFailedError("x"), [ok("c")]), REQUEST)
+    assert kept[0].execution_metadata is None
+    assert first.execution_metadata.total_attempts == 1 and second.execution_metadata.total_attempts == 1

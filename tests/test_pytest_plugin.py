@@ -430,7 +430,7 @@ def test_tarash_mock_serves_every_call_from_the_mock(run, pytester):
     result = run("--tarash-mock")
     result.assert_outcomes(passed=4)
     assert provider_calls(pytester) == []
-    assert summary(result).startswith("tarash: 0 replayed, 0 recorded, 5 mocked, 1 faults injected, seed ")
+    assert summary(result).startswith("tarash: 0 replayed, 0 recorded, 5 mocked, 1 fault injected, seed ")
     assert not (pytester.path / "cassettes").exists()
 
 
@@ -778,6 +778,7 @@ def test_cassette_file_name_makes_parametrize_ids_safe_and_distinct():
 def test_summary_line_format():
     counts = {"replayed": 12, "recorded": 0, "mocked": 40, "faults": 8}
     assert summary_line(counts, 1234) == "tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected, seed 1234"
+    assert summary_line({**counts, "faults": 1}, 7) == "tarash: 12 replayed, 0 recorded, 40 mocked, 1 fault injected, seed 7"
 
 
 def test_force_mock_sends_every_config_to_the_mock_until_turned_off():

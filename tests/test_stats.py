@@ -28,3 +28,10 @@ def test_counts_mocked_faults_recorded_and_replayed(face, clock, tmp_path):
     assert stats.snapshot() == {"replayed": 1, "recorded": 1, "mocked": 3, "faults": 2}
     stats.reset()
     assert stats.snapshot()["mocked"] == 0
+
+
+def test_count_each_counts_one_of_every_key_given():
+    stats.reset()
+    stats.count_each(("mocked", "faults"))
+    stats.count_each(("mocked",))
+    assert stats.snapshot() == {"replayed": 0, "recorded": 0, "mocked": 2, "faults": 1}

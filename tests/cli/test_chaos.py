@@ -171,6 +171,7 @@ def test_the_recorder_groups_attempts_into_calls_with_their_waits(face, clock):
     assert first.outcome == "ok after fallback" and second.outcome == "ok"
     summary = summarize([first, second])
     assert (summary.attempts, summary.retries, summary.fallbacks, summary.faults, summary.waited) == (4, 1, 1, 2, 5)
+    assert "attempts 4: 2 faults injected, 0 skipped, 1 retry, 1 fallback; waited 5.0 s" in summary.lines()[1]
 
 
 def test_an_empty_run_still_renders():

@@ -166,8 +166,9 @@ class Summary:
         outcomes = ", ".join(f"{n} {name}" for name, n in sorted(self.outcomes.items(), key=lambda kv: (-kv[1], kv[0])))
         return [
             f"calls {self.calls}: {outcomes or 'none'}",
-            f"attempts {self.attempts}: {self.faults} faults injected, {self.skips} skipped, {self.retries} retries, "
-            f"{self.fallbacks} fallbacks; waited {self.waited:.1f} s between attempts",
+            f"attempts {self.attempts}: {_counted(self.faults, 'fault', 'faults')} injected, {self.skips} skipped, "
+            f"{_counted(self.retries, 'retry', 'retries')}, {_counted(self.fallbacks, 'fallback', 'fallbacks')}; "
+            f"waited {self.waited:.1f} s between attempts",
             f"latency: p50 {self.percentile(0.5):.2f} s, p95 {self.percentile(0.95):.2f} s, "
             f"max {max(self.latencies, default=0.0):.2f} s (on the gateway's clock)",
         ]
@@ -297,3 +298,8 @@ def _histogram(latencies: Sequence[float], bins: int = 20) -> str:
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    """`1 retry`, `2 retries` (the CLI's `plural` lives with click, which this module does not load)."""
+    return f"{n} {one if n == 1 else many}"

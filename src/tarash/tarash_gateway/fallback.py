@@ -70,12 +70,15 @@ class FallbackLayer(Layer):
         chain = collect_chain(call.config)
         attempts: list[AttemptMetadata] = []
         failures: _Failures | None = None  # made on the first failure only
+        started = None  # when the next attempt starts: the end of the last one, when nothing waited between
         for position, config in enumerate(chain, start=1):
             while True:
                 number = len(attempts) + 1
-                started = clock.now()
+                if started is None:
+                    started = clock.now()
                 try:
                     layer, attempt = self.stack_for(config), call.attempt_of(config, number, clock.monotonic())
+                    fresh = type(layer)._fresh_results and call.on_progress is None
                     if _inline(layer):
                         response = yield from layer.flow(attempt)
                     else:
@@ -83,11 +86,14 @@ class FallbackLayer(Layer):
                 except Exception as error:
                     if failures is None:
                         failures = _Failures(call, len(chain))
-                    decision = failures.failed(attempts, position, config, number, started, clock.now(), error)
+                    ended = clock.now()
+                    decision = failures.failed(attempts, position, config, number, started, ended, error)
                     if decision.action == "retry":
                         yield Sleep(decision.wait)
+                        started = None
                         continue
                     if decision.action != "stop":
+                        started = ended
                         break  # skip or fall back: the next config
                     final = failures.final(error, attempts, position)
                     if final is error:
@@ -112,6 +118,10 @@ class FallbackLayer(Layer):
 
                     note_served(call.kind, config, call.request, response.origin)
                 metadata = _metadata(attempts, number, len(chain), position > 1, call)
+                if fresh:  # made for this call and seen by nobody yet: completed rather than copied
+                    response.__dict__["execution_metadata"] = metadata
+                    response.__pydantic_fields_set__.add("execution_metadata")
+                    return response
                 return with_fields(response, execution_metadata=metadata)
         raise AssertionError("the last config of a chain never falls back")  # pragma: no cover
 
@@ -205,7 +215,7 @@ def _metadata(
     return ExecutionMetadata(
         total_attempts=len(attempts),
         successful_attempt=successful,
-        attempts=list(attempts),
+        attempts=attempts,  # the walk's own list, never touched again
         fallback_triggered=fell_back,
         configs_in_chain=chain_length,
         priced=(call.kind, call.request),

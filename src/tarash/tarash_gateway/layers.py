@@ -39,6 +39,12 @@ __all__ = ["Layer", "Middleware", "Next", "add_middleware", "clear_middleware", 
 class Layer:
     """Base class of every layer. Subclasses write `flow`."""
 
+    # Whether `flow` returns a response built for the call that nothing else holds (and that
+    # only a progress callback has seen): the fallback walk then completes it with its
+    # execution metadata in place instead of copying it. The mock layer's promise; a
+    # middleware may hand back a response it keeps (a cache), so the default is no.
+    _fresh_results = False
+
     def __init__(self, next: Layer | None = None) -> None:  # noqa: A002 - the stack's word
         self.next = next
 

@@ -318,9 +318,10 @@ def _seed() -> int | str:
 def summary_line(counts: Mapping[str, int], seed: int | str, avoided_usd: float = 0.0) -> str:
     """The end-of-run line, e.g. `tarash: 12 replayed, 0 recorded, 40 mocked, 8 faults injected, seed 1234`,
     with `, about $4.80 of generation avoided` when replays and mocks saved priced calls."""
+    faults = counts.get("faults", 0)
     line = (
         f"tarash: {counts.get('replayed', 0)} replayed, {counts.get('recorded', 0)} recorded, "
-        f"{counts.get('mocked', 0)} mocked, {counts.get('faults', 0)} faults injected, seed {seed}"
+        f"{counts.get('mocked', 0)} mocked, {faults} fault{'' if faults == 1 else 's'} injected, seed {seed}"
     )
     return f"{line}, about ${avoided_usd:,.2f} of generation avoided" if avoided_usd >= 0.005 else line
 

@@ -18,7 +18,7 @@ import sys
 import threading
 from collections import Counter
 
-__all__ = ["KEYS", "avoided_cost_tracked", "count", "reset", "snapshot", "track_avoided_cost"]
+__all__ = ["KEYS", "avoided_cost_tracked", "count", "count_each", "reset", "snapshot", "track_avoided_cost"]
 
 KEYS = ("replayed", "recorded", "mocked", "faults")
 _counts: Counter[str] = Counter()
@@ -37,6 +37,13 @@ _track_avoided = _plugin_session_counts()
 def count(key: str, n: int = 1) -> None:
     with _lock:
         _counts[key] += n
+
+
+def count_each(keys: tuple[str, ...]) -> None:
+    """Count one of each key at once (a mocked call with a fault counts both)."""
+    with _lock:
+        for key in keys:
+            _counts[key] += 1
 
 
 def snapshot() -> dict[str, int]:

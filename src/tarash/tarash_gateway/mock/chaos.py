@@ -46,6 +46,9 @@ __all__ = [
 _Z99 = 2.3263478740408408
 
 
+_new_tuple = tuple.__new__
+
+
 class Draw(NamedTuple):
     """One draw: which outcome, the uniform number behind the latency, and where in the sequence."""
 
@@ -129,7 +132,8 @@ class DrawSource:
             u, latency_u = self._random.random(), self._random.random()
             self._count += 1
             number = self._count
-        return Draw(pick_cumulative(cumulative, u), latency_u, self.seed, number)
+        outcome = 0 if len(cumulative) == 1 else pick_cumulative(cumulative, u)
+        return _new_tuple(Draw, (outcome, latency_u, self.seed, number))  # `Draw(...)` without its Python `__new__`
 
     def uniform(self) -> float:
         """One more uniform number from the stream (for schedules' outage spells)."""
@@ -168,7 +172,9 @@ def global_source() -> DrawSource:
 
 def global_stream(provider: str, model: str) -> DrawSource:
     """The process-wide stream of one (provider, model), for mocks without a seed."""
-    seed = global_source().seed
+    source, wanted = _global, _forced_seed if _forced_seed is not None else _env_seed()
+    # `global_source()`, its common case (a seed holder in force, no change asked) spelled out
+    seed = source.seed if source is not None and (wanted is None or source.seed == wanted) else global_source().seed
     stream = _streams.get((provider, model))
     if stream is not None and stream.seed == seed:
         return stream

@@ -39,6 +39,7 @@ from .validate import check_request
 __all__ = ["MockLayer", "effective_mock", "env_mock_enabled", "force_mock"]
 
 _ENV_MOCK = MockConfig(enabled=True)
+_MOCKED, _MOCKED_FAULT = ("mocked",), ("mocked", "faults")  # what a mocked call counts (`stats`)
 # Request ids: a random per-process prefix and a counter (unique, and cheaper than uuid4).
 _ID_PREFIX = os.urandom(6).hex()
 _ids = itertools.count(1)
@@ -71,6 +72,8 @@ def effective_mock(config: AnyConfig) -> MockConfig | None:
 class MockLayer(Layer):
     """The bottom of the stack when a mock is in force (nothing below it is called)."""
 
+    _fresh_results = True  # every answer is built (or copied) for its call
+
     def flow(self, call: Call) -> Flow[Any]:
         config = call.config
         mock = config.mock
@@ -98,17 +101,18 @@ class MockLayer(Layer):
             from .recorded import recorded_durations
 
             recorded = yield from recorded_durations(latency_spec.recorded or "", config.provider, config.model)
-        latency = sample_latency(latency_spec, draw.latency_u, recorded)
+        latency = 0.0 if latency_spec is None else sample_latency(latency_spec, draw.latency_u, recorded)
         origin = _origin(plan, config, draw, latency, number, rule)
-        stats.count("mocked")
-        if origin.injected is not None:
-            stats.count("faults")
+        stats.count_each(_MOCKED if origin.injected is None else _MOCKED_FAULT)
         limited = mock.max_concurrency is not None or mock.rate_limit_per_minute is not None
         if limited:
             yield from _admitted(call, mock, lane, request_id, origin)
         try:
-            if plan.instant and latency <= 0 and call.on_progress is None and call.kind == "video":
-                return _stock_video_url(call, chosen, request_id, origin)  # what `_serve` would answer at once
+            if latency <= 0:  # what `_serve` would do at once, without its flow
+                if plan.instant and call.on_progress is None and call.kind == "video":
+                    return _stock_video_url(call, chosen, request_id, origin)
+                if plan.refused:
+                    raise _fresh_error(chosen.error, call, request_id, origin)  # type: ignore[arg-type]
             result = yield from _serve(call, chosen, mock, request_id, origin, latency)
             if chosen.media_expires_after is not None or chosen.fault == "media_expired":
                 from .expiry import expire_media
@@ -130,7 +134,7 @@ class _Plan:
     """What one response of a mock needs on every call that depends on the configs alone
     (they are values), worked out once per call config object (kept in its `CallState`)."""
 
-    __slots__ = ("injected", "instant", "phase", "quiet", "response", "source")
+    __slots__ = ("injected", "instant", "phase", "quiet", "refused", "response", "source")
 
     def __init__(self, chosen: MockResponse, mock: MockConfig) -> None:
         self.response = chosen
@@ -148,6 +152,14 @@ class _Plan:
             polling = chosen.polling or mock.polling
             phase = "poll" if polling is not None and polling.enabled else "submit"
         self.phase = phase
+        # an error refused at submit with no timeline around it: `_serve` would raise it at once
+        self.refused = (
+            chosen.error is not None
+            and phase == "submit"
+            and chosen.polling is None
+            and mock.polling is None
+            and not (chosen.stall_polls or chosen.progress_backwards)
+        )
         # and one `_serve` answers at once when no latency is drawn and nobody listens: the
         # stock URL, no timeline, no capacity, nothing expiring
         self.instant = (
