@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC
 
 import pytest
@@ -14,6 +15,7 @@ from tarash.tarash_gateway.exceptions import (
     TimeoutError,
 )
 from tarash.tarash_gateway.fallback import collect_chain
+from tarash.tarash_gateway.layers import Layer, use_middleware
 from tarash.tarash_gateway.mock import MockConfig, MockPollingConfig, MockResponse
 from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
 
@@ -154,8 +156,6 @@ def test_what_a_progress_callback_saw_is_not_changed_afterwards(face, clock):
 
 
 def test_a_middleware_that_keeps_its_responses_gets_them_back_untouched(face):
-    from tarash.tarash_gateway.layers import Layer, use_middleware
-
     kept = []
 
     class Cache(Layer):
@@ -171,3 +171,50 @@ def test_a_middleware_that_keeps_its_responses_gets_them_back_untouched(face):
         second = face.video(failing("b", GenerationFailedError("x"), [ok("c")]), REQUEST)
     assert kept[0].execution_metadata is None
     assert first.execution_metadata.total_attempts == 1 and second.execution_metadata.total_attempts == 1
+
+
+class _OwnFaces(Layer):
+    """A middleware with faces of its own: the walk reaches it through the drivers (`Next`)."""
+
+    def handle(self, call):
+        return super().handle(call)
+
+
+@pytest.mark.parametrize("through", ["inline", "a middleware's own faces"])
+@pytest.mark.parametrize("ends_in", ["success", "failure", "skip after a failure", "success, a config per call"])
+def test_a_walk_with_failures_leaves_no_garbage_cycle(ends_in, through):
+    # A failed attempt's traceback holds the walk's frame; the walk must not keep the error in
+    # its locals past its end, or every such call leaves a cycle for the garbage collector. Nor
+    # may the mock's state of a config object (apps that build a config per call make one each).
+    # (The sync face: the async one runs the same walk, inside an event loop making its own.)
+    import gc
+
+    from tarash.tarash_gateway import generate_video
+    from tarash.tarash_gateway.exceptions import TarashException, UnsupportedRequestError
+
+    def build():
+        last = {
+            "failure": failing("b", RateLimitError("busy")),
+            "skip after a failure": failing("b", UnsupportedRequestError("cannot")),
+        }.get(ends_in) or ok("b")
+        return failing("a", GenerationFailedError("x"), [last])
+
+    config = build()
+    with use_middleware(_OwnFaces) if through != "inline" else contextlib.nullcontext():
+        for _ in range(3):
+            try:
+                generate_video(config, REQUEST)
+            except TarashException:
+                pass
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(50):
+                try:
+                    generate_video(build() if ends_in.endswith("per call") else config, REQUEST)
+                except TarashException as error:
+                    assert error.execution_metadata.total_attempts == 2
+                    del error
+            assert gc.collect() == 0
+        finally:
+            gc.enable()

@@ -95,11 +95,13 @@ class FallbackLayer(Layer):
                     if decision.action != "stop":
                         started = ended
                         break  # skip or fall back: the next config
-                    final = failures.final(error, attempts, position)
-                    if final is error:
-                        raise
-                    # a new error names the skips; an earlier failure keeps its own cause
-                    raise final from (final.__cause__ if final is failures.last_failure else error)
+                    final, cause = failures.final(error, attempts, position)
+                    try:
+                        if final is error:
+                            raise
+                        raise final from cause
+                    finally:  # the error's traceback holds this frame: no cycle through its locals
+                        del final, cause
                 attempts.append(
                     AttemptMetadata(
                         provider=config.provider,
@@ -117,6 +119,10 @@ class FallbackLayer(Layer):
                     from .cost import note_served
 
                     note_served(call.kind, config, call.request, response.origin)
+                if failures is not None:
+                    # the last failure's traceback holds this frame, whose locals hold it: let it go
+                    # now rather than leave a cycle for the garbage collector
+                    failures.last_failure = None
                 metadata = _metadata(attempts, number, len(chain), position > 1, call)
                 if fresh:  # made for this call and seen by nobody yet: completed rather than copied
                     response.__dict__["execution_metadata"] = metadata
@@ -193,20 +199,25 @@ class _Failures:
             self.retries = 0  # the next config starts afresh
         return decision
 
-    def final(self, error: BaseException, attempts: list[AttemptMetadata], position: int) -> BaseException:
-        """The error that ends the walk, with every attempt attached.
+    def final(
+        self, error: BaseException, attempts: list[AttemptMetadata], position: int
+    ) -> tuple[BaseException, BaseException | None]:
+        """The error that ends the walk, with every attempt attached, and its cause.
 
-        When the last config was skipped: the last real failure if there was one, else
-        (every config skipped) one `UnsupportedRequestError` naming each config and why.
+        When the last config was skipped: the last real failure if there was one (it keeps
+        its own cause), else (every config skipped) one `UnsupportedRequestError` naming
+        each config and why (caused by the last skip).
         """
+        final, cause = error, None
         if isinstance(error, UnsupportedRequestError) and len(attempts) > 1:
             if self.last_failure is not None:
-                error = self.last_failure
+                final, cause = self.last_failure, self.last_failure.__cause__
             else:
                 reasons = "; ".join(f"{a.provider}/{a.model}: {a.error_message}" for a in attempts)
-                error = UnsupportedRequestError(f"no config in the chain can take this request: {reasons}")
-        _attach(error, _metadata(attempts, None, self.chain_length, position > 1, self.call))
-        return error
+                final, cause = UnsupportedRequestError(f"no config in the chain can take this request: {reasons}"), error
+        self.last_failure = None  # held no longer than needed: its traceback holds the walk's frame
+        _attach(final, _metadata(attempts, None, self.chain_length, position > 1, self.call))
+        return final, cause
 
 
 def _metadata(

@@ -141,31 +141,42 @@ def _await_in_private_loop(awaitable: Any) -> Any:
     return outcome.get("value")
 
 
+# Both drivers let go of the error they hold when they end: it may be the one propagating,
+# whose traceback holds the driver's frame, and a frame holding its own error in a local is a
+# reference cycle (garbage for the collector on every failed call).
+
+
 def run_sync(flow: Flow[T]) -> T:
     """Drive a flow on the calling thread."""
     value: Any = None
     error: BaseException | None = None
-    while True:
-        try:
-            effect = flow.throw(error) if error is not None else flow.send(value)
-        except StopIteration as stop:
-            return stop.value
-        try:
-            value, error = effect.run(), None
-        except BaseException as exc:
-            value, error = None, exc
+    try:
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value, error = effect.run(), None
+            except BaseException as exc:
+                value, error = None, exc
+    finally:
+        del error
 
 
 async def run_async(flow: Flow[T]) -> T:
     """Drive a flow on the running event loop."""
     value: Any = None
     error: BaseException | None = None
-    while True:
-        try:
-            effect = flow.throw(error) if error is not None else flow.send(value)
-        except StopIteration as stop:
-            return stop.value
-        try:
-            value, error = await effect.arun(), None
-        except BaseException as exc:
-            value, error = None, exc
+    try:
+        while True:
+            try:
+                effect = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value, error = await effect.arun(), None
+            except BaseException as exc:
+                value, error = None, exc
+    finally:
+        del error

@@ -15,6 +15,7 @@ id is never reused for the wrong config.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import weakref
@@ -85,15 +86,19 @@ def _entry(mock: MockConfig) -> _Entry:
     with _lock:
         entry = _entries.get(key)
         if entry is None or entry.ref() is not mock:
-
-            def forget(_: Any, key: int = key) -> None:
-                with _lock:
-                    if _entries.get(key) is created:
-                        del _entries[key]
-
-            created = _Entry(weakref.ref(mock, forget), list(itertools.accumulate(r.weight for r in mock.responses or ())))
-            entry = _entries[key] = created
+            ref = weakref.ref(mock, functools.partial(_forget, _entries, key))
+            entry = _entries[key] = _Entry(ref, list(itertools.accumulate(r.weight for r in mock.responses or ())))
     return entry
+
+
+def _forget(table: dict[int, Any], key: int, ref: weakref.ref[Any]) -> None:
+    """The weak reference callback of a state: its object is gone, so is its state. (A
+    partial of the key, not a closure over the state: that would make a reference cycle,
+    one more piece of garbage for the collector per config object.)"""
+    with _lock:
+        state = table.get(key)
+        if state is not None and state.ref is ref:
+            del table[key]
 
 
 def lane_for(mock: MockConfig, provider: str, model: str) -> Lane:
@@ -132,12 +137,5 @@ def call_state(config: Any, mock: MockConfig) -> CallState:
         return state
     lane = lane_for(mock, config.provider, config.model)
     with _lock:
-
-        def forget(_: Any, key: int = key) -> None:
-            with _lock:
-                if _calls.get(key) is created:
-                    del _calls[key]
-
-        created = CallState(weakref.ref(config, forget), mock, lane)
-        _calls[key] = created
+        created = _calls[key] = CallState(weakref.ref(config, functools.partial(_forget, _calls, key)), mock, lane)
     return created
