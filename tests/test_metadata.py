@@ -82,3 +82,21 @@ def test_building_the_response_models_leaves_the_metadata_schema_unbuilt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.split() == ["[]", "['Origin']"]
+
+
+def test_the_field_order_the_gateway_builds_its_metadata_in():
+    # The fallback walk and the mock build these with positional arguments (keywords cost as
+    # much again on every call): a field moved or added in the middle must fail here first.
+    import dataclasses
+
+    assert [f.name for f in dataclasses.fields(AttemptMetadata)] == [
+        "provider", "model", "attempt_number", "started_at", "ended_at", "status", "error_type", "error_message",
+        "is_retryable", "request_id", "origin", "retry", "retry_wait_seconds",
+    ]
+    assert [f.name for f in dataclasses.fields(ExecutionMetadata)] == [
+        "total_attempts", "successful_attempt", "attempts", "fallback_triggered", "configs_in_chain", "priced",
+    ]
+    assert [f.name for f in dataclasses.fields(Origin)] == [
+        "source", "provider", "model", "outcome", "injected", "seed", "draw", "cassette", "stock_file", "call",
+        "schedule", "phase", "recording", "sequence",
+    ]

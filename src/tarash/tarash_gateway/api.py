@@ -36,7 +36,7 @@ def _call(kind: Kind, config: Any, request: Any, on_progress: Any) -> Call:
         request = _coerce(request, request_type, "request")
     if on_progress is not None and not callable(on_progress):
         raise ValidationError(f"on_progress must be callable, got {type(on_progress).__name__}")
-    return Call(kind=kind, config=config, request=request, on_progress=on_progress)
+    return Call(kind, config, request, on_progress)  # positional: keywords cost as much again
 
 
 def _coerce(value: Any, cls: type[pydantic.BaseModel], what: str) -> Any:

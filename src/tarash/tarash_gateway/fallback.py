@@ -103,16 +103,19 @@ class FallbackLayer(Layer):
                     finally:  # the error's traceback holds this frame: no cycle through its locals
                         del final, cause
                 attempts.append(
-                    AttemptMetadata(
-                        provider=config.provider,
-                        model=config.model,
-                        attempt_number=number,
-                        started_at=started,
-                        ended_at=clock.now(),
-                        status="success",
-                        request_id=response.request_id,
-                        origin=response.origin,
-                        retry=failures.retries if failures is not None else 0,
+                    AttemptMetadata(  # in field order (see `_metadata`)
+                        config.provider,
+                        config.model,
+                        number,  # attempt_number
+                        started,  # started_at
+                        clock.now(),  # ended_at
+                        "success",  # status
+                        None,  # error_type
+                        None,  # error_message
+                        None,  # is_retryable
+                        response.request_id,
+                        response.origin,
+                        failures.retries if failures is not None else 0,  # retry
                     )
                 )
                 if stats.avoided_cost_tracked():
@@ -176,20 +179,20 @@ class _Failures:
         if not skipped:
             self.last_failure = error
         attempts.append(
-            AttemptMetadata(
-                provider=config.provider,
-                model=config.model,
-                attempt_number=number,
-                started_at=started,
-                ended_at=ended,
-                status="skipped" if skipped else "failed",
-                error_type=type(error).__name__,
-                error_message=str(error),
-                is_retryable=decision.retryable,
-                request_id=getattr(error, "request_id", None),
-                origin=getattr(error, "origin", None),
-                retry=self.retries,
-                retry_wait_seconds=decision.wait if decision.action == "retry" else None,
+            AttemptMetadata(  # in field order (see `_metadata`)
+                config.provider,
+                config.model,
+                number,  # attempt_number
+                started,  # started_at
+                ended,  # ended_at
+                "skipped" if skipped else "failed",  # status
+                type(error).__name__,  # error_type
+                str(error),  # error_message
+                decision.retryable,  # is_retryable
+                getattr(error, "request_id", None),
+                getattr(error, "origin", None),
+                self.retries,  # retry
+                decision.wait if decision.action == "retry" else None,  # retry_wait_seconds
             )
         )
         if decision.action == "retry":
@@ -223,13 +226,16 @@ class _Failures:
 def _metadata(
     attempts: list[AttemptMetadata], successful: int | None, chain_length: int, fell_back: bool, call: Call
 ) -> ExecutionMetadata:
+    # The metadata of every call, built with positional arguments in field order: a class
+    # called with keywords first gathers them into a dict, which costs as much as the rest
+    # (`tests/test_metadata.py` pins the order).
     return ExecutionMetadata(
-        total_attempts=len(attempts),
-        successful_attempt=successful,
-        attempts=attempts,  # the walk's own list, never touched again
-        fallback_triggered=fell_back,
-        configs_in_chain=chain_length,
-        priced=(call.kind, call.request),
+        len(attempts),  # total_attempts
+        successful,  # successful_attempt
+        attempts,  # the walk's own list, never touched again
+        fell_back,  # fallback_triggered
+        chain_length,  # configs_in_chain
+        (call.kind, call.request),  # priced
     )
 
 

@@ -246,17 +246,19 @@ def _origin(
 ) -> Origin:
     """Where this call's result or error comes from (the stock file is added once known)."""
     injected = plan.injected if latency <= 0 else _injected(plan.response, latency)
-    return Origin(
-        source=plan.source,
-        provider=config.provider,
-        model=config.model,
-        outcome=None if rule is not None else draw.outcome,
-        injected=injected,
-        seed=draw.seed,
-        draw=draw.number,
-        call=number,
-        schedule=rule.label if rule is not None else None,
-        phase=plan.phase,
+    return Origin(  # in field order: keywords would cost as much again (see `fallback._metadata`)
+        plan.source,
+        config.provider,
+        config.model,
+        None if rule is not None else draw.outcome,  # outcome
+        injected,
+        draw.seed,  # seed
+        draw.number,  # draw
+        None,  # cassette
+        None,  # stock_file
+        number,  # call
+        rule.label if rule is not None else None,  # schedule
+        plan.phase,
     )
 
 
