@@ -13,12 +13,21 @@ Reported: the median per-call time over all batches and ours / upstream (the rat
 medians), and the median of the per-round ratios (each round's median of ours over its median
 of upstream's, both measured moments apart: steadier when the machine's load drifts between
 rounds), with their range. The two sides take turns going first.
+
+    python tools/bench/bench_mock.py --instructions
+
+counts instead the CPU instructions one call executes, under valgrind's callgrind (the
+difference between a run of 100 and one of 1,100 calls, divided by 1,000): no timer, so the
+same figure on a busy shared machine as on a quiet one. It complements the timed ratio
+(instructions are not time: upstream spends more of its time in memory and in writing its log)
+and needs `valgrind` on the PATH; it takes about three minutes (eight runs, two at a time).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -91,18 +100,49 @@ def run(py: Path, impl: str, scenario: str, calls: int, batches: int) -> list[fl
     return json.loads(out.stdout)
 
 
+def instructions(py: Path, impl: str, scenario: str, calls: int) -> int:
+    """The instructions a worker of `calls` calls executes in all, counted by callgrind."""
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", str(py), "-c", WORKER, impl, scenario,
+         str(calls), "1"],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd="/tmp",
+    )
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if found is None:
+        sys.exit(f"valgrind printed no instruction count:\n{out.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def per_call_instructions(py: Path, impl: str, scenario: str) -> float:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:  # two processes at once: instruction counts do not mind sharing
+        long, short = pool.map(lambda calls: instructions(py, impl, scenario, calls), (1100, 100))
+    return (long - short) / 1000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     parser.add_argument("--calls", type=int, default=2000, help="calls per batch (default 2000)")
     parser.add_argument("--batches", type=int, default=3, help="batches per round and implementation (default 3)")
+    parser.add_argument("--instructions", action="store_true", help="count instructions per call (valgrind) instead of timing")
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind on the PATH (Debian: apt-get install valgrind)")
     python = find_python312()
     upstream = ensure_venv(ANCHOR_VENV, ["tarash-gateway==0.1.0", "fal-client", "google-genai", "openai", "replicate"], python)
     ours = ensure_venv(OURS_VENV, [str(ROOT)], python)
     # our checkout may have changed since the venv was made: refresh it (no dependencies re-resolved)
     subprocess.run([str(ours), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", "--disable-pip-version-check", str(ROOT)], check=True)
 
+    if args.instructions:
+        print("instructions per mocked generate_video call (callgrind), Python 3.12")
+        print(f"{'scenario':<10} {'ours':>10} {'upstream':>10} {'ours/upstream':>14}")
+        for scenario in ("plain", "fallback"):
+            a, b = per_call_instructions(ours, "ours", scenario), per_call_instructions(upstream, "upstream", scenario)
+            print(f"{scenario:<10} {a:>10,.0f} {b:>10,.0f} {a / b:>14.3f}", flush=True)
+        return
     print(f"per-call cost of a mocked generate_video, Python 3.12, {args.rounds} rounds x {args.batches} batches x {args.calls} calls")
     print(f"{'scenario':<10} {'ours (us)':>10} {'upstream (us)':>14} {'ours/upstream':>14} {'per round':>10}")
     for scenario in ("plain", "fallback"):
