@@ -15,3 +15,5 @@ def test_the_demo_fallback_shows_a_skip_then_a_poll_fault_rescued_by_a_retry(cap
     ]
     assert lines[0][4] == "UnsupportedRequestError:" and "duration_seconds=8" in out
     assert lines[1][4] == "RateLimitError:" and lines[1][-6:] == ["(at", "poll),", "retried", "after", "30", "s"]
+    # the simulated time is the three status polls of the throttled job (5 s apart) and the 30 s wait
+    assert "fallback_triggered=True  successful_attempt=3  45 s simulated (status polls and the retry's wait)" in out

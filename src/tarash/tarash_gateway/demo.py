@@ -120,7 +120,8 @@ def fallback() -> None:
         target = f"{a.provider}/{a.model}"
         say(f"  attempt {a.attempt_number}  {target:<28} {a.status:<8} {detail}")
     say(f"  fallback_triggered={meta.fallback_triggered}  successful_attempt={meta.successful_attempt}  "
-        f"waited {clock.slept:g} s (simulated)  cost avoided about ${meta.cost_avoided_usd or 0:.2f}")
+        f"{clock.slept:g} s simulated (status polls and the retry's wait)  "
+        f"cost avoided about ${meta.cost_avoided_usd or 0:.2f}")
 
 
 def record_replay(cassette: Path, *, record_first: bool) -> None:
