@@ -10,6 +10,18 @@ from tarash.tarash_gateway.mock import MockConfig, MockResponse
 from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
 
 
+@pytest.fixture(autouse=True)
+def _session_counts_kept():
+    # these tests reset the process-wide counts: put back what the session had counted, so
+    # the plugin's summary line at the end of the run still tells the whole run
+    before = stats.snapshot()
+    yield
+    stats.reset()
+    for key, n in before.items():
+        if n:
+            stats.count(key, n)
+
+
 def test_counts_mocked_faults_recorded_and_replayed(face, clock, tmp_path):
     stats.reset()
     request = VideoGenerationRequest(prompt="p")
