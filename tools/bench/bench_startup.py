@@ -16,13 +16,22 @@ checkout under ``PYTHONDONTWRITEBYTECODE=1`` compiles the package from source at
 start instead (site-packages keep their bytecode): ``--no-bytecode-cache`` measures that.
 
     python tools/bench/bench_startup.py [--rounds 21] [--no-bytecode-cache]
+    python tools/bench/bench_startup.py --instructions
+
+``--instructions`` counts, for each command, the CPU instructions of one whole run under
+valgrind's callgrind (after a warm-up run that fills the bytecode cache) and prints the
+ratio A / B of the counts: no timer, so the same figure on a busy shared machine (where
+the timed medians of the same code spread from 1.22 to 1.35 in one afternoon) as on a
+quiet one. Instructions are not time; quote both. Needs ``valgrind`` on the PATH.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,11 +92,34 @@ def compare(title: str, a: list[str], b: list[str], rounds: int, cwd: str) -> di
     return medians
 
 
+def instructions(argv: list[str], cwd: str) -> int:
+    """The instructions one run of ``argv`` executes, counted by callgrind."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None or done.returncode not in (0, 5):
+        raise SystemExit(f"{argv} under valgrind exited {done.returncode}:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def compare_instructions(title: str, a: list[str], b: list[str], cwd: str) -> None:
+    """One counted run of each (after a warm-up of each), and the ratio of the counts."""
+    run_once(a, cwd), run_once(b, cwd)
+    a_n, b_n = instructions(a, cwd), instructions(b, cwd)
+    print(f"{title} (instructions, callgrind)")
+    print(f"  A {a_n / 1e6:9.1f} M   B {b_n / 1e6:9.1f} M   A/B {a_n / b_n:5.3f}   A-B {(a_n - b_n) / 1e6:+8.1f} M")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=21)
     parser.add_argument("--no-bytecode-cache", action="store_true", help="run with the environment as it is")
+    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind on the PATH (Debian: apt-get install valgrind)")
     python = sys.executable
     global ENV
     with tempfile.TemporaryDirectory(prefix="tarash-bench-startup-") as empty, \
@@ -96,6 +128,14 @@ def main() -> None:
             ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             ENV["PYTHONPYCACHEPREFIX"] = pycache
         print("bytecode:", "as the environment has it" if ENV is None else "cached (a fresh PYTHONPYCACHEPREFIX)")
+        if args.instructions:
+            compare_instructions("cold start: A = import + one mocked generate_video, B = the floor",
+                                 [python, "-c", MOCKED_CALL], [python, "-c", FLOOR], empty)
+            compare_instructions("pytest start: A = pytest --co -q with the plugin, B = with -p no:tarash",
+                                 [python, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"],
+                                 [python, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", "-p", "no:tarash"],
+                                 empty)
+            return
         compare(
             "cold start: A = import + one mocked generate_video, B = the floor (pydantic + one model)",
             [python, "-c", MOCKED_CALL],

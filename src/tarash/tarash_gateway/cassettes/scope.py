@@ -28,7 +28,6 @@ import os
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..env import env_flag, env_value
@@ -50,22 +49,33 @@ ENV_HTTP = "TARASH_CASSETTE_HTTP"
 ENV_HTTP_HOSTS = "TARASH_CASSETTE_HTTP_HOSTS"
 
 
-@dataclass(frozen=True, slots=True)
+# Two small records, as slotted classes rather than dataclasses: a dataclass is compiled
+# from generated source when its module loads, and every process that imports the gateway
+# loads this one (to ask whether a cassette is in force). Treat both as read-only.
+
+
 class _Scoped:
-    config: CassetteConfig
-    session: CassetteSession | None
-    file: str | None
+    """A `use_cassette` block in force: its settings, its session, the file it names."""
+
+    __slots__ = ("config", "file", "session")
+
+    def __init__(self, config: CassetteConfig, session: CassetteSession | None, file: str | None) -> None:
+        self.config, self.session, self.file = config, session, file
 
 
 _scope: ContextVar[_Scoped | None] = ContextVar("tarash_cassette", default=None)
 
 
-@dataclass(frozen=True, slots=True)
 class ActiveCassette:
     """The merged settings of one call and the session that serves it."""
 
-    config: CassetteConfig
-    session: CassetteSession
+    __slots__ = ("config", "session")
+
+    def __init__(self, config: CassetteConfig, session: CassetteSession) -> None:
+        self.config, self.session = config, session
+
+    def __repr__(self) -> str:
+        return f"ActiveCassette(config={self.config!r}, session={self.session!r})"
 
 
 def effective_cassette(config: Any) -> ActiveCassette | None:
