@@ -239,7 +239,7 @@ def test_a_git_merge_of_two_branches_that_each_recorded_a_call(acme, tmp_path, m
     _git(repo, "commit", "-qam", "beta")
     merged = _git(repo, "merge", "--no-edit", "feature", check=False)
     assert merged.returncode == 0, merged.stdout + merged.stderr
-    assert "merged cassettes/run.db: 2 kept, 1 added, 0 removed" in merged.stderr + merged.stdout
+    assert "merged cassettes/run.db: 2 recordings kept, 1 added, 0 removed" in merged.stderr + merged.stdout
     assert sorted(_prompts(db)) == ["alpha", "beta", "first"]
     assert _git(repo, "status", "--porcelain").stdout == ""
     with use_cassette(db, record_mode="none") as session:

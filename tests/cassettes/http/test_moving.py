@@ -128,8 +128,13 @@ def test_a_three_way_merge_keeps_both_sides_exchanges_and_what_one_side_deleted_
     store.close()
     n_base = _count(base)
     new_ours, new_theirs = _count(ours) - n_base, _count(theirs) - (n_base - 1)
-    report = merge_cassettes(base, ours, theirs)
+    report = merge_cassettes(base, ours, theirs, tmp_path / "merged.db")
     assert (report.exchanges_added, report.exchanges_dropped) == (new_theirs, 1)
+    from tarash.tarash_gateway.cli import main
+
+    said = CliRunner().invoke(main, ["cassette", "merge", str(base), str(ours), str(theirs)])  # the same, as git runs it
+    assert said.exit_code == 0, said.output
+    assert f"; {new_theirs} HTTP exchanges added, 1 removed" in said.output
     assert _count(ours) == n_base - 1 + new_ours + new_theirs
     server.stop()
     with use_cassette(ours, record_mode="none"):

@@ -109,8 +109,10 @@ def merge(base: Path, ours: Path, theirs: Path, output: Path | None, name: str |
     for key in report.conflicts:
         click.echo(f"warning: both sides recorded a different answer to request {key[:12]}...; both kept, "
                    "ours first", err=True)
-    click.echo(f"merged {name or ours.name}: {report.kept} kept, {report.added} added, {report.dropped} removed",
-               err=True)
+    line = f"merged {name or ours.name}: {plural(report.kept, 'recording')} kept, {report.added} added, {report.dropped} removed"
+    if report.exchanges_added or report.exchanges_dropped:
+        line += f"; {plural(report.exchanges_added, 'HTTP exchange')} added, {report.exchanges_dropped} removed"
+    click.echo(line, err=True)
 
 
 @click.command("git-setup")
