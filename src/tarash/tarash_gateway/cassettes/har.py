@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..exceptions import CassetteError
 from .persister import decode_interaction, encode_interactions
+from .protocol import Store
 from .scrub import Scrubber
 from .store import CassetteStore
 
@@ -266,7 +267,7 @@ def _text_or_base64(data: bytes, target: dict[str, Any], encoding_key: str) -> N
         target[encoding_key] = "base64"
 
 
-def _entry(store: CassetteStore, row: dict[str, Any]) -> dict[str, Any]:
+def _entry(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     where = f"cassette {store.path}, HTTP interaction #{row.get('id')}"
     try:
         request, response = decode_interaction(store, row)
@@ -307,7 +308,7 @@ def _iso(value: Any) -> str:
     return "1970-01-01T00:00:00.000+00:00"  # HAR requires a date; the cassette did not say
 
 
-def export_har(store: CassetteStore, out: IO[str], *, progress: Progress = None) -> int:
+def export_har(store: Store, out: IO[str], *, progress: Progress = None) -> int:
     """Write the cassette's HTTP interactions to `out` as one HAR 1.2 log; returns the entries.
 
     Entries are written one at a time, in recorded order, so memory holds one body at once.

@@ -40,6 +40,7 @@ from .exchanges import exchange_rows
 from .jsonl import FORMAT, import_jsonl
 from .maintenance import blob_refs, decode_field
 from .persister import encode_interactions
+from .protocol import Store
 from .scrub import Scrubber
 from .store import SCHEMA_VERSION, CassetteStore, check_digest, path_inside
 from .vcr_yaml import Pair, load_vcr_yaml
@@ -119,9 +120,10 @@ def importing(path: Path) -> Iterator[CassetteStore]:
 # -- JSONL export -------------------------------------------------------------------------
 
 
-def export_lines(store: CassetteStore, *, blobs_dir: Path | None = None, embed_blobs: bool = False,
+def export_lines(store: Store, *, blobs_dir: Path | None = None, embed_blobs: bool = False,
                  progress: Progress = None) -> Iterator[dict[str, Any]]:
-    """The export as dicts, in file order.
+    """The export as dicts, in file order: the same for a file and for a database holding
+    the same recordings, blobs and exchanges (every order is decided here, not by the store).
 
     Raises:
         CassetteError: the cassette is damaged (a column that is not JSON, a blob hash
@@ -129,8 +131,9 @@ def export_lines(store: CassetteStore, *, blobs_dir: Path | None = None, embed_b
     """
     yield {"type": "cassette", "format": FORMAT, "schema_version": SCHEMA_VERSION}
     try:
-        held = {b["hash"] for b in store.blobs()}
-        for lines in (_blob_lines(store, blobs_dir, embed_blobs), _recording_lines(store, held),
+        blobs = sorted(store.blobs(), key=lambda b: str(b["hash"]))
+        held = {b["hash"] for b in blobs}
+        for lines in (_blob_lines(store, blobs, blobs_dir, embed_blobs), _recording_lines(store, held),
                       _http_lines(store, held), _exchange_lines(store, held)):
             for line in lines:
                 yield line
@@ -141,8 +144,9 @@ def export_lines(store: CassetteStore, *, blobs_dir: Path | None = None, embed_b
                             "(run tarash cassette verify)") from None
 
 
-def _blob_lines(store: CassetteStore, blobs_dir: Path | None, embed_blobs: bool) -> Iterator[dict[str, Any]]:
-    for blob in store.blobs():
+def _blob_lines(store: Store, blobs: list[dict[str, Any]], blobs_dir: Path | None, embed_blobs: bool
+                ) -> Iterator[dict[str, Any]]:
+    for blob in blobs:
         digest = check_digest(blob["hash"], f"cassette {store.path}, blobs table")
         if isinstance(blob["size"], bool) or not isinstance(blob["size"], int) or blob["size"] < 0:
             raise CassetteError(f"cassette {store.path}, blob {digest[:12]}...: its size {blob['size']!r} is not a "
@@ -163,7 +167,7 @@ def _blob_lines(store: CassetteStore, blobs_dir: Path | None, embed_blobs: bool)
         yield line
 
 
-def _held(store: CassetteStore, held: set[str], digest: Any, where: str) -> str:
+def _held(store: Store, held: set[str], digest: Any, where: str) -> str:
     digest = check_digest(digest, f"cassette {store.path}, {where}")
     if digest not in held:
         raise CassetteError(f"cassette {store.path}, {where}: blob {digest[:12]}... is referred to but missing "
@@ -171,9 +175,9 @@ def _held(store: CassetteStore, held: set[str], digest: Any, where: str) -> str:
     return digest
 
 
-def _recording_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, Any]]:
+def _recording_lines(store: Store, held: set[str]) -> Iterator[dict[str, Any]]:
     media: dict[int, list[dict[str, Any]]] = {}
-    for m in store.all_media():
+    for m in sorted(store.all_media(), key=lambda m: str(m["slot"])):  # code point order: SQLite's, whatever the store
         where = f"recording #{m['recording_id']}, media {m['slot']!r}"
         media.setdefault(m["recording_id"], []).append(
             {"slot": m["slot"], "url": m["url"], "sha256": _held(store, held, m["hash"], where),
@@ -197,7 +201,7 @@ def _recording_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str,
         }
 
 
-def _http_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, Any]]:
+def _http_lines(store: Store, held: set[str]) -> Iterator[dict[str, Any]]:
     seen: Counter[tuple[str, str, str | None]] = Counter()
     numbered = []
     for h in store.http_interactions():  # n: the order of equal requests, which replay depends on
@@ -217,7 +221,7 @@ def _http_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, Any]
         }
 
 
-def _exchange_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, Any]]:
+def _exchange_lines(store: Store, held: set[str]) -> Iterator[dict[str, Any]]:
     rows = exchange_rows(store)  # checked: text where text belongs, JSON headers, digests
     for x in sorted(rows, key=lambda r: (r["host"], r["path"] or "", r["method"], r["key"], r["seq"])):
         where = f"HTTP exchange #{x['id']}"
@@ -233,7 +237,7 @@ def _exchange_lines(store: CassetteStore, held: set[str]) -> Iterator[dict[str, 
         }
 
 
-def _json(store: CassetteStore, text: Any, where: str) -> Any:
+def _json(store: Store, text: Any, where: str) -> Any:
     try:
         return json.loads(text)
     except (ValueError, TypeError, RecursionError):
@@ -241,7 +245,7 @@ def _json(store: CassetteStore, text: Any, where: str) -> Any:
                             ) from None
 
 
-def _not_json(store: CassetteStore, line: dict[str, Any], value: Any) -> Any:
+def _not_json(store: Store, line: dict[str, Any], value: Any) -> Any:
     raise CassetteError(f"cassette {store.path}: a {line.get('type')} row holds a {type(value).__name__} value "
                         "where text or a number belongs (damaged; run tarash cassette verify)")
 
@@ -253,16 +257,13 @@ def _text(data: bytes) -> str | None:
         return None
 
 
-def export_size(store: CassetteStore) -> int:
+def export_size(store: Store) -> int:
     """How many lines (after the header) `export_jsonl` writes, for a progress bar."""
-    counts = store.query(
-        "SELECT (SELECT count(*) FROM blobs) + (SELECT count(*) FROM recordings) "
-        "+ (SELECT count(*) FROM http_interactions) AS n"
-    )
-    return counts[0]["n"] + store.count_exchanges()
+    return (len(store.blobs()) + store.count_recordings() + store.count_http_interactions()
+            + store.count_exchanges())
 
 
-def export_jsonl(store: CassetteStore, out: SupportsWrite[str], **options: Any) -> int:
+def export_jsonl(store: Store, out: SupportsWrite[str], **options: Any) -> int:
     """Write the sorted JSONL export to `out`; returns the number of lines."""
     count = 0
     for line in export_lines(store, **options):
@@ -272,7 +273,7 @@ def export_jsonl(store: CassetteStore, out: SupportsWrite[str], **options: Any) 
     return count
 
 
-def write_export(store: CassetteStore, output: Path, *, force: bool = False, **options: Any) -> int:
+def write_export(store: Store, output: Path, *, force: bool = False, **options: Any) -> int:
     """Write the JSONL export to the file `output`, safely (see `write_output`);
     returns the number of lines.
 
@@ -282,12 +283,13 @@ def write_export(store: CassetteStore, output: Path, *, force: bool = False, **o
     return write_output(store, output, lambda out: export_jsonl(store, out, **options), force=force)
 
 
-def write_output(store: CassetteStore, output: Path, write: Callable[[IO[str]], int], *, force: bool = False) -> int:
+def write_output(store: Store, output: Path, write: Callable[[IO[str]], int], *, force: bool = False) -> int:
     """Write an export of `store` (JSONL, HAR ...) to the file `output`: `write` writes
     the text and returns what it counted.
 
-    Refuses to write onto the cassette itself (the same path, a symlink or a hard link to
-    it, or its `-wal`/`-shm`) and over an existing file unless `force`. The text is
+    Refuses to write onto the cassette's file (the same path, a symlink or a hard link to
+    it, or its `-wal`/`-shm`; a database has none) and over an existing file unless
+    `force`. The text is
     written to a temporary file beside `output` and renamed into place, so a failed
     export (disk full, a directory that is not writable, a damaged cassette) leaves no
     partial file. A device or pipe (`/dev/stdout`) is written directly.
@@ -328,7 +330,9 @@ def _write_device(output: Path, write: Callable[[IO[str]], int]) -> int:
         raise CassetteError(f"cannot write {output}: {error.strerror or error}") from error
 
 
-def _refuse_source(store: CassetteStore, output: Path) -> None:
+def _refuse_source(store: Store, output: Path) -> None:
+    if store.file is None:  # a database: the output cannot be the cassette
+        return
     for suffix in ("", "-wal", "-shm", "-journal"):
         source = Path(f"{store.file}{suffix}")
         same = output.absolute() == source.absolute()

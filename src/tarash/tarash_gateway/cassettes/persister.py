@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..exceptions import CassetteError
+from .protocol import Store
 from .scrub import Scrubber
 from .store import BlobSource, CassetteStore
 
@@ -237,7 +238,7 @@ def _encode_one(request: dict[str, Any], response: dict[str, Any], scrubber: Scr
     return row, blobs
 
 
-def decode_interaction(store: CassetteStore, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def decode_interaction(store: Store, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """`(request dict, vcrpy response dict)` of one stored interaction, bodies loaded."""
     request = json.loads(row["request"])
     request["body"] = store.read_blob(row["request_body"]) if row["request_body"] else None

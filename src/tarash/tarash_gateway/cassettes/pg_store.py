@@ -182,6 +182,7 @@ class PgCassetteStore(PgExchanges):
         self.path = self.url.display
         self.version = PG_SCHEMA_VERSION
         self.readonly = False
+        self.file: Path | None = None  # a database: no file an export could write onto
         self.cassette_id = 0
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -498,6 +499,13 @@ class PgCassetteStore(PgExchanges):
             "FROM media m JOIN recordings r ON r.id = m.recording_id LEFT JOIN blobs b ON b.hash = m.hash "
             "WHERE m.recording_id = %s AND r.cassette_id = %s", (recording_id, self.cassette_id))}
 
+    def all_media(self) -> list[dict[str, Any]]:
+        """See `protocol.Store.all_media`: slots in byte order (`COLLATE "C"`), as a file orders them."""
+        return self._rows(
+            "SELECT m.recording_id, m.slot, m.url, m.hash, m.content_type FROM media m "
+            "JOIN recordings r ON r.id = m.recording_id WHERE r.cassette_id = %s "
+            'ORDER BY m.recording_id, m.slot COLLATE "C"', (self.cassette_id,))
+
     def blob_info(self, digest: str) -> dict[str, Any] | None:
         rows = self._rows("SELECT hash, size, content_type, chunks FROM blobs WHERE hash = %s", (digest,))
         return rows[0] if rows else None
@@ -574,6 +582,10 @@ class PgCassetteStore(PgExchanges):
     def http_interactions(self) -> list[dict[str, Any]]:
         """See `protocol.Store.http_interactions`: imports go into a file, so none."""
         return []
+
+    def count_http_interactions(self) -> int:
+        """See `protocol.Store.count_http_interactions`: none (imports go into a file)."""
+        return 0
 
     def prune_blobs(self, *, excluding: Collection[int] = (), dry_run: bool = False) -> list[dict[str, Any]]:
         """See `protocol.Store.prune_blobs`. Blobs are shared by the database's cassettes,

@@ -108,6 +108,12 @@ class Store(Protocol):
     #: Whether the store was opened for reading only (`upgrade` switches, if it can).
     readonly: bool
 
+    @property
+    def file(self) -> Path | None:
+        """The file the cassette is kept in (`None` for a database): what an export
+        must never write onto."""
+        ...
+
     def upgrade(self) -> bool:
         """Whether the store can be written, switching it to writing where allowed."""
         ...
@@ -208,6 +214,12 @@ class Store(Protocol):
         `content_type`, `size`."""
         ...
 
+    def all_media(self) -> list[dict[str, Any]]:
+        """Every captured media row of the cassette as stored (`recording_id`, `slot`,
+        `url`, `hash`, `content_type`, the last `None` when the capture named none), by
+        recording id and slot: what an export writes."""
+        ...
+
     def blob_info(self, digest: str) -> dict[str, Any] | None:
         """`hash`, `size`, `content_type` of a stored blob, or `None`."""
         ...
@@ -247,6 +259,10 @@ class Store(Protocol):
     def http_interactions(self) -> list[dict[str, Any]]:
         """The imported vcrpy and HAR interactions (`id`, `method`, `uri`, `request`,
         `response`, `request_body`, `response_body`, `recorded_at`), in order."""
+        ...
+
+    def count_http_interactions(self) -> int:
+        """How many imported vcrpy and HAR interactions the cassette holds."""
         ...
 
     def prune_blobs(self, *, excluding: Collection[int] = (), dry_run: bool = False) -> list[dict[str, Any]]:

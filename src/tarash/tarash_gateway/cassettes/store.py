@@ -705,6 +705,7 @@ class CassetteStore:
         return self.query("SELECT hash, size, content_type FROM blobs ORDER BY hash")
 
     def all_media(self) -> list[dict[str, Any]]:
+        """See `protocol.Store.all_media`."""
         return self.query("SELECT recording_id, slot, url, hash, content_type FROM media ORDER BY recording_id, slot")
 
     def blob_info(self, digest: str) -> dict[str, Any] | None:
@@ -740,6 +741,9 @@ class CassetteStore:
 
     def http_interactions(self) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM http_interactions ORDER BY id")
+
+    def count_http_interactions(self) -> int:
+        return int(self.query("SELECT count(*) AS n FROM http_interactions")[0]["n"])
 
     def add_http_interactions(self, rows: list[dict[str, Any]], blobs: list[BlobSource]) -> int:
         """Add interactions not stored yet (by `fingerprint`); returns how many were new."""

@@ -88,7 +88,7 @@ def opened(path: Path | str) -> Iterator[Store]:
 
 @contextlib.contextmanager
 def opened_file(path: Path) -> Iterator[CassetteStore]:
-    """`opened` for the commands only a file serves (export, textconv: git's formats)."""
+    """`opened` for the commands only a file serves (textconv: git's format)."""
     from ..cassettes.store import CassetteStore
 
     with opened(path) as store:

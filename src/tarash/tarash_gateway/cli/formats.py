@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .common import echo, emit_json, library_errors, opened_file, progress
+from .common import echo, emit_json, library_errors, opened, progress
 from .output import plural
 from .params import BYTE_SIZE, CassetteArgument, FilePath
 from .terminal import JSONTerminal, safe
@@ -80,7 +80,7 @@ def _count_lines(source: Path) -> int:
 
 
 @click.command()
-@click.argument("path", type=FilePath(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=CassetteArgument())
 @click.argument("output", type=FilePath(dir_okay=False, allow_dash=True, path_type=Path), default="-")
 @click.option("--blobs-dir", type=FilePath(file_okay=False, path_type=Path),
               help="Also write each blob to this directory, as a file named by its sha256.")
@@ -88,20 +88,22 @@ def _count_lines(source: Path) -> int:
 @click.option("--format", "format_", type=click.Choice(["jsonl", "har"]),
               help="jsonl (default), or har: the HTTP interactions as HAR 1.2, bodies included (default for a .har OUTPUT).")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
-def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, format_: str | None,
+def export(path: Path | str, output: Path, blobs_dir: Path | None, embed_blobs: bool, format_: str | None,
            force: bool) -> None:
     """Write a cassette as sorted JSONL (readable, diffable, importable again), or as HAR.
 
-    One object per line: the header, blobs by hash (small text bodies inline), then
-    recordings and HTTP interactions in a stable order. OUTPUT defaults to stdout. An
-    existing OUTPUT is replaced only with --force, never the cassette itself; the file
-    appears whole or not at all.
+    PATH is a cassette file or a postgresql:// URL. One object per line: the header,
+    blobs by hash (small text bodies inline), then recordings, HTTP interactions and
+    HTTP exchanges in a stable order, whichever store holds them. OUTPUT defaults to
+    stdout. An existing OUTPUT is replaced only with --force, never the cassette itself;
+    the file appears whole or not at all.
 
     \b
     Example:
         tarash cassette export cassettes/run.db run.jsonl --blobs-dir run-blobs/
         tarash cassette export cassettes/run.db | less
         tarash cassette export cassettes/run.db run.har
+        tarash cassette export 'postgresql://ci@db:5432/tarash?cassette=farm' farm.jsonl
     """
     from ..cassettes import interop
 
@@ -109,7 +111,7 @@ def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, 
         _export_har(path, output, force)
         return
     to_stdout = str(output) == "-"
-    with opened_file(path) as store, library_errors():
+    with opened(path) as store, library_errors():
         total = interop.export_size(store)
         if blobs_dir is not None:
             try:
@@ -117,28 +119,35 @@ def export(path: Path, output: Path, blobs_dir: Path | None, embed_blobs: bool, 
             except OSError as error:
                 raise click.ClickException(f"cannot make {blobs_dir}: {error.strerror or error}") from error
         options: dict[str, Any] = {"blobs_dir": blobs_dir, "embed_blobs": embed_blobs}
-        with progress(total, f"exporting {path.name}") as bar:
+        with progress(total, f"exporting {_label(path)}") as bar:
             if to_stdout:
                 out = JSONTerminal(sys.stdout) if sys.stdout.isatty() else sys.stdout  # data stays as stored
                 lines = interop.export_jsonl(store, out, progress=bar.update, **options)
             else:
                 lines = interop.write_export(store, output, force=force, progress=bar.update, **options)
+        shown = store.path  # a URL without its password
     if not to_stdout:
-        echo(f"exported {plural(lines, 'line')} from {path} to {output}")
+        echo(f"exported {plural(lines, 'line')} from {shown} to {output}")
 
 
-def _export_har(path: Path, output: Path, force: bool) -> None:
+def _export_har(path: Path | str, output: Path, force: bool) -> None:
     from ..cassettes import har, interop
 
-    with opened_file(path) as store, library_errors():
-        total = len(store.http_interactions())
-        with progress(total, f"exporting {path.name}") as bar:
+    with opened(path) as store, library_errors():
+        total = store.count_http_interactions()
+        with progress(total, f"exporting {_label(path)}") as bar:
             if str(output) == "-":
                 har.export_har(store, sys.stdout, progress=bar.update)
                 return
             entries = interop.write_output(store, output, lambda out: har.export_har(store, out, progress=bar.update),
                                            force=force)
-    echo(f"exported {plural(entries, 'HTTP interaction')} from {path} to {output} as HAR 1.2")
+        shown = store.path
+    echo(f"exported {plural(entries, 'HTTP interaction')} from {shown} to {output} as HAR 1.2")
+
+
+def _label(path: Path | str) -> str:
+    """What a progress bar calls the cassette: a file by its name (a URL is long)."""
+    return path.name if isinstance(path, Path) else "cassette"
 
 
 @click.command()

@@ -51,7 +51,8 @@ def _is_url(value: Any) -> bool:
 
 class FilePath(click.Path):
     """A `click.Path` that refuses a `postgresql://` URL, for what only a file can be
-    (an import's target, an export, git's files): a usage error that says what to do."""
+    (an import's target, an export's output, git's files): a usage error that says what
+    to do."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if _is_url(value):
