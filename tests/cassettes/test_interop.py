@@ -14,6 +14,8 @@ from tarash.tarash_gateway.cassettes.persister import decode_interaction
 from tarash.tarash_gateway.cassettes.store import CassetteStore
 from tarash.tarash_gateway.exceptions import CassetteError
 
+from .hostile import build_cassette, export_text
+
 
 def _yaml(tmp_path: Path, interactions: list) -> Path:
     path = tmp_path / "old.yaml"
@@ -157,3 +159,13 @@ def test_importing_its_own_export_into_a_cassette_adds_nothing(tmp_path, acme):
         generate_video(config(), request("alpha"))
         with pytest.raises(RecordingNotFoundError):
             generate_video(config(), request("alpha"))  # recorded once, so replayed once
+
+
+def test_export_size_counts_every_line_after_the_header_of_a_file(tmp_path):
+    path = build_cassette(tmp_path / "built.db")
+    store = CassetteStore.open(path, create=False)
+    try:
+        assert store.count_http_interactions() == 2
+        assert interop.export_size(store) == len(export_text(path).splitlines()) - 1
+    finally:
+        store.close()

@@ -4,15 +4,16 @@
   `http_interactions` (both vcrpy formats, checked by `vcr_yaml`), scrubbed on
   the way in.
 - `export_jsonl` writes one JSON object per line, sorted, so the same cassette
-  always gives the same text (reviewable, diffable, mergeable): a header line, then
-  `blob` lines by hash, `recording` lines by (kind, provider, model, key, seq),
-  `http` lines by (uri, method, body, n) and the HTTP level's `exchange` lines by
-  (host, path, method, key, seq). Blob bytes are not in the text unless asked:
+  always gives the same text (reviewable, diffable, mergeable), from any store: a file
+  and a PostgreSQL cassette holding the same rows give the same bytes, since every
+  order is decided here. A header line, then `blob` lines by hash, `recording`
+  lines by (kind, provider, model, key, seq), `http` lines by (uri, method, body,
+  n) and the HTTP level's `exchange` lines by (host, path, method, key, seq). Blob bytes are not in the text unless asked:
   small UTF-8 bodies inline as `text`, `embed_blobs` adds the rest as base64, and
   `blobs_dir` writes each blob as a file named by its hash (checked to be a digest,
   the path checked to stay inside the directory). `write_export` writes it to a
-  file safely: never onto the cassette, never over a file unless forced, and never a
-  partial file.
+  file safely: never onto the cassette's file, never over a file unless forced, and
+  never a partial file.
 - `import_jsonl` (in `jsonl`) reads such an export back.
 - `importing` opens the cassette an import writes to, as one transaction: a failed
   import leaves the cassette as it was, and removes a cassette it created.
