@@ -8,12 +8,12 @@
   and a PostgreSQL cassette holding the same rows give the same bytes, since every
   order is decided here. A header line, then `blob` lines by hash, `recording`
   lines by (kind, provider, model, key, seq), `http` lines by (uri, method, body,
-  n) and the HTTP level's `exchange` lines by (host, path, method, key, seq). Blob bytes are not in the text unless asked:
-  small UTF-8 bodies inline as `text`, `embed_blobs` adds the rest as base64, and
-  `blobs_dir` writes each blob as a file named by its hash (checked to be a digest,
-  the path checked to stay inside the directory). `write_export` writes it to a
-  file safely: never onto the cassette's file, never over a file unless forced, and
-  never a partial file.
+  n) and the HTTP level's `exchange` lines by (host, path, method, key, seq). Blob
+  bytes are not in the text unless asked: small UTF-8 bodies inline as `text`,
+  `embed_blobs` adds the rest as base64, and `blobs_dir` writes each blob as a file
+  named by its hash (checked to be a digest, the path checked to stay inside the
+  directory). `write_export` writes it to a file safely: never onto the cassette's
+  file, never over a file unless forced, and never a partial file.
 - `import_jsonl` (in `jsonl`) reads such an export back.
 - `importing` opens the cassette an import writes to, as one transaction: a failed
   import leaves the cassette as it was, and removes a cassette it created.
@@ -290,10 +290,10 @@ def write_output(store: Store, output: Path, write: Callable[[IO[str]], int], *,
 
     Refuses to write onto the cassette's file (the same path, a symlink or a hard link to
     it, or its `-wal`/`-shm`; a database has none) and over an existing file unless
-    `force`. The text is
-    written to a temporary file beside `output` and renamed into place, so a failed
-    export (disk full, a directory that is not writable, a damaged cassette) leaves no
-    partial file. A device or pipe (`/dev/stdout`) is written directly.
+    `force`. The text is written to a temporary file beside `output` and renamed into
+    place, so a failed export (disk full, a directory that is not writable, a damaged
+    cassette) leaves no partial file. A device or pipe (`/dev/stdout`) is written
+    directly.
 
     Raises:
         CassetteError: the output is refused, cannot be written, or the cassette is damaged.
