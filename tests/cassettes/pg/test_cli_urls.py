@@ -96,7 +96,12 @@ def test_summary_and_verify_json_of_a_postgresql_cassette(face, acme, pg_url, me
 
 
 def test_prune_of_a_postgresql_cassette_keeps_blobs_another_cassette_uses(face, acme, pg_server, media_server):
-    first, second = pg_server.url(f"a-{uuid.uuid4().hex[:8]}"), pg_server.url(f"b-{uuid.uuid4().hex[:8]}")
+    # a database of its own: prune counts every unused blob of the database, and the shared
+    # one holds what earlier tests left unused
+    database = f"prune_{uuid.uuid4().hex[:8]}"
+    with pg_server.admin() as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+    first, second = (pg_server.url(f"{name}-{uuid.uuid4().hex[:8]}", database=database) for name in ("a", "b"))
     video = _recorded(face, acme, first, media_server)
     media_server.files["/v.mp4"] = video  # the same video, so the same blob, in a second cassette
     with use_cassette(second):
@@ -108,7 +113,7 @@ def test_prune_of_a_postgresql_cassette_keeps_blobs_another_cassette_uses(face, 
     assert run("cassette", "verify", second)[0] == 0  # its video is still there, whole
     code, out, _ = run("cassette", "prune", second, "--provider", "acme-test", "--vacuum")
     assert code == 0 and out.startswith("deleted 1 recording and 1 unused blob (")
-    with pg_server.admin("tarash") as conn:
+    with pg_server.admin(database) as conn:
         digest = hashlib.sha256(video).hexdigest()
         assert conn.execute("SELECT count(*) FROM blob_chunks WHERE hash = %s", (digest,)).fetchone()[0] == 0
     code, out, _ = run("cassette", "show", second, "--json")
