@@ -176,7 +176,7 @@ def test_cli_export_writes_har_by_suffix_or_format(tmp_path):
     source = str(cassette_path("openai-dotnet__GenerateImagesCanParseServiceError"))
     runner = CliRunner()
     result = runner.invoke(main, ["cassette", "export", source, str(tmp_path / "e.har")])
-    assert result.exit_code == 0 and "exported 1 HTTP interaction " in result.output
+    assert result.exit_code == 0 and "exported 1 entry from " in result.output
     assert json.loads((tmp_path / "e.har").read_text())["log"]["entries"][0]["response"]["status"] == 401
     result = runner.invoke(main, ["cassette", "export", source, "--format", "har"])
     assert result.exit_code == 0

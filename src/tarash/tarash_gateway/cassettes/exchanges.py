@@ -21,7 +21,8 @@ from ..exceptions import CassetteError
 from .protocol import Store
 from .store import BlobSource, check_digest
 
-__all__ = ["add_exchange_from", "copy_exchanges", "copy_missing", "exchange_identity", "exchange_rows"]
+__all__ = ["add_exchange_from", "checked_exchange", "copy_exchanges", "copy_missing", "exchange_identity",
+           "exchange_rows"]
 
 _TEXT = ("key", "method", "url", "host", "request", "headers", "role")
 _BODIES = ("request_body", "response_body")
@@ -31,7 +32,7 @@ def _where(store: Store, row: dict[str, Any]) -> str:
     return f"cassette {store.path}, HTTP exchange #{row.get('id')}"
 
 
-def _checked(store: Store, row: dict[str, Any]) -> dict[str, Any]:
+def checked_exchange(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     """The row, if it holds what an exchange holds; else a CassetteError naming it."""
     where = _where(store, row)
     for name in _TEXT:
@@ -55,7 +56,7 @@ def _checked(store: Store, row: dict[str, Any]) -> dict[str, Any]:
 
 def exchange_rows(store: Store) -> list[dict[str, Any]]:
     """A cassette's exchanges, checked, in the order they were recorded per key (`key`, `seq`)."""
-    rows = [_checked(store, r) for r in store.exchanges()]
+    rows = [checked_exchange(store, r) for r in store.exchanges()]
     return sorted(rows, key=lambda r: (r["key"], r["seq"], r["id"]))
 
 

@@ -6,10 +6,13 @@
 - `import_har` adds those pairs to a cassette's `http_interactions`, scrubbed on
   the way in, each with the entry's `startedDateTime` as when it was recorded. It is
   idempotent by content: importing the same HAR twice adds nothing.
-- `export_har` writes a cassette's HTTP interactions as one HAR 1.2 log, bodies
-  included: response bodies as `content.text` (`"encoding": "base64"` when they are
-  not UTF-8 text), request bodies as `postData.text` (binary ones base64 with the
-  `_encoding` extension field, which `load_har` reads back).
+- `export_har` writes a cassette's HTTP traffic as one HAR 1.2 log, bodies
+  included: its imported interactions, then the exchanges the HTTP level recorded
+  (vendor SDKs over httpx), as stored (scrubbed, signed URLs as their stand-ins).
+  Response bodies are `content.text` (`"encoding": "base64"` when they are not UTF-8
+  text), request bodies `postData.text` (binary ones base64 with the `_encoding`
+  extension field, which `load_har` reads back). An exchange keeps no request headers
+  (they carry the API key) and no status text, so its entry has none.
 
 What HAR does not carry is not kept: timings, cookies as separate lists (they stay in
 the headers), HTTP/2 pseudo-headers (`:authority`, ...). Entries a browser logged
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -38,6 +42,7 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..exceptions import CassetteError
+from .exchanges import checked_exchange
 from .persister import decode_interaction, encode_interactions
 from .protocol import Store
 from .scrub import Scrubber
@@ -240,23 +245,28 @@ def import_har(source: Path | HarLog, store: CassetteStore, *, scrubber: Scrubbe
 
 
 # -- export ------------------------------------------------------------------------------
+#
+# Both kinds of row become one entry through `_entry`: an imported interaction keeps vcrpy
+# headers (a mapping of lists), an exchange a list of `[name, value]` pairs, so headers
+# reach `_entry` as pairs. An exchange keeps no request headers (they carry the API key
+# and never take part in its key) and no status text: its entry has none either.
+
+Pairs = list[tuple[str, str]]
+#: The `postData.mimeType` of an exchange's request, by the kind of its canonical body.
+_REQUEST_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded",
+                  "multipart": "multipart/form-data"}
 
 
-def _pairs(headers: dict[str, Any], where: str) -> list[dict[str, str]]:
+def _pairs(headers: dict[str, Any], where: str) -> Pairs:
     if not isinstance(headers, dict):
         raise CassetteError(f"{where}: headers are not a mapping (the cassette was damaged or edited)")
-    out = []
-    for name, values in headers.items():
-        for value in values if isinstance(values, list) else [values]:
-            out.append({"name": str(name), "value": str(value)})
-    return out
+    return [(str(name), str(value)) for name, values in headers.items()
+            for value in (values if isinstance(values, list) else [values])]
 
 
-def _header(headers: dict[str, Any], name: str) -> str:
-    for key, values in headers.items():
-        if key.lower() == name:
-            return str(values[-1] if isinstance(values, list) and values else values)
-    return ""
+def _header(headers: Pairs, name: str) -> str:
+    """The last value of a header (any case), or `""`."""
+    return next((value for key, value in reversed(headers) if key.lower() == name), "")
 
 
 def _text_or_base64(data: bytes, target: dict[str, Any], encoding_key: str) -> None:
@@ -267,35 +277,74 @@ def _text_or_base64(data: bytes, target: dict[str, Any], encoding_key: str) -> N
         target[encoding_key] = "base64"
 
 
-def _entry(store: Store, row: dict[str, Any]) -> dict[str, Any]:
+def _named(headers: Pairs) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in headers]
+
+
+def _entry(*, method: str, url: str, sent: Pairs, body: bytes | None, body_type: str, status: int, message: str,
+           received: Pairs, reply: bytes, recorded_at: Any) -> dict[str, Any]:
+    """One HAR 1.2 entry of a request (`sent` headers, `body`) and its answer (`received`, `reply`)."""
+    har_request: dict[str, Any] = {
+        "method": method, "url": url, "httpVersion": "HTTP/1.1", "cookies": [], "headers": _named(sent),
+        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)],
+        "headersSize": -1, "bodySize": len(body or b""),
+    }
+    if body is not None:
+        post: dict[str, Any] = {"mimeType": body_type}
+        _text_or_base64(body, post, "_encoding")
+        har_request["postData"] = post
+    content: dict[str, Any] = {"size": len(reply), "mimeType": _header(received, "content-type")}
+    _text_or_base64(reply, content, "encoding")
+    return {
+        "startedDateTime": _iso(recorded_at), "time": 0, "request": har_request,
+        "response": {"status": status, "statusText": message, "httpVersion": "HTTP/1.1", "cookies": [],
+                     "headers": _named(received), "content": content,
+                     "redirectURL": _header(received, "location"), "headersSize": -1, "bodySize": len(reply)},
+        "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0},
+    }
+
+
+def _interaction_entry(store: Store, row: dict[str, Any]) -> dict[str, Any]:
+    """The entry of an imported vcrpy or HAR interaction."""
     where = f"cassette {store.path}, HTTP interaction #{row.get('id')}"
     try:
         request, response = decode_interaction(store, row)
-        req_headers, res_headers = request.get("headers") or {}, response.get("headers") or {}
+        sent = _pairs(request.get("headers") or {}, where)
+        received = _pairs(response.get("headers") or {}, where)
         status = response["status"]
         code, message = int(status["code"]), str(status.get("message") or "")
         method, url = str(request["method"]), str(request["uri"])
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise CassetteError(f"{where} is malformed ({error!r}); the cassette was damaged or edited") from None
-    body, reply = request.get("body"), response["body"]["string"] or b""
-    har_request: dict[str, Any] = {
-        "method": method, "url": url, "httpVersion": "HTTP/1.1", "cookies": [], "headers": _pairs(req_headers, where),
-        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)],
-        "headersSize": -1, "bodySize": len(body or b""),
-    }
-    if body is not None:
-        post: dict[str, Any] = {"mimeType": _header(req_headers, "content-type")}
-        _text_or_base64(body, post, "_encoding")
-        har_request["postData"] = post
-    content: dict[str, Any] = {"size": len(reply), "mimeType": _header(res_headers, "content-type")}
-    _text_or_base64(reply, content, "encoding")
-    return {
-        "startedDateTime": _iso(row.get("recorded_at")), "time": 0, "request": har_request,
-        "response": {"status": code, "statusText": message, "httpVersion": "HTTP/1.1", "cookies": [],
-                     "headers": _pairs(res_headers, where), "content": content,
-                     "redirectURL": _header(res_headers, "location"), "headersSize": -1, "bodySize": len(reply)},
-        "cache": {}, "timings": {"send": 0, "wait": 0, "receive": 0},
-    }
+    return _entry(method=method, url=url, sent=sent, body=request.get("body"), body_type=_header(sent, "content-type"),
+                  status=code, message=message, received=received, reply=response["body"]["string"] or b"",
+                  recorded_at=row.get("recorded_at"))
+
+
+def _exchange_entry(store: Store, row: dict[str, Any]) -> dict[str, Any]:
+    """The entry of an HTTP-level exchange (a row `checked_exchange` passed), as stored."""
+    owner = f"HTTP exchange #{row['id']}"
+    request = json.loads(row["request"])  # the canonical request: method, URL, body as matched
+    canonical = request.get("body") if isinstance(request, dict) else None
+    body = store.read_blob(row["request_body"], owner) if row.get("request_body") is not None else None
+    body_type = ""
+    if isinstance(canonical, dict) and canonical:
+        body_type = _REQUEST_TYPES.get(next(iter(canonical)), "")
+        if body_type.startswith("multipart/") and body and body.startswith(b"--") and b"\r\n" in body:
+            body_type += "; boundary=" + body[2:body.index(b"\r\n")].decode("latin-1")
+    return _entry(method=row["method"], url=row["url"], sent=[], body=body, body_type=body_type,
+                  status=row["status"], message="", received=[(str(k), str(v)) for k, v in json.loads(row["headers"])],
+                  reply=store.read_blob(row["response_body"], owner) if row.get("response_body") is not None else b"",
+                  recorded_at=row.get("recorded_at"))
+
+
+def _recorded_order(row: dict[str, Any]) -> tuple[float, str, str, int, int]:
+    """Exchanges by when they were recorded (`recorded_ts`, the moment `recorded_at`
+    names, to the microsecond), ties by key and `seq` (which a pull keeps, unlike ids:
+    a database and the file pulled from it give the same HAR), then id."""
+    ts = row.get("recorded_ts")
+    moment = float(ts) if isinstance(ts, int | float) and not isinstance(ts, bool) else 0.0
+    return moment, str(row.get("recorded_at") or ""), row["key"], row["seq"], int(row.get("id") or 0)
 
 
 def _iso(value: Any) -> str:
@@ -309,20 +358,29 @@ def _iso(value: Any) -> str:
 
 
 def export_har(store: Store, out: IO[str], *, progress: Progress = None) -> int:
-    """Write the cassette's HTTP interactions to `out` as one HAR 1.2 log; returns the entries.
+    """Write the cassette's HTTP traffic to `out` as one HAR 1.2 log; returns the entries.
 
-    Entries are written one at a time, in recorded order, so memory holds one body at once.
+    The imported vcrpy and HAR interactions come first, in the order they were imported,
+    then the HTTP level's exchanges in recorded order (`_recorded_order`). Every exchange
+    row is checked before the first entry is written; entries are written one at a time,
+    so memory holds one body at once.
+
+    Raises:
+        CassetteError: a row is damaged (not JSON, a bad digest, a missing or altered
+            blob), naming the cassette and the row.
     """
     from .. import __version__
 
+    exchanges = sorted((checked_exchange(store, row) for row in store.exchanges()), key=_recorded_order)
     creator = json.dumps({"name": "tarash-gateway", "version": __version__})
     out.write(f'{{"log": {{"version": "1.2", "creator": {creator}, "entries": [')
     count = 0
-    for row in store.http_interactions():
-        out.write(("," if count else "") + "\n" + json.dumps(_entry(store, row), ensure_ascii=False))
+    entries = itertools.chain((_interaction_entry(store, row) for row in store.http_interactions()),
+                              (_exchange_entry(store, row) for row in exchanges))
+    for entry in entries:
+        out.write(("," if count else "") + "\n" + json.dumps(entry, ensure_ascii=False))
         count += 1
         if progress:
             progress(1)
     out.write("\n]}}\n")
     return count
-

@@ -86,7 +86,8 @@ def _count_lines(source: Path) -> int:
               help="Also write each blob to this directory, as a file named by its sha256.")
 @click.option("--embed-blobs", is_flag=True, help="Put every blob's bytes in the JSONL (base64 when binary).")
 @click.option("--format", "format_", type=click.Choice(["jsonl", "har"]),
-              help="jsonl (default), or har: the HTTP interactions as HAR 1.2, bodies included (default for a .har OUTPUT).")
+              help="jsonl (default), or har: the HTTP interactions and exchanges as HAR 1.2, bodies included "
+                   "(default for a .har OUTPUT).")
 @click.option("--force", is_flag=True, help="Replace OUTPUT if it exists.")
 def export(path: Path | str, output: Path, blobs_dir: Path | None, embed_blobs: bool, format_: str | None,
            force: bool) -> None:
@@ -97,6 +98,10 @@ def export(path: Path | str, output: Path, blobs_dir: Path | None, embed_blobs: 
     HTTP exchanges in a stable order, whichever store holds them. OUTPUT defaults to
     stdout. An existing OUTPUT is replaced only with --force, never the cassette itself;
     the file appears whole or not at all.
+
+    As HAR (--format har, or a .har OUTPUT) it writes one entry per imported HTTP
+    interaction, then one per HTTP exchange the HTTP level recorded (vendor SDKs over
+    httpx), in recorded order, as stored: for browser devtools or any HAR viewer.
 
     \b
     Example:
@@ -134,7 +139,7 @@ def _export_har(path: Path | str, output: Path, force: bool) -> None:
     from ..cassettes import har, interop
 
     with opened(path) as store, library_errors():
-        total = store.count_http_interactions()
+        total = store.count_http_interactions() + store.count_exchanges()
         with progress(total, f"exporting {_label(path)}") as bar:
             if str(output) == "-":
                 har.export_har(store, sys.stdout, progress=bar.update)
@@ -142,7 +147,7 @@ def _export_har(path: Path | str, output: Path, force: bool) -> None:
             entries = interop.write_output(store, output, lambda out: har.export_har(store, out, progress=bar.update),
                                            force=force)
         shown = store.path
-    echo(f"exported {plural(entries, 'HTTP interaction')} from {shown} to {output} as HAR 1.2")
+    echo(f"exported {plural(entries, 'entry')} from {shown} to {output} as HAR 1.2")
 
 
 def _label(path: Path | str) -> str:
