@@ -1,10 +1,11 @@
-"""`tarash cassette export` of a PostgreSQL cassette: from its URL, the same JSONL and HAR,
-byte for byte, as from the file `pull` makes of it; its blobs written to `--blobs-dir`;
-an export that imports back into a file and replays; and the output's safety rules,
-whichever store the export reads."""
+"""`tarash cassette export` of a PostgreSQL cassette: from its URL, the same JSONL and HAR
+(its HTTP exchanges), byte for byte, as from the file `pull` makes of it; its blobs
+written to `--blobs-dir`; an export that imports back into a file and replays; and the
+output's safety rules, whichever store the export reads."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -22,7 +23,7 @@ from tarash.tarash_gateway.exceptions import CassetteError, GenerationFailedErro
 
 from ..conftest import AcmeHandler, MediaServer, config, request
 from ..http.conftest import AppFace
-from ..http.provider_server import ProviderServer
+from ..http.provider_server import MEDIA, ProviderServer
 from .conftest import PASSWORD
 
 LOCAL = {"http_hosts": ("127.0.0.1",)}
@@ -94,10 +95,21 @@ def test_a_url_exports_the_same_har_as_the_file_pulled_from_it(shared, tmp_path)
     assert done.exit_code == 0, done.output
     assert invoke("cassette", "export", str(shared.pulled), str(from_file), "--format", "har").exit_code == 0
     assert from_url.read_bytes() == from_file.read_bytes()
-    # HAR holds imported vcrpy/HAR interactions; a database keeps none (imports go into a file)
-    assert json.loads(from_url.read_text())["log"]["entries"] == []
-    assert done.stdout.endswith(f"exported 0 HTTP interactions from {shared.url.replace(f':{PASSWORD}@', '@')} to "
+    # a database keeps no imported interactions (imports go into a file): its entries are its HTTP exchanges
+    entries = json.loads(from_url.read_text())["log"]["entries"]
+    store = PgCassetteStore.open(shared.url, create=False)
+    assert store is not None
+    try:
+        held = store.count_exchanges()
+    finally:
+        store.close()
+    assert len(entries) == held >= 6
+    assert entries[0]["request"]["method"] == "POST" and entries[0]["request"]["url"].startswith(shared.provider.base)
+    media = [e["response"]["content"] for e in entries if e["response"]["content"]["mimeType"] == "image/png"]
+    assert media and all(base64.b64decode(c["text"]) == MEDIA for c in media)
+    assert done.stdout.endswith(f"exported {held} entries from {shared.url.replace(f':{PASSWORD}@', '@')} to "
                                 f"{from_url} as HAR 1.2\n")
+    assert PASSWORD not in done.output
 
 
 def test_blobs_dir_of_a_url_export_holds_every_blob_named_by_its_hash(shared, tmp_path):
