@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from tarash.tarash_gateway import use_cassette
 from tarash.tarash_gateway.cassettes import CassetteStore, har
 from tarash.tarash_gateway.cassettes.stand_in import is_stand_in
+from tarash.tarash_gateway.cassettes.store import BlobSource
 from tarash.tarash_gateway.cli import main
 from tarash.tarash_gateway.exceptions import CassetteError
 
@@ -226,3 +227,43 @@ def test_a_damaged_exchange_is_one_error_line_naming_it_and_writes_no_har(record
             har.export_har(store, io.StringIO())
     finally:
         store.close()
+
+
+def _add(store: CassetteStore, key: str, *, request: str = '{"body":null}', body: bytes | None = None,
+         recorded_ts: float = 1767312000.0) -> None:
+    blobs = [BlobSource.of(body)] if body else []
+    store.add_exchange({"key": key, "method": "POST" if body else "GET", "url": f"https://api.example.com/{key}",
+                        "host": "api.example.com", "path": f"/{key}", "request": request, "status": 200,
+                        "headers": '[["content-type","application/json"]]',
+                        "request_body": blobs[0].hash if blobs else None, "response_body": None,
+                        "provider": "example", "role": "submit", "terminal": 0,
+                        "recorded_at": "2026-01-02T00:00:00.000+00:00", "recorded_ts": recorded_ts}, blobs)
+
+
+def test_exchanges_recorded_at_the_same_moment_are_ordered_by_key_and_seq_not_by_id(tmp_path):
+    cassette = tmp_path / "ties.db"
+    store = CassetteStore.open(cassette, create=True)
+    try:
+        for key in ("c", "a", "b", "a"):  # ids 1..4: the order a pull would not keep
+            _add(store, key)
+        _add(store, "z", recorded_ts=1767311999.5)  # earlier, though written last
+    finally:
+        store.close()
+    urls = [e["request"]["url"].rsplit("/", 1)[1] for e in exported(cassette)["log"]["entries"]]
+    assert urls == ["z", "a", "a", "b", "c"]
+
+
+def test_a_multipart_request_body_keeps_its_boundary_in_the_mime_type(tmp_path):
+    cassette = tmp_path / "upload.db"
+    body = b'--XyZ\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na cat\r\n--XyZ--\r\n'
+    store = CassetteStore.open(cassette, create=True)
+    try:
+        _add(store, "upload", request='{"body":{"multipart":[]},"method":"POST","url":"https://api.example.com/upload"}',
+             body=body)
+        _add(store, "form", request='{"body":{"form":[["n","2"]]},"method":"POST","url":"https://api.example.com/form"}',
+             body=b"n=2")
+    finally:
+        store.close()
+    posts = [e["request"]["postData"] for e in exported(cassette)["log"]["entries"]]
+    assert posts == [{"mimeType": "application/x-www-form-urlencoded", "text": "n=2"},
+                     {"mimeType": "multipart/form-data; boundary=XyZ", "text": body.decode()}]

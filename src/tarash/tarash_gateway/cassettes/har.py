@@ -251,20 +251,20 @@ def import_har(source: Path | HarLog, store: CassetteStore, *, scrubber: Scrubbe
 # reach `_entry` as pairs. An exchange keeps no request headers (they carry the API key
 # and never take part in its key) and no status text: its entry has none either.
 
-Pairs = list[tuple[str, str]]
+_Pairs = list[tuple[str, str]]
 #: The `postData.mimeType` of an exchange's request, by the kind of its canonical body.
 _REQUEST_TYPES = {"json": "application/json", "form": "application/x-www-form-urlencoded",
                   "multipart": "multipart/form-data"}
 
 
-def _pairs(headers: dict[str, Any], where: str) -> Pairs:
+def _pairs(headers: dict[str, Any], where: str) -> _Pairs:
     if not isinstance(headers, dict):
         raise CassetteError(f"{where}: headers are not a mapping (the cassette was damaged or edited)")
     return [(str(name), str(value)) for name, values in headers.items()
             for value in (values if isinstance(values, list) else [values])]
 
 
-def _header(headers: Pairs, name: str) -> str:
+def _header(headers: _Pairs, name: str) -> str:
     """The last value of a header (any case), or `""`."""
     return next((value for key, value in reversed(headers) if key.lower() == name), "")
 
@@ -277,12 +277,12 @@ def _text_or_base64(data: bytes, target: dict[str, Any], encoding_key: str) -> N
         target[encoding_key] = "base64"
 
 
-def _named(headers: Pairs) -> list[dict[str, str]]:
+def _named(headers: _Pairs) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in headers]
 
 
-def _entry(*, method: str, url: str, sent: Pairs, body: bytes | None, body_type: str, status: int, message: str,
-           received: Pairs, reply: bytes, recorded_at: Any) -> dict[str, Any]:
+def _entry(*, method: str, url: str, sent: _Pairs, body: bytes | None, body_type: str, status: int, message: str,
+           received: _Pairs, reply: bytes, recorded_at: Any) -> dict[str, Any]:
     """One HAR 1.2 entry of a request (`sent` headers, `body`) and its answer (`received`, `reply`)."""
     har_request: dict[str, Any] = {
         "method": method, "url": url, "httpVersion": "HTTP/1.1", "cookies": [], "headers": _named(sent),
