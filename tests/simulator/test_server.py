@@ -140,3 +140,22 @@ def test_concurrent_requests_on_both_listeners_each_get_their_own_origin(sim, ht
         answers = list(pool.map(submit, [i % 2 == 0 for i in range(40)]))
     for tls, status_url in answers:
         assert status_url.startswith(f"{sim.tls_url if tls else sim.url}/fal/")
+
+
+@pytest.mark.parametrize("hung_up", [BrokenPipeError, ConnectionResetError])
+def test_a_client_hanging_up_mid_answer_prints_no_traceback_and_a_handler_bug_still_does(hung_up, capsys):
+    from tarash.tarash_gateway.simulator.base import SimResponse
+    from tarash.tarash_gateway.simulator.wire import Listener
+
+    listener = Listener(lambda *request: SimResponse())
+    try:
+        server = listener._server
+        for error, printed in ((hung_up("the client went away"), False), (KeyError("a bug"), True)):
+            try:
+                raise error
+            except Exception:  # as socketserver calls it: inside the handler's except clause
+                server.handle_error(None, ("127.0.0.1", 1))
+            err = capsys.readouterr().err
+            assert ("Traceback" in err) is printed, err
+    finally:
+        listener.close()
