@@ -26,17 +26,7 @@ from tarash.tarash_gateway.models import (
 from tarash.tarash_gateway.providers import get_provider
 from tarash.tarash_gateway.providers.base import generation_flow
 from tarash.tarash_gateway.providers.http import Send
-
-#: (provider, model) of the providers whose video jobs are polled
-POLLED = [
-    ("fal", "fal-ai/veo3.1"),
-    ("replicate", "google/veo-3"),
-    ("openai", "sora-2"),
-    ("google", "veo-3.1-generate-preview"),
-    ("runway", "gen4_turbo"),
-    ("xai", "grok-imagine-video"),
-]
-IDS = [p for p, _ in POLLED]
+from tests.support.polled import IDS, POLLED
 
 
 def _request(provider: str, prompt: str = "a cat") -> VideoGenerationRequest:

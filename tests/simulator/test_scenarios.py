@@ -22,16 +22,7 @@ from tarash.tarash_gateway.media_io import load_media
 from tarash.tarash_gateway.mock import MockConfig, MockResponse
 from tarash.tarash_gateway.models import VideoGenerationConfig, VideoGenerationRequest
 from tarash.tarash_gateway.simulator import Capacity, ProviderSimulator, Scenario
-
-POLLED = [
-    ("fal", "fal-ai/veo3.1"),
-    ("replicate", "google/veo-3"),
-    ("openai", "sora-2"),
-    ("google", "veo-3.1-generate-preview"),
-    ("runway", "gen4_turbo"),
-    ("xai", "grok-imagine-video"),
-]
-IDS = [p for p, _ in POLLED]
+from tests.support.polled import IDS, POLLED
 
 
 @pytest.fixture(scope="module")

@@ -116,13 +116,19 @@ def test_a_malformed_exchange_line_is_a_one_line_error_naming_it_and_adds_nothin
     assert "\n" not in str(caught.value) and not copy.exists()
 
 
-def test_a_three_way_merge_keeps_both_sides_exchanges_and_what_one_side_deleted_stays_deleted(server, tmp_path):
+def _three_sides(server, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A merge's base (one run, "shared") and two sides that each recorded one run more."""
     base, ours, theirs = tmp_path / "base.db", tmp_path / "ours.db", tmp_path / "theirs.db"
     _record(base, server.base, "shared")
     shutil.copy(base, ours)
     shutil.copy(base, theirs)
     _record(ours, server.base, "ours")
     _record(theirs, server.base, "theirs")
+    return base, ours, theirs
+
+
+def test_a_three_way_merge_keeps_both_sides_exchanges_and_what_one_side_deleted_stays_deleted(server, tmp_path):
+    base, ours, theirs = _three_sides(server, tmp_path)
     store = CassetteStore.open(theirs, create=True)  # theirs removes the shared run's captured media
     store.delete_exchanges([x["id"] for x in store.exchanges() if x["role"] == "media" and x["seq"] == 1][:1])
     store.close()
@@ -156,12 +162,7 @@ def test_a_two_way_merge_of_files_both_sides_added_is_their_union(server, tmp_pa
 
 
 def test_merging_exports_carries_the_exchanges_of_both_sides(server, tmp_path):
-    base, ours, theirs = tmp_path / "base.db", tmp_path / "ours.db", tmp_path / "theirs.db"
-    _record(base, server.base, "shared")
-    shutil.copy(base, ours)
-    shutil.copy(base, theirs)
-    _record(ours, server.base, "ours")
-    _record(theirs, server.base, "theirs")
+    base, ours, theirs = _three_sides(server, tmp_path)
     exports = [tmp_path / f"{p.stem}.jsonl" for p in (base, ours, theirs)]
     for db, export in zip((base, ours, theirs), exports, strict=True):
         _export(db, export)
