@@ -53,28 +53,9 @@ BODY = {"request_id": "req-{i}", "status": "COMPLETED", "logs": None,
 
 
 def _serve():  # noqa: ANN202 - local helper
-    import http.server
-    import threading
+    from json_server import serve_json  # beside this script
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # else delayed ACKs add 40 ms to each keep-alive request
-
-        def do_GET(self) -> None:  # noqa: N802
-            i = self.path.split("/")[-1].split("?")[0]
-            body = json.dumps(BODY).replace("{i}", i).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return serve_json(lambda path: json.dumps(BODY).replace("{i}", path.split("/")[-1].split("?")[0]))
 
 
 def _urls(base: str, n: int) -> list[str]:

@@ -183,38 +183,13 @@ def haystack(cassette: str, m: int, *, pg: bool) -> dict[str, float]:
     return {"replay_ms": statistics.median(timings) * 1e3, "p95_ms": sorted(timings)[94] * 1e3}
 
 
-def _http_server():  # noqa: ANN202
-    import http.server
-    import threading
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out at once: no delayed-ACK stall per request
-
-        def do_GET(self) -> None:  # noqa: N802
-            body = json.dumps({"status": "COMPLETED", "path": self.path, "logs": None}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def per_request(cassettes: dict[str, str], n: int) -> dict[str, dict[str, float]]:
     import httpx
+    from json_server import serve_json  # beside this script
 
     from tarash.tarash_gateway import use_cassette
 
-    server = _http_server()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    server, base = serve_json(lambda path: json.dumps({"status": "COMPLETED", "path": path, "logs": None}))
     paths = [f"/v1/jobs/job-{i}/status" for i in range(n)]
 
     def timed(client: httpx.Client, order: list[str]) -> float:
