@@ -48,34 +48,10 @@ BODY = {"id": "req-{i}", "status": "COMPLETED", "model": "fal-ai/flux/dev",
 # -- workers (each runs in its own process) -------------------------------------------------
 
 
-def _serve(payload_for: object, count_hits: bool = False):  # noqa: ANN202 - local helper
-    import http.server
-    import threading
+def _serve(payload_for):  # noqa: ANN001, ANN202 - local helper
+    from local_server import serve  # beside this script
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # else delayed ACKs add 40 ms to each keep-alive request
-
-        def do_GET(self) -> None:  # noqa: N802
-            kind, body = payload_for(self.path)  # type: ignore[operator]
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            if isinstance(body, Path):
-                self.send_header("Content-Length", str(body.stat().st_size))
-                self.end_headers()
-                with body.open("rb") as handle:
-                    shutil.copyfileobj(handle, self.wfile, 1 << 20)
-            else:
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return serve(payload_for)
 
 
 def _json_body(path: str) -> tuple[str, bytes]:

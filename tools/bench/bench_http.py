@@ -53,7 +53,7 @@ BODY = {"request_id": "req-{i}", "status": "COMPLETED", "logs": None,
 
 
 def _serve():  # noqa: ANN202 - local helper
-    from json_server import serve_json  # beside this script
+    from local_server import serve_json  # beside this script
 
     return serve_json(lambda path: json.dumps(BODY).replace("{i}", path.split("/")[-1].split("?")[0]))
 

@@ -185,7 +185,7 @@ def haystack(cassette: str, m: int, *, pg: bool) -> dict[str, float]:
 
 def per_request(cassettes: dict[str, str], n: int) -> dict[str, dict[str, float]]:
     import httpx
-    from json_server import serve_json  # beside this script
+    from local_server import serve_json  # beside this script
 
     from tarash.tarash_gateway import use_cassette
 
