@@ -336,39 +336,35 @@ def test_what_is_not_secret_was_recorded(corpus):
     assert "media of video was not captured (http://127.0.0.1:" in corpus["logs"]  # the log path ran
 
 
-def test_the_corpus_replays_without_any_secret(corpus, tmp_path):
+def _replayed_from_a_copy(corpus, tmp_path, prompt: str):
+    """The call `prompt` replayed from a copy of the corpus cassette, the provider unreachable."""
     db = tmp_path / "corpus.db"
     shutil.copy(corpus["db"], db)
     config = VideoGenerationConfig(provider=PROVIDER, model="m1", provider_config={"region": "corpus-region"})
     register_provider(PROVIDER, Unreachable())
     try:
         with use_clock(InstantClock()), use_cassette(db, record_mode="none"):
-            replayed = generate_video(config, VideoGenerationRequest(prompt="Azure SAS sig"))
+            return generate_video(config, VideoGenerationRequest(prompt=prompt))
     finally:
         unregister_provider(PROVIDER)
         close_cassettes()
+
+
+def test_the_corpus_replays_without_any_secret(corpus, tmp_path):
+    replayed = _replayed_from_a_copy(corpus, tmp_path, "Azure SAS sig")
     assert replayed.request_id == "Azure SAS sig" and "sig=%5BREDACTED%5D" in replayed.video  # too short for a stand-in
 
 
 @pytest.mark.parametrize("label, name", [("Azure SAS sig, long", "sig"), ("S3 X-Amz-Signature, hex", "X-Amz-Signature")])
 def test_a_replayed_signed_url_is_valid_and_holds_a_stand_in_of_the_signatures_shape(corpus, tmp_path, label, name):
-    db = tmp_path / "corpus.db"
-    shutil.copy(corpus["db"], db)
-    config = VideoGenerationConfig(provider=PROVIDER, model="m1", provider_config={"region": "corpus-region"})
-    register_provider(PROVIDER, Unreachable())
-    try:
-        with use_clock(InstantClock()), use_cassette(db, record_mode="none"):
-            replayed = generate_video(config, VideoGenerationRequest(prompt=label))
-    finally:
-        unregister_provider(PROVIDER)
-        close_cassettes()
+    replayed = _replayed_from_a_copy(corpus, tmp_path, label)
     path, secret, kept = SIGNED_URLS[label]
     recorded, value = _raw_parameter(path, name), _raw_parameter(replayed.video, name)
     assert httpx.URL(replayed.video).params[name]  # it parses: no [REDACTED] in it
     assert kept in replayed.video and secret not in replayed.video and is_stand_in(value)
     assert len(value) == len(recorded) and value != recorded
     assert set(value) <= set("0123456789abcdef") if name == "X-Amz-Signature" else value.endswith("%3D")
-    assert replayed.video in {m["url"] for m in _media_rows(db)}  # the captured media is kept under that URL
+    assert replayed.video in {m["url"] for m in _media_rows(tmp_path / "corpus.db")}  # the captured media is kept under that URL
 
 
 def _raw_parameter(url: str, name: str) -> str:
